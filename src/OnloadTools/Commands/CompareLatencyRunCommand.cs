@@ -1,0 +1,204 @@
+using System.Management.Automation;
+using OnloadTools.Latency;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Compare-LatencyRun: statistical comparison of reference and difference runs, test by test and metric by metric,
+/// with a confidence interval of the relative difference, a p-value and a verdict.
+/// </summary>
+[Cmdlet(VerbsData.Compare, "LatencyRun", DefaultParameterSetName = RunsSet)]
+[OutputType(typeof(LatencyComparison))]
+public sealed class CompareLatencyRunCommand : OnloadCmdlet
+{
+    private const string RunsSet = "Runs";
+    private const string PipelineSet = "Pipeline";
+
+    /// <summary>The reference runs (bare metal, a baseline night …): live, deserialized or imported; arrays are flattened.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = RunsSet)]
+    [ValidateNotNullOrEmpty]
+    public object[] ReferenceRun { get; set; } = Array.Empty<object>();
+
+    /// <summary>The runs compared against the reference (container, tonight …); also from the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = RunsSet)]
+    [ValidateNotNullOrEmpty]
+    public object[] DifferenceRun { get; set; } = Array.Empty<object>();
+
+    /// <summary>Runs from the pipeline, grouped by Label.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PipelineSet)]
+    [AllowNull]
+    public object[]? InputObject { get; set; }
+
+    /// <summary>With pipeline input: the Label of the reference runs; every other label is compared against it.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PipelineSet)]
+    [ValidateNotNullOrEmpty]
+    public string ReferenceLabel { get; set; } = "";
+
+    [Parameter]
+    [ValidateSet("Mean", "P50", "P99", "Min", "StdDev", "TransactionRate", IgnoreCase = true)]
+    public string[]? Metric { get; set; }
+
+    /// <summary>± % inside which the whole CI must lie for Equivalent (default 5).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1000.0)]
+    public double EquivalenceMargin { get; set; } = 5;
+
+    /// <summary>% slowdown the whole CI must exceed for IsRegression (default 5).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1000.0)]
+    public double RegressionThreshold { get; set; } = 5;
+
+    /// <summary>Confidence level of the intervals (default 0.95).</summary>
+    [Parameter]
+    [ValidateRange(0.5, 0.999)]
+    public double ConfidenceLevel { get; set; } = 0.95;
+
+    private readonly List<LatencyRun> _pipelineRuns = new();
+    private readonly List<LatencyRun> _differenceRuns = new();
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == RunsSet)
+        {
+            // -DifferenceRun may come from the pipeline one run at a time: collect them all.
+            // A stray object in the pipeline is a non-terminating error; a bad -DifferenceRun argument terminates.
+            _differenceRuns.AddRange(BindAll(DifferenceRun, terminating: !MyInvocation.ExpectingInput));
+            return;
+        }
+        if (InputObject is null) return;
+        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
+        {
+            if (TryBind(item, terminating: false) is { } run) _pipelineRuns.Add(run);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var options = new ComparisonOptions
+        {
+            EquivalenceMargin = EquivalenceMargin,
+            RegressionThreshold = RegressionThreshold,
+            ConfidenceLevel = ConfidenceLevel,
+            Metrics = Metric?.Select(LatencyComparer.Canonical).Distinct().ToArray(),
+        };
+
+        if (ParameterSetName == RunsSet)
+        {
+            var reference = BindAll(ReferenceRun);
+            var difference = _differenceRuns;
+            if (!Emit(reference, difference, options))
+            {
+                ThrowTerminatingError(NoPairs(reference, difference));
+            }
+            return;
+        }
+
+        var refRuns = _pipelineRuns.Where(r => string.Equals(r.Label, ReferenceLabel, StringComparison.OrdinalIgnoreCase)).ToList();
+        var labels = _pipelineRuns.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (refRuns.Count == 0)
+        {
+            ThrowTerminatingError(Error(new ItemNotFoundException(
+                    $"No input run has the label '{ReferenceLabel}'. Labels seen: {(labels.Count == 0 ? "(no runs)" : string.Join(", ", labels.Select(l => $"'{l}'")))}."),
+                "ReferenceLabelNotFound", ErrorCategory.ObjectNotFound, ReferenceLabel));
+        }
+        var others = labels.Where(l => !string.Equals(l, ReferenceLabel, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (others.Count == 0)
+        {
+            ThrowTerminatingError(Error(new ItemNotFoundException(
+                    $"Every input run has the reference label '{ReferenceLabel}': there is nothing to compare it with. Pipe runs of another label too."),
+                "NoDifferenceRuns", ErrorCategory.ObjectNotFound, ReferenceLabel));
+        }
+        foreach (string label in others)
+        {
+            var diffRuns = _pipelineRuns.Where(r => string.Equals(r.Label, label, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (!Emit(refRuns, diffRuns, options)) WriteError(NoPairs(refRuns, diffRuns));
+        }
+    }
+
+    /// <summary>Compares and writes; false when no test appears on both sides.</summary>
+    private bool Emit(List<LatencyRun> reference, List<LatencyRun> difference, ComparisonOptions options)
+    {
+        foreach (var run in reference.Concat(difference).Where(r => r.Samples.Length == 0))
+        {
+            WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) has no completed iterations; it adds nothing to the comparison.");
+        }
+        var mixed = LatencyComparer.TestsWithMixedLatencyKinds(reference, difference);
+        foreach (string test in mixed)
+        {
+            WriteError(new ErrorRecord(
+                new InvalidOperationException($"{test}: the runs mix one-way and round-trip latencies (LatencyKind), which are not comparable; it is not compared. Measure sockperf with -RoundTrip to compare it with netperf."),
+                "LatencyKindMismatch", ErrorCategory.InvalidData, test));
+        }
+        var results = LatencyComparer.Compare(reference, difference, options);
+        if (results.Count == 0)
+        {
+            if (mixed.Count > 0) return true; // already reported
+            bool paired = reference.Select(r => r.TestName).Intersect(difference.Select(r => r.TestName), StringComparer.OrdinalIgnoreCase).Any();
+            if (paired)
+            {
+                WriteWarning("The paired runs have no metric with values on both sides (no completed iterations, or only metrics the tool did not report).");
+            }
+            return paired;
+        }
+        if (options.Metrics is { } asked)
+        {
+            foreach (var test in results.Select(r => r.TestName).Distinct())
+            {
+                foreach (var missing in asked.Where(m => !results.Any(r => r.TestName == test && r.Metric == m)))
+                {
+                    WriteWarning($"{test}: the runs do not report {missing} on both sides, so it is not compared.");
+                }
+            }
+        }
+        var warned = new HashSet<string>();
+        foreach (var c in results)
+        {
+            if (c.Notes is { } note && warned.Add(c.TestName + "\u0000" + note))
+            {
+                WriteWarning($"{c.TestName} {c.DifferenceLabel} vs {c.ReferenceLabel}: {note}");
+            }
+            WriteObject(c);
+        }
+        return true;
+    }
+
+    private ErrorRecord NoPairs(List<LatencyRun> reference, List<LatencyRun> difference)
+    {
+        string Tests(IEnumerable<LatencyRun> runs) =>
+            string.Join(", ", runs.Select(r => r.TestName).Distinct(StringComparer.OrdinalIgnoreCase)) is { Length: > 0 } s ? s : "(none)";
+        string label = string.Join(", ", difference.Select(r => r.Label).Distinct());
+        return Error(new ItemNotFoundException(
+                $"No test appears on both sides, so nothing can be paired: the reference has {Tests(reference)}, the difference{(label.Length > 0 ? $" ('{label}')" : "")} has {Tests(difference)}. Runs are paired by TestName (TCP_RR with TCP_RR)."),
+            "NoPairedRuns", ErrorCategory.ObjectNotFound, label.Length > 0 ? label : null);
+    }
+
+    private List<LatencyRun> BindAll(object[] input, bool terminating = true)
+    {
+        var runs = new List<LatencyRun>();
+        foreach (object? item in input.SelectMany(LatencyRunBinder.Flatten))
+        {
+            if (TryBind(item, terminating) is { } run) runs.Add(run);
+        }
+        return runs;
+    }
+
+    private LatencyRun? TryBind(object? item, bool terminating)
+    {
+        try
+        {
+            var run = LatencyRunBinder.Bind(item, out bool lossy);
+            if (lossy)
+            {
+                WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 were recovered. Serialize runs with -Depth 2 or more.");
+            }
+            return run;
+        }
+        catch (LatencyRunBindingException e)
+        {
+            var record = Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item);
+            if (terminating) ThrowTerminatingError(record);
+            WriteError(record);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Management.Automation;
+using OnloadTools.Containers;
+using OnloadTools.Processes;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Shared base of the container cmdlets: the -Engine parameter (podman or docker, detected when omitted; piped
+/// OnloadImage/OnloadContainer objects bring theirs), validation of names before anything runs, and the mapping
+/// of container errors to stable ErrorIds.
+/// </summary>
+public abstract class ContainerCmdlet : OnloadCmdlet
+{
+    private readonly Dictionary<string, ContainerService> _services = new(StringComparer.Ordinal);
+    private string? _hostOnloadVersion;
+    private bool _hostOnloadVersionRead;
+
+    /// <summary>podman or docker. Default: podman when installed, else docker.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet(ContainerEngine.Podman, ContainerEngine.Docker, IgnoreCase = true)]
+    public string? Engine { get; set; }
+
+    /// <summary>The service for the engine asked for (or detected). Terminates with NotInstalled when there is none.</summary>
+    protected ContainerService Service
+    {
+        get
+        {
+            string key = Engine?.ToLowerInvariant() ?? "";
+            if (_services.TryGetValue(key, out var s)) return s;
+            ContainerEngine engine;
+            try
+            {
+                engine = ContainerEngine.Resolve(Runner, Engine);
+            }
+            catch (ContainerEngineNotFoundException e)
+            {
+                ThrowTerminatingError(Error(e, "ContainerEngineNotInstalled", ErrorCategory.NotInstalled, "podman",
+                    "Install podman ('dnf install podman') or Docker Engine, or put it on PATH."));
+                throw;
+            }
+            catch (ToolNotFoundException e)
+            {
+                ThrowTerminatingError(NotInstalled(e));
+                throw;
+            }
+            s = new ContainerService(Runner, HostFs, engine);
+            _services[key] = s;
+            return s;
+        }
+    }
+
+    /// <summary>The engine name the next call will use, without resolving it (for validation rules).</summary>
+    protected string EngineNameHint => Engine?.ToLowerInvariant() ?? (Runner.Which(ContainerEngine.Podman) is not null ? ContainerEngine.Podman : ContainerEngine.Docker);
+
+    /// <summary>The host's Onload version (`onload --version`), read once per invocation; null without Onload.</summary>
+    protected string? HostOnloadVersion
+    {
+        get
+        {
+            if (!_hostOnloadVersionRead)
+            {
+                _hostOnloadVersion = Run(ct => Service.HostOnloadVersionAsync(ct), null);
+                _hostOnloadVersionRead = true;
+            }
+            return _hostOnloadVersion;
+        }
+    }
+
+    /// <summary>Terminates with InvalidArgument when the engine would reject the image reference.</summary>
+    protected void ValidateImage(string? reference, string parameter, bool forNewTag = false)
+    {
+        string? problem = ContainerNames.ImageReferenceProblem(reference, allowDigest: !forNewTag, allowId: !forNewTag);
+        if (problem is not null)
+        {
+            ThrowTerminatingError(Error(new ArgumentException(problem, parameter), forNewTag ? "InvalidImageTag" : "InvalidImageName",
+                ErrorCategory.InvalidArgument, reference));
+        }
+    }
+
+    /// <summary>Terminates with InvalidArgument when the engine would reject the container name.</summary>
+    protected void ValidateContainerName(string? name, string parameter)
+    {
+        string? problem = ContainerNames.ContainerNameProblem(name, EngineNameHint);
+        if (problem is not null)
+        {
+            ThrowTerminatingError(Error(new ArgumentException(problem, parameter), "InvalidContainerName", ErrorCategory.InvalidArgument, name));
+        }
+    }
+
+    /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).</summary>
+    /// <summary>Splits -Name values into literal names (validated, so a bad one is refused before anything runs) and wildcard patterns.</summary>
+    protected static (List<string> Literal, List<WildcardPattern> Patterns) SplitNames(string[]? names, Action<string> validate)
+    {
+        var literal = new List<string>();
+        var patterns = new List<WildcardPattern>();
+        foreach (string n in names ?? Array.Empty<string>())
+        {
+            if (WildcardPattern.ContainsWildcardCharacters(n)) patterns.Add(new WildcardPattern(n, WildcardOptions.IgnoreCase));
+            else
+            {
+                validate(n);
+                literal.Add(n);
+            }
+        }
+        return (literal, patterns);
+    }
+
+    protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null)
+    {
+        try
+        {
+            return Await(call(Cancellation), tick);
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void Run(Func<CancellationToken, Task> call, object? target, Action? tick = null) =>
+        Run<bool>(async ct => { await call(ct).ConfigureAwait(false); return true; }, target, tick);
+
+    /// <summary>The PowerShell error for a container operation's failure.</summary>
+    protected ErrorRecord ContainerError(Exception e, object? target) => e switch
+    {
+        ContainerObjectNotFoundException nf => Error(nf, nf.Kind == "image" ? "ImageNotFound" : "ContainerNotFound", ErrorCategory.ObjectNotFound, nf.Name),
+        ContainerEngineUnavailableException u => Error(u, "ContainerEngineUnavailable", ErrorCategory.ResourceUnavailable, target,
+            "Start the engine's service (for docker: systemctl start docker), or choose the other engine with -Engine."),
+        OnloadVersionMismatchException m => Error(m, "OnloadVersionMismatch", ErrorCategory.InvalidOperation, m.Image,
+            "Build the image with the host's Onload packages (New-OnloadImage), or use -Force."),
+        ArgumentException a => Error(a, "InvalidArgument", ErrorCategory.InvalidArgument, target),
+        _ => CommonError(e, target) ?? Error(e, "ContainerOperationFailed", ErrorCategory.InvalidResult, target),
+    };
+
+    /// <summary>True for the failures a container cmdlet reports as errors (rather than bugs to rethrow).</summary>
+    protected static bool IsReportable(Exception e) => e is ContainerObjectNotFoundException or ContainerEngineUnavailableException
+        or OnloadVersionMismatchException or ToolFailedException or ToolTimeoutException or ToolNotFoundException
+        or UnauthorizedAccessException or IOException;
+}

@@ -1,0 +1,131 @@
+using System.Management.Automation;
+using OnloadTools.Latency;
+using OnloadTools.Reporting;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Export-LatencyReport: one self-contained HTML file comparing latency runs (reference and difference side by side,
+/// the verdicts in words, per-iteration points, percentile ladders, trends over nights).
+/// </summary>
+[Cmdlet(VerbsData.Export, "LatencyReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportLatencyReportCommand : OnloadCmdlet
+{
+    /// <summary>Runs (live, deserialized, imported), from the pipeline or as an array.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [AllowNull]
+    public object[]? InputObject { get; set; }
+
+    /// <summary>The HTML file to write.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>The label of the reference runs; default: the label of the first run received.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ReferenceLabel { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Title { get; set; } = "OnloadTools latency report";
+
+    /// <summary>± % inside which the whole CI must lie for Equivalent (default 5), as in Compare-LatencyRun.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1000.0)]
+    public double EquivalenceMargin { get; set; } = 5;
+
+    /// <summary>% slowdown the whole CI must exceed for a regression (default 5), as in Compare-LatencyRun.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1000.0)]
+    public double RegressionThreshold { get; set; } = 5;
+
+    /// <summary>Returns the written file.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private readonly List<LatencyRun> _runs = new();
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is null) return;
+        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
+        {
+            if (item is null) continue;
+            try
+            {
+                var run = LatencyRunBinder.Bind(item, out bool lossy);
+                if (lossy)
+                {
+                    WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 were recovered.");
+                }
+                _runs.Add(run);
+            }
+            catch (LatencyRunBindingException e)
+            {
+                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_runs.Count == 0)
+        {
+            ThrowTerminatingError(Error(new ArgumentException("No latency runs were given: pipe the output of Measure-NetperfLatency, Measure-SockperfLatency or Import-LatencyRun."),
+                "NoLatencyRuns", ErrorCategory.InvalidArgument, null));
+        }
+        if (ReferenceLabel is not null && !_runs.Any(r => string.Equals(r.Label, ReferenceLabel, StringComparison.OrdinalIgnoreCase)))
+        {
+            var labels = _runs.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).Select(l => $"'{l}'");
+            ThrowTerminatingError(Error(new ItemNotFoundException($"No input run has the label '{ReferenceLabel}'. Labels seen: {string.Join(", ", labels)}."),
+                "ReferenceLabelNotFound", ErrorCategory.ObjectNotFound, ReferenceLabel));
+        }
+        foreach (var run in _runs.Where(r => r.Samples.Length == 0))
+        {
+            WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) has no completed iterations; it adds nothing to the report.");
+        }
+
+        var options = new ReportOptions
+        {
+            ReferenceLabel = ReferenceLabel,
+            Title = Title,
+            Generated = DateTime.UtcNow,
+            Comparison = new ComparisonOptions { EquivalenceMargin = EquivalenceMargin, RegressionThreshold = RegressionThreshold },
+        };
+        var model = LatencyReportBuilder.Build(_runs, options);
+        if (ReferenceLabel is null && _runs.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
+        {
+            WriteVerbose($"No -ReferenceLabel: '{_runs[0].Label}', the label of the first run, is the reference.");
+        }
+        foreach (var section in model.Sections)
+        {
+            foreach (var line in section.Verdicts.Where(v => v.IsHeadline)) WriteVerbose($"{section.TestName}: {line.Text}");
+        }
+        string html = HtmlReportWriter.Write(model);
+
+        string path = GetUnresolvedProviderPathFromPSPath(Path);
+        bool exists = File.Exists(path);
+        if (Directory.Exists(path))
+        {
+            ThrowTerminatingError(Error(new IOException($"'{path}' is a directory; give the path of the .html file to write."),
+                "ReportPathIsDirectory", ErrorCategory.InvalidArgument, path));
+        }
+        if (!ShouldProcess(path, exists ? $"Overwrite with a latency report of {_runs.Count} run(s)" : $"Write a latency report of {_runs.Count} run(s)"))
+        {
+            return;
+        }
+        try
+        {
+            string? dir = System.IO.Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            LatencyRunStore.WriteAtomically(path, html);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
+        }
+        if (PassThru) WriteObject(new FileInfo(path));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Management.Automation;
+using OnloadTools.Latency;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Export-LatencyRun: adds runs to a history — a folder (one JSON file per run, written atomically) or a .jsonl
+/// file (one line per run, appended and flushed to disk). What is already there is never rewritten.
+/// </summary>
+[Cmdlet(VerbsData.Export, "LatencyRun", SupportsShouldProcess = true)]
+[OutputType(typeof(LatencyRun))]
+public sealed class ExportLatencyRunCommand : OnloadCmdlet
+{
+    /// <summary>A history folder, or a file ending in .jsonl.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 1)]
+    [AllowNull]
+    public object[]? InputObject { get; set; }
+
+    /// <summary>Writes each run to the pipeline after saving it.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private string _path = "";
+
+    protected override void BeginProcessing()
+    {
+        _path = GetUnresolvedProviderPathFromPSPath(Path);
+        if (!LatencyRunStore.IsLinesFile(_path) && File.Exists(_path))
+        {
+            ThrowTerminatingError(Error(new ArgumentException(
+                    $"'{_path}' is a file. Export-LatencyRun writes to a history folder (one file per run) or appends to a file whose name ends in .jsonl."),
+                "HistoryPathIsAFile", ErrorCategory.InvalidArgument, _path));
+        }
+        if (!LatencyRunStore.IsLinesFile(_path) && _path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            ThrowTerminatingError(Error(new ArgumentException(
+                    $"'{_path}' looks like a single JSON file. Give a folder (one file per run) or a path ending in .jsonl (one line per run, appended)."),
+                "HistoryPathNotSupported", ErrorCategory.InvalidArgument, _path));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is null) return;
+        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
+        {
+            LatencyRun run;
+            try
+            {
+                run = LatencyRunBinder.Bind(item, out bool lossy);
+                if (lossy) WriteWarning($"Run {run.RunId} arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 are kept.");
+            }
+            catch (LatencyRunBindingException e)
+            {
+                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
+                continue;
+            }
+            string target = LatencyRunStore.IsLinesFile(_path) ? _path : System.IO.Path.Combine(_path, LatencyRunStore.FileNameFor(run));
+            if (!ShouldProcess(target, $"Export run {run.RunId} ({run.Label} {run.TestName}, {run.Samples.Length} iteration(s))")) continue;
+            try
+            {
+                string written = LatencyRunStore.Export(run, _path);
+                WriteVerbose($"Saved {run.Label} {run.TestName} ({run.RunId}) to {written}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                WriteError(Error(e, "LatencyRunWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, _path));
+                continue;
+            }
+            if (PassThru) WriteObject(run);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using OnloadTools.Solarflare;
+
+namespace OnloadTools.Commands;
+
+/// <summary>Get-OnloadInfo: the Onload version, kernel modules, device nodes and profiles, and whether the host is ready.</summary>
+[Cmdlet(VerbsCommon.Get, "OnloadInfo")]
+[OutputType(typeof(OnloadInfo))]
+public sealed class GetOnloadInfoCommand : OnloadCmdlet
+{
+    protected override void ProcessRecord()
+    {
+        OnloadInfo info;
+        try
+        {
+            info = Await(new OnloadHostInspector(Runner, HostFs).InspectAsync(Cancellation));
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        foreach (string p in info.Problems) WriteVerbose(p);
+        WriteObject(info);
+    }
+}

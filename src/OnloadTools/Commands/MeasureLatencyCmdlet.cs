@@ -1,0 +1,170 @@
+using System.Management.Automation;
+using OnloadTools.Latency;
+using OnloadTools.Processes;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// What Measure-NetperfLatency and Measure-SockperfLatency share: the parameters every latency measurement has and
+/// the measuring loop, which reports progress with seconds remaining, emits each run as soon as its iterations are
+/// done, saves every completed iteration to -HistoryPath, keeps going after a failed iteration, and on Ctrl+C saves
+/// what was measured before the pipeline stops.
+/// </summary>
+public abstract class MeasureLatencyCmdlet : OnloadCmdlet
+{
+    /// <summary>Server host. Default: this host (a private server is started when none listens).</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("HostName", "Server")]
+    [ValidateNotNullOrEmpty]
+    public string? ComputerName { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>Seconds per iteration.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int Duration { get; set; } = 10;
+
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int Iterations { get; set; } = 5;
+
+    /// <summary>Runs the client under onload (and the private server too, when one is started).</summary>
+    [Parameter]
+    public SwitchParameter Onload { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern(@"^[A-Za-z0-9_.\-]+$")]
+    public string OnloadProfile { get; set; } = "latency";
+
+    /// <summary>Names the run (bare-metal, container …); Compare-LatencyRun groups by it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Label { get; set; }
+
+    /// <summary>A folder (or a .jsonl file) where each run is saved after every completed iteration.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HistoryPath { get; set; }
+
+    /// <summary>-Port when it was given, else null.</summary>
+    protected int? BoundPort => MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
+
+    /// <summary>-HistoryPath resolved against the current location, else null.</summary>
+    protected string? ResolvedHistoryPath => HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+
+    /// <summary>Names the Write-Progress activity and the ErrorIds (netperf → NetperfTimedOut).</summary>
+    protected abstract string ToolName { get; }
+    protected abstract int ProgressId { get; }
+    protected string Activity => MyInvocation.MyCommand.Name;
+
+    /// <summary>How the loop treats an iteration that failed.</summary>
+    protected readonly record struct IterationFailure(ErrorRecord Error, bool SkipRestOfTest, bool SkipAllTests);
+
+    /// <summary>One test type of the measurement (TCP_RR, UDP pingpong …) and how to run one of its iterations.</summary>
+    protected sealed class TestPlan
+    {
+        public required LatencyRun Run { get; init; }
+        /// <summary>"host:port", for progress and errors.</summary>
+        public required string Where { get; init; }
+        public required string CommandLine { get; init; }
+        public required Func<int, CancellationToken, Task<LatencySample>> RunIteration { get; init; }
+    }
+
+    /// <summary>Runs every test's iterations in turn.</summary>
+    /// <param name="plans">Made lazily, one test at a time, so each run's StartTime is when it really starts.</param>
+    /// <param name="classify">Maps a tool's failure to its error; null rethrows it.</param>
+    protected void MeasureAll(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
+        Func<Exception, TestPlan, IterationFailure?> classify)
+    {
+        int total = plans.Count * iterations;
+        int done = 0;
+        bool skipAll = false;
+
+        foreach (var makePlan in plans)
+        {
+            if (skipAll) break;
+            TestPlan plan = makePlan();
+            LatencyRun run = plan.Run;
+            bool skipRest = false;
+            for (int i = 1; i <= iterations && !skipRest && !skipAll; i++)
+            {
+                var started = DateTime.UtcNow;
+                int doneBefore = done;
+                int iteration = i;
+                void Tick()
+                {
+                    double elapsed = (DateTime.UtcNow - started).TotalSeconds;
+                    double remaining = Math.Max(0, secondsPerIteration - elapsed) + (total - doneBefore - 1) * secondsPerIteration;
+                    // A new record each time: hosts may keep the records they are given.
+                    WriteProgress(new ProgressRecord(ProgressId, Activity, $"{run.TestName} iteration {iteration} of {iterations} against {plan.Where}")
+                    {
+                        CurrentOperation = plan.CommandLine,
+                        PercentComplete = (int)Math.Min(99, 100.0 * (doneBefore + Math.Min(1, elapsed / secondsPerIteration)) / total),
+                        SecondsRemaining = (int)Math.Ceiling(remaining),
+                    });
+                }
+                Tick();
+                try
+                {
+                    LatencySample sample = Await(plan.RunIteration(iteration, Cancellation), Tick);
+                    run.AddSample(sample);
+                    foreach (string w in sample.Warnings) WriteWarning($"{run.TestName} iteration {iteration}: {w}");
+                    WriteVerbose($"{run.TestName} iteration {iteration}: {sample}");
+                }
+                catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+                {
+                    // Ctrl+C: the tool is already killed; keep what was measured, then let the pipeline stop.
+                    run.Finish(stopped: true);
+                    Persist(run, historyPath);
+                    throw new PipelineStoppedException();
+                }
+                catch (ToolTimeoutException e)
+                {
+                    run.IterationsFailed++;
+                    WriteError(Error(e, ToolName + "TimedOut", ErrorCategory.OperationTimeout, e.CommandLine));
+                }
+                catch (Exception e) when (classify(e, plan) is { } failure)
+                {
+                    run.IterationsFailed++;
+                    WriteError(failure.Error);
+                    // With nothing measured yet, a server that does not answer will not answer the next iteration either.
+                    skipRest = failure.SkipRestOfTest && run.Samples.Length == 0;
+                    skipAll = failure.SkipAllTests && run.Samples.Length == 0;
+                }
+                done++;
+                Persist(run, historyPath);
+            }
+
+            run.Finish(stopped: false);
+            if (run.Samples.Length > 0)
+            {
+                Persist(run, historyPath);
+                WriteObject(run);
+            }
+        }
+
+        WriteProgress(new ProgressRecord(ProgressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    /// <summary>Saves the run to the history (folder or .jsonl); a history that cannot be written never loses the measurement.</summary>
+    private void Persist(LatencyRun run, string? historyPath)
+    {
+        if (historyPath is null || run.Samples.Length == 0) return;
+        try
+        {
+            string path = LatencyRunStore.Export(run, historyPath);
+            WriteDebug($"Saved {run.TestName} ({run.Samples.Length} iteration(s)) to {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!Stopping)
+            {
+                WriteError(Error(e, "HistoryWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, historyPath));
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Management.Automation;
+using OnloadTools.Host;
+using OnloadTools.Processes;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Shared base of the module's cmdlets: a cancellation token that Ctrl+C (StopProcessing) trips at once,
+/// waiting on domain tasks from the pipeline thread (so progress and output stay on it), and the mapping of
+/// domain exceptions to PowerShell errors with stable ErrorIds.
+/// </summary>
+public abstract class OnloadCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Tripped by Ctrl+C; every process started with it is killed at once.</summary>
+    protected CancellationToken Cancellation => _stop.Token;
+
+    /// <summary>The process runner (tests of the module use the real one with doubles on PATH).</summary>
+    internal IToolRunner Runner { get; set; } = ToolRunner.Default;
+
+    /// <summary>The host's /proc and /sys (or the fake tree named by ONLOADTOOLS_HOST_ROOT).</summary>
+    internal HostFileSystem HostFs { get; set; } = HostFileSystem.Current;
+
+    protected override void StopProcessing()
+    {
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Waits for a task on the pipeline thread, calling <paramref name="tick"/> about once a second.</summary>
+    /// <remarks>The task's own exception is rethrown (never an AggregateException).</remarks>
+    protected T Await<T>(Task<T> task, Action? tick = null)
+    {
+        WaitTicking(task, tick);
+        return task.GetAwaiter().GetResult();
+    }
+
+    protected void Await(Task task, Action? tick = null)
+    {
+        WaitTicking(task, tick);
+        task.GetAwaiter().GetResult();
+    }
+
+    private static void WaitTicking(Task task, Action? tick)
+    {
+        // Waiting on the handle neither throws nor spins: the pipeline thread sleeps until the task ends or a tick is due.
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(1)))
+        {
+            tick?.Invoke();
+        }
+    }
+
+    /// <summary>"tuned-adm" → "TunedAdm", for ErrorIds.</summary>
+    protected static string Pascal(string tool) =>
+        string.Concat(Path.GetFileName(tool).Split('-', '_', '.').Where(p => p.Length > 0)
+            .Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+
+    protected static ErrorRecord Error(Exception e, string errorId, ErrorCategory category, object? target, string? recommendedAction = null)
+    {
+        var record = new ErrorRecord(e, errorId, category, target);
+        if (recommendedAction is not null)
+        {
+            record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = recommendedAction };
+        }
+        return record;
+    }
+
+    /// <summary>A missing tool: NotInstalled, naming the RHEL package.</summary>
+    protected static ErrorRecord NotInstalled(ToolNotFoundException e) =>
+        Error(e, Pascal(e.Tool) + "NotInstalled", ErrorCategory.NotInstalled, e.Tool, ToolCatalog.InstallHint(e.Tool));
+
+    protected static ErrorRecord TimedOut(ToolTimeoutException e) =>
+        Error(e, "ToolTimedOut", ErrorCategory.OperationTimeout, e.CommandLine);
+
+    /// <summary>Maps the exceptions every domain service can raise; null when it is not one of them.</summary>
+    protected static ErrorRecord? CommonError(Exception e, object? target) => e switch
+    {
+        ToolNotFoundException nf => NotInstalled(nf),
+        ToolTimeoutException to => TimedOut(to),
+        ToolFailedException tf => Error(tf, Pascal(tf.Result.ExecutablePath) + "Failed", ErrorCategory.InvalidResult, target ?? tf.Result.CommandLine),
+        UnauthorizedAccessException ua => Error(ua, "PermissionDenied", ErrorCategory.PermissionDenied, target),
+        _ => null,
+    };
+
+    /// <summary>Throws the PowerShell form of a domain exception (rethrows unknown ones).</summary>
+    protected void ThrowCommon(Exception e, object? target)
+    {
+        if (CommonError(e, target) is { } record) ThrowTerminatingError(record);
+        throw e;
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing) _stop.Dispose();
+    }
+}

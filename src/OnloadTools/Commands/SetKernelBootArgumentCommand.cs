@@ -1,0 +1,84 @@
+using System.Management.Automation;
+using OnloadTools.Host;
+using OnloadTools.Processes;
+using OnloadTools.Tuning;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Set-KernelBootArgument: adds or removes kernel arguments of every boot entry through
+/// 'grubby --update-kernel=ALL'. Takes effect at the next boot; never reboots.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "KernelBootArgument", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(KernelBootArgumentChange))]
+public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
+{
+    /// <summary>Arguments to add (name or name=value): 'isolcpus=1,3,5','nosoftlockup','mce=ignore_ce'.</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[] Add { get; set; } = Array.Empty<string>();
+
+    /// <summary>Arguments to remove (by name, or name=value).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] Remove { get; set; } = Array.Empty<string>();
+
+    protected override void EndProcessing()
+    {
+        var add = Add.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct().ToArray();
+        var remove = Remove.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct().ToArray();
+        if (add.Length == 0 && remove.Length == 0)
+        {
+            ThrowTerminatingError(Error(new ArgumentException("Give -Add, -Remove or both."), "NoKernelArgumentGiven", ErrorCategory.InvalidArgument, null));
+        }
+        foreach (string a in add.Concat(remove))
+        {
+            if (a.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\') || a.StartsWith('=') || a.StartsWith('-'))
+            {
+                ThrowTerminatingError(Error(new ArgumentException($"'{a}' is not a single kernel argument (name or name=value, no spaces or quotes)."),
+                    "InvalidKernelArgument", ErrorCategory.InvalidArgument, a));
+            }
+        }
+
+        var grubby = new GrubbyService(Runner);
+        if (!grubby.IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(GrubbyService.Grubby)));
+        var command = GrubbyService.UpdateCommand(add, remove);
+        WriteVerbose($"Command: {command.CommandLine}");
+        if (!ShouldProcess(command.CommandLine, "Change the kernel arguments of every boot entry (effective at the next reboot)"))
+        {
+            return;
+        }
+
+        try
+        {
+            Await(grubby.UpdateAsync(add, remove, Cancellation));
+            var entry = Await(grubby.DefaultEntryAsync(Cancellation));
+            var running = KernelCommandLine.Parse(HostInfo.KernelCommandLine(HostFs));
+            bool reboot = add.Any(a => !KernelCommandLine.Contains(running, a))
+                          || remove.Any(r => KernelCommandLine.Contains(running, r));
+            var change = new KernelBootArgumentChange
+            {
+                CommandLine = command.CommandLine,
+                Added = add,
+                Removed = remove,
+                DefaultKernel = entry?.Kernel,
+                NextBootArguments = entry?.FullArgs,
+                RebootRequired = reboot,
+            };
+            if (reboot) WriteWarning("The new kernel arguments take effect at the next reboot. Nothing was rebooted.");
+            WriteObject(change);
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (ToolFailedException e) when (e.Result.CombinedOutput.Contains("ermission denied", StringComparison.Ordinal))
+        {
+            ThrowTerminatingError(Error(e, "GrubbyPermissionDenied", ErrorCategory.PermissionDenied, command.CommandLine, "Run PowerShell as root (sudo pwsh)."));
+        }
+        catch (Exception e) when (CommonError(e, command.CommandLine) is { } record)
+        {
+            ThrowTerminatingError(record);
+        }
+    }
+}

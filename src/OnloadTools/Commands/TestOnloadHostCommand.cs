@@ -1,0 +1,83 @@
+using System.Management.Automation;
+using OnloadTools.Processes;
+using OnloadTools.Tuning;
+
+namespace OnloadTools.Commands;
+
+/// <summary>
+/// Test-OnloadHost: the readiness audit of a host for Onload-accelerated, low-latency containers. One check
+/// object per item (Pass/Warn/Fail, found, expected, remediation).
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "OnloadHost")]
+[OutputType(typeof(OnloadHostCheck))]
+[OutputType(typeof(bool))]
+public sealed class TestOnloadHostCommand : OnloadCmdlet
+{
+    /// <summary>The tuned profile the host should run (default network-latency).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(TunedProfileNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Profile { get; set; } = "network-latency";
+
+    /// <summary>The interface the isolated CPUs must be local to (default: the first sfc interface).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? InterfaceName { get; set; }
+
+    /// <summary>Kernel arguments that must be on /proc/cmdline (a bare name accepts any value).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] KernelArgument { get; set; } = { "isolcpus", "nosoftlockup", "mce=ignore_ce" };
+
+    /// <summary>An image whose Onload version (label org.openonload.version) must equal the host's.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Image { get; set; }
+
+    [Parameter]
+    [ValidateSet("podman", "docker")]
+    public string? Engine { get; set; }
+
+    /// <summary>Returns only True (no check failed) or False.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var audit = new HostReadiness(Runner, HostFs, new HostReadinessRequest
+        {
+            Profile = Profile, InterfaceName = InterfaceName, KernelArguments = KernelArgument, Image = Image, Engine = Engine,
+        });
+        var checks = audit.Checks();
+        var progress = new ProgressRecord(4, "Test-OnloadHost", "Checking");
+        bool failed = false;
+        for (int i = 0; i < checks.Count; i++)
+        {
+            var (name, run) = checks[i];
+            progress.StatusDescription = name;
+            progress.PercentComplete = 100 * i / checks.Count;
+            WriteProgress(progress);
+            try
+            {
+                foreach (var check in Await(run(Cancellation)))
+                {
+                    failed |= check.Status == "Fail";
+                    if (!Quiet.IsPresent) WriteObject(check);
+                }
+            }
+            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (Exception e) when (e is ToolTimeoutException or ToolFailedException or ToolNotFoundException or TunedDaemonException or UnauthorizedAccessException or IOException)
+            {
+                failed = true;
+                WriteError(Error(e, "HostCheckFailed", ErrorCategory.InvalidResult, name));
+            }
+        }
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        if (Quiet.IsPresent) WriteObject(!failed);
+    }
+}

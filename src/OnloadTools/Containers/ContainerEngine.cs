@@ -1,0 +1,112 @@
+using OnloadTools.Processes;
+
+namespace OnloadTools.Containers;
+
+/// <summary>The container engine CLI the module drives: podman (RHEL's engine) or docker. Both take the same arguments for everything used here.</summary>
+public sealed class ContainerEngine
+{
+    public const string Podman = "podman";
+    public const string Docker = "docker";
+    public static readonly string[] Names = { Podman, Docker };
+
+    private ContainerEngine(string name, string path)
+    {
+        Name = name;
+        Path = path;
+    }
+
+    /// <summary>podman or docker: the tool name every command is run with.</summary>
+    public string Name { get; }
+    /// <summary>Where it was found on PATH.</summary>
+    public string Path { get; }
+    public bool IsDocker => Name == Docker;
+
+    /// <summary>
+    /// The engine asked for, or the first of podman and docker found on PATH. Nothing is run.
+    /// </summary>
+    /// <exception cref="ToolNotFoundException">The engine asked for is not on PATH.</exception>
+    /// <exception cref="ContainerEngineNotFoundException">Neither engine is on PATH.</exception>
+    public static ContainerEngine Resolve(IToolRunner runner, string? requested)
+    {
+        if (requested is { Length: > 0 })
+        {
+            string name = requested.ToLowerInvariant();
+            if (!Names.Contains(name)) throw new ArgumentException($"Unknown container engine '{requested}'; use podman or docker.", nameof(requested));
+            string? path = runner.Which(name) ?? throw new ToolNotFoundException(name);
+            return new ContainerEngine(name, path);
+        }
+        foreach (string name in Names)
+        {
+            if (runner.Which(name) is { } path) return new ContainerEngine(name, path);
+        }
+        throw new ContainerEngineNotFoundException();
+    }
+
+    /// <summary>The engine a known name refers to, or the detected one (podman first); "podman" when none is installed, so running it reports podman as missing.</summary>
+    public static string NameFor(IToolRunner runner, string? known)
+    {
+        if (known is { Length: > 0 } k && Names.Contains(k.ToLowerInvariant())) return k.ToLowerInvariant();
+        return Names.FirstOrDefault(n => runner.Which(n) is not null) ?? Podman;
+    }
+
+    public ToolCommand Command(params string[] arguments) => new(Name, arguments);
+    public ToolCommand Command(IEnumerable<string> arguments) => new(Name, arguments);
+
+    public override string ToString() => Name;
+}
+
+/// <summary>Neither podman nor docker is installed.</summary>
+public sealed class ContainerEngineNotFoundException : Exception
+{
+    public ContainerEngineNotFoundException()
+        : base("No container engine was found: neither 'podman' nor 'docker' is on PATH. " +
+               "Install podman with 'dnf install podman' (RHEL's engine), or Docker Engine, or choose one with -Engine.")
+    {
+    }
+}
+
+/// <summary>The engine ran but its daemon or service cannot be reached (docker without dockerd).</summary>
+public sealed class ContainerEngineUnavailableException : Exception
+{
+    public ContainerEngineUnavailableException(ToolResult result)
+        : base($"The {System.IO.Path.GetFileName(result.ExecutablePath)} engine is not available: {result.Describe()}")
+    {
+        Result = result;
+    }
+
+    public ToolResult Result { get; }
+}
+
+/// <summary>An image or container the engine does not know.</summary>
+public sealed class ContainerObjectNotFoundException : Exception
+{
+    public ContainerObjectNotFoundException(string kind, string name, ToolResult? result = null)
+        : base($"No {kind} named '{name}' was found" + (result is null ? "." : $": {result.Describe()}"))
+    {
+        Kind = kind;
+        Name = name;
+        Result = result;
+    }
+
+    public string Kind { get; }
+    public string Name { get; }
+    public ToolResult? Result { get; }
+}
+
+/// <summary>Host and image Onload versions differ (user-space and kernel module must match).</summary>
+public sealed class OnloadVersionMismatchException : Exception
+{
+    public OnloadVersionMismatchException(string image, string imageVersion, string hostVersion)
+        : base($"Image '{image}' holds Onload {imageVersion} but this host runs Onload {hostVersion}. " +
+               "Onload's user-space library in a container must match the host's kernel module. " +
+               "Rebuild the image with the host's Onload packages (New-OnloadImage), or use -Force to start it anyway.")
+    {
+        Image = image;
+        ImageVersion = imageVersion;
+        HostVersion = hostVersion;
+    }
+
+    public string Image { get; }
+    public string ImageVersion { get; }
+    public string HostVersion { get; }
+}

@@ -1,0 +1,16 @@
+namespace OnloadTools.Host;
+
+/// <summary>Facts about the host that every measurement records so a number can be trusted later.</summary>
+public static class HostInfo
+{
+    public static string HostName(HostFileSystem fs) =>
+        fs.ReadText("/proc/sys/kernel/hostname") is { Length: > 0 } h ? h : System.Environment.MachineName;
+
+    public static string? KernelRelease(HostFileSystem fs) => fs.ReadText("/proc/sys/kernel/osrelease");
+
+    /// <summary>The tuned profile tuned last applied (its state file), or null when tuned never ran.</summary>
+    public static string? ActiveTunedProfile(HostFileSystem fs) =>
+        fs.ReadText("/etc/tuned/active_profile") is { Length: > 0 } p ? p.Trim() : null;
+
+    public static string? KernelCommandLine(HostFileSystem fs) => fs.ReadText("/proc/cmdline");
+}

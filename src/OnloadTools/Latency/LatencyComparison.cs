@@ -1,0 +1,72 @@
+namespace OnloadTools;
+
+/// <summary>
+/// The statistical comparison of one metric of one test (TCP_RR, UDP_RR …) between a reference (bare metal,
+/// last night's baseline …) and a difference (container, tonight …). Flat and primitive so it survives
+/// remoting and Export-Clixml (Deserialized.OnloadTools.LatencyComparison).
+/// </summary>
+public sealed class LatencyComparison
+{
+    public string TestName { get; set; } = "";
+
+    /// <summary>Mean, P50, P99, Min, StdDev (within-iteration jitter) or TransactionRate.</summary>
+    public string Metric { get; set; } = "";
+
+    /// <summary>µs for the latency metrics, trans/s for TransactionRate.</summary>
+    public string Unit { get; set; } = "µs";
+
+    /// <summary>True for latencies (more is slower); false for TransactionRate (less is slower).</summary>
+    public bool LowerIsBetter { get; set; } = true;
+
+    public string ReferenceLabel { get; set; } = "";
+    public string DifferenceLabel { get; set; } = "";
+    public string[] ReferenceRunId { get; set; } = Array.Empty<string>();
+    public string[] DifferenceRunId { get; set; } = Array.Empty<string>();
+
+    /// <summary>Central value of the reference: the mean of the per-iteration values (Welch) or their median (Mann-Whitney).</summary>
+    public double ReferenceValue { get; set; }
+    /// <summary>Central value of the difference, the same statistic as <see cref="ReferenceValue"/>.</summary>
+    public double DifferenceValue { get; set; }
+
+    /// <summary>DifferenceValue − ReferenceValue, in <see cref="Unit"/> (µs for latencies).</summary>
+    public double Delta { get; set; }
+    /// <summary>100 × (DifferenceValue / ReferenceValue − 1).</summary>
+    public double DeltaPercent { get; set; }
+
+    /// <summary>Lower bound of the confidence interval of the relative difference, %; null when it is unbounded
+    /// (too few iterations for the interval to exist at this confidence level).</summary>
+    public double? ConfidenceIntervalLow { get; set; }
+    /// <summary>Upper bound of the confidence interval of the relative difference, %; null when unbounded.</summary>
+    public double? ConfidenceIntervalHigh { get; set; }
+    public double ConfidenceLevel { get; set; } = 0.95;
+
+    /// <summary>Two-sided p-value of the test named in <see cref="Method"/>; null when no test was possible.</summary>
+    public double? PValue { get; set; }
+
+    /// <summary>The test and interval used, e.g. "Welch t-test; Fieller CI" or "exact Mann-Whitney U; Hodges-Lehmann CI".</summary>
+    public string Method { get; set; } = "";
+
+    /// <summary>Equivalent, Slower, Faster or Inconclusive. For TransactionRate, Slower means a lower rate.</summary>
+    public string Verdict { get; set; } = "Inconclusive";
+
+    /// <summary>Significantly slower by more than <see cref="RegressionThreshold"/> %: the whole CI lies beyond it.</summary>
+    public bool IsRegression { get; set; }
+
+    public int ReferenceCount { get; set; }
+    public int DifferenceCount { get; set; }
+
+    /// <summary>The per-iteration values compared (one per iteration, in the metric's unit).</summary>
+    public double[] ReferenceValues { get; set; } = Array.Empty<double>();
+    public double[] DifferenceValues { get; set; } = Array.Empty<double>();
+
+    /// <summary>± % inside which a difference counts as no difference.</summary>
+    public double EquivalenceMargin { get; set; }
+    /// <summary>% slowdown beyond which a significant slowdown is a regression.</summary>
+    public double RegressionThreshold { get; set; }
+
+    /// <summary>Why the verdict is what it is when the data limited it (too few iterations, unbounded CI …).</summary>
+    public string? Notes { get; set; }
+
+    public override string ToString() =>
+        $"{TestName} {Metric}: {DifferenceLabel} vs {ReferenceLabel} {DeltaPercent.ToString("+0.0;-0.0;0.0", System.Globalization.CultureInfo.InvariantCulture)}% → {Verdict}";
+}

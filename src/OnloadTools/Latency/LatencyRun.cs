@@ -1,0 +1,101 @@
+namespace OnloadTools;
+
+/// <summary>
+/// All iterations of one latency test type (TCP_RR, UDP_RR …) against one server, with aggregates across
+/// iterations and the environment the numbers were taken in.
+/// </summary>
+public sealed class LatencyRun
+{
+    public const int SchemaVersion = 1;
+
+    public string RunId { get; set; } = Guid.NewGuid().ToString("N");
+    public string Label { get; set; } = "";
+    public string TestName { get; set; } = "";
+    /// <summary>netperf or sockperf.</summary>
+    public string Tool { get; set; } = "netperf";
+    /// <summary>Where the server ran (host name or address).</summary>
+    public string ComputerName { get; set; } = "";
+    public int Port { get; set; }
+    /// <summary>Where the client ran: "host" or "container:NAME".</summary>
+    public string ClientLocation { get; set; } = "host";
+
+    public DateTime StartTime { get; set; }
+    public DateTime EndTime { get; set; }
+    public double DurationSeconds { get; set; }
+    public int RequestSize { get; set; }
+    public int ResponseSize { get; set; }
+
+    public int IterationsRequested { get; set; }
+    public int IterationsCompleted => Samples.Length;
+    public int IterationsFailed { get; set; }
+    /// <summary>Completed, Partial (some iterations failed or it was stopped), or InProgress while being measured.</summary>
+    public string Status { get; set; } = "InProgress";
+
+    public LatencySample[] Samples { get; set; } = Array.Empty<LatencySample>();
+
+    // ---- aggregates across iterations (µs) ----
+    /// <summary>Mean of the per-iteration mean latencies.</summary>
+    public double? MeanLatency => LatencyStatistics.Mean(Samples.Select(MeanOf));
+    /// <summary>Median of the per-iteration mean latencies.</summary>
+    public double? MedianLatency => LatencyStatistics.Median(Samples.Select(MeanOf));
+    /// <summary>Smallest latency seen in any iteration.</summary>
+    public double? MinLatency => LatencyStatistics.Min(Samples.Select(s => s.MinLatency));
+    /// <summary>Largest latency seen in any iteration.</summary>
+    public double? MaxLatency => LatencyStatistics.Max(Samples.Select(s => s.MaxLatency));
+    /// <summary>Mean of the per-iteration p50s.</summary>
+    public double? P50Latency => LatencyStatistics.Mean(Samples.Select(s => s.P50Latency));
+    /// <summary>Mean of the per-iteration p90s.</summary>
+    public double? P90Latency => LatencyStatistics.Mean(Samples.Select(s => s.P90Latency));
+    /// <summary>Mean of the per-iteration p99s (not the p99 of the pooled round trips).</summary>
+    public double? P99Latency => LatencyStatistics.Mean(Samples.Select(s => s.P99Latency));
+    /// <summary>Sample standard deviation of the per-iteration mean latencies: how repeatable the run was.</summary>
+    public double? StdDevLatency => LatencyStatistics.StdDev(Samples.Select(MeanOf));
+    /// <summary>Mean of the per-iteration (within-iteration) standard deviations: the jitter.</summary>
+    public double? MeanStdDevLatency => LatencyStatistics.Mean(Samples.Select(s => s.StdDevLatency));
+    /// <summary>Mean transaction rate, transactions per second.</summary>
+    public double? TransactionRate => LatencyStatistics.Mean(Samples.Select(s => s.TransactionRate));
+
+    // ---- environment ----
+    public string HostName { get; set; } = "";
+    public string? KernelRelease { get; set; }
+    public string? TunedProfile { get; set; }
+    public bool Onload { get; set; }
+    public string? OnloadProfile { get; set; }
+    public string? OnloadVersion { get; set; }
+    public int? LocalCpu { get; set; }
+    public int? RemoteCpu { get; set; }
+    public string? ToolVersion { get; set; }
+    /// <summary>The netserver this run started for itself on loopback, if any.</summary>
+    public string? ServerCommandLine { get; set; }
+
+    /// <summary>"RoundTrip" or "OneWay" (sockperf's default, half the round trip): what every latency of this run measures.</summary>
+    public string LatencyKind { get; set; } = "RoundTrip";
+
+    internal static double? MeanOf(LatencySample s) => s.MeanLatency ?? s.RoundTripLatency;
+
+    /// <summary>Adds a completed sample (a new array, so runs already emitted or saved never change).</summary>
+    internal void AddSample(LatencySample sample)
+    {
+        Samples = Samples.Append(sample).ToArray();
+        EndTime = sample.EndTime;
+    }
+
+    /// <summary>Marks the run finished: Completed when every iteration produced a sample, else Partial.</summary>
+    internal void Finish(bool stopped)
+    {
+        EndTime = Samples.Length > 0 ? Samples[^1].EndTime : DateTime.UtcNow;
+        Status = !stopped && IterationsFailed == 0 && Samples.Length == IterationsRequested ? "Completed" : "Partial";
+    }
+
+    /// <summary>Records the host the run was measured on: name, kernel, active tuned profile.</summary>
+    internal LatencyRun WithHostEnvironment(Host.HostFileSystem fs)
+    {
+        HostName = Host.HostInfo.HostName(fs);
+        KernelRelease = Host.HostInfo.KernelRelease(fs);
+        TunedProfile = Host.HostInfo.ActiveTunedProfile(fs);
+        return this;
+    }
+
+    public override string ToString() =>
+        $"{Label} {TestName}: {IterationsCompleted} iteration(s), mean {MeanLatency?.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} µs";
+}

@@ -1,0 +1,73 @@
+namespace OnloadTools;
+
+/// <summary>
+/// One iteration of one latency test: what netperf (or sockperf) measured, in microseconds.
+/// Flat and primitive so that it survives remoting and Export-Clixml.
+/// </summary>
+public sealed class LatencySample
+{
+    public string TestName { get; set; } = "";
+    public int Iteration { get; set; }
+    public string Label { get; set; } = "";
+
+    /// <summary>Latencies of this iteration in microseconds (null when the tool did not report it).</summary>
+    public double? MinLatency { get; set; }
+    public double? MeanLatency { get; set; }
+    public double? P50Latency { get; set; }
+    public double? P90Latency { get; set; }
+    public double? P99Latency { get; set; }
+    public double? P999Latency { get; set; }
+    public double? P9999Latency { get; set; }
+    public double? P99999Latency { get; set; }
+    public double? MaxLatency { get; set; }
+    public double? StdDevLatency { get; set; }
+
+    /// <summary>Round-trip time derived from the transaction rate (netperf RT_LATENCY), µs.</summary>
+    public double? RoundTripLatency { get; set; }
+
+    /// <summary>Transactions per second.</summary>
+    public double? TransactionRate { get; set; }
+
+    /// <summary>Number of round trips observed, when the tool reports it.</summary>
+    public long? Observations { get; set; }
+
+    public int? RequestSize { get; set; }
+    public int? ResponseSize { get; set; }
+    public double? ElapsedSeconds { get; set; }
+
+    /// <summary>netperf -T binding as reported (-1: not bound).</summary>
+    public int? LocalCpu { get; set; }
+    public int? RemoteCpu { get; set; }
+
+    /// <summary>Requested confidence level (95 or 99) when netperf ran with -I, else null.</summary>
+    public double? ConfidenceLevel { get; set; }
+    /// <summary>Width of the confidence interval netperf achieved, in percent (THROUGHPUT_CONFID); null when not asked for.</summary>
+    public double? ConfidenceWidth { get; set; }
+    /// <summary>netperf's internal iterations for the confidence run (CONFIDENCE_ITERATION).</summary>
+    public int? ConfidenceIterations { get; set; }
+    /// <summary>False when netperf warned that the desired confidence was not achieved.</summary>
+    public bool? ConfidenceAchieved { get; set; }
+
+    public string CommandLine { get; set; } = "";
+    public DateTime StartTime { get; set; }
+    public DateTime EndTime { get; set; }
+
+    /// <summary>Warnings the tool printed (for example "desired confidence was not achieved").</summary>
+    public string[] Warnings { get; set; } = Array.Empty<string>();
+
+    /// <summary>
+    /// What the latencies measure: "RoundTrip" (netperf, sockperf --full-rtt) or "OneWay" (sockperf's default:
+    /// half of each round trip). Compare only samples of the same kind.
+    /// </summary>
+    public string LatencyKind { get; set; } = "RoundTrip";
+
+    /// <summary>With a full distribution (sockperf -FullDistribution): the percentile points of the ladder, 0 … 100.</summary>
+    public double[]? DistributionPercentiles { get; set; }
+    /// <summary>The latency (µs) at each of <see cref="DistributionPercentiles"/>: a compact CDF of every round trip.</summary>
+    public double[]? DistributionLatencies { get; set; }
+
+    public override string ToString() =>
+        $"{TestName} #{Iteration}: mean {Fmt(MeanLatency ?? RoundTripLatency)} µs, p99 {Fmt(P99Latency)} µs";
+
+    private static string Fmt(double? v) => v is null ? "-" : v.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+}

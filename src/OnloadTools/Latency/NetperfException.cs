@@ -1,0 +1,35 @@
+using OnloadTools.Processes;
+
+namespace OnloadTools.Latency;
+
+public enum NetperfFailure
+{
+    /// <summary>No netserver reachable at the target.</summary>
+    Connection,
+    /// <summary>This netperf does not know the requested test.</summary>
+    UnknownTest,
+    /// <summary>netperf printed something that holds no latency result.</summary>
+    Unparsable,
+    /// <summary>netperf reported an error of its own.</summary>
+    ToolError,
+    /// <summary>The private netserver could not be started.</summary>
+    ServerStart,
+    /// <summary>netperf cannot be run where the client should run (the container is gone, or has no netperf).</summary>
+    ClientUnavailable,
+}
+
+/// <summary>One netperf iteration (or the server it needs) failed; carries the raw output.</summary>
+public sealed class NetperfException : Exception
+{
+    public NetperfException(NetperfFailure failure, string message, string rawOutput, ToolResult? result = null)
+        : base(message)
+    {
+        Failure = failure;
+        RawOutput = rawOutput;
+        Result = result;
+    }
+
+    public NetperfFailure Failure { get; }
+    public string RawOutput { get; }
+    public ToolResult? Result { get; }
+}

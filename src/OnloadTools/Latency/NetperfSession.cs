@@ -1,0 +1,230 @@
+using System.Globalization;
+using OnloadTools.Host;
+using OnloadTools.Processes;
+using OnloadTools.Solarflare;
+
+namespace OnloadTools.Latency;
+
+/// <summary>
+/// One Measure-NetperfLatency invocation: finds netperf, resolves (or starts) the netserver, runs iterations
+/// one at a time and builds the runs. The cmdlet drives the loop so it can report progress and emit each run
+/// as soon as it is complete.
+/// </summary>
+public sealed class NetperfSession : IDisposable
+{
+    private readonly IToolRunner _runner;
+    private readonly HostFileSystem _fs;
+    private BackgroundProcess? _privateServer;
+
+    public NetperfSession(IToolRunner runner, HostFileSystem fs, NetperfRequest request)
+    {
+        _runner = runner;
+        _fs = fs;
+        Request = request;
+    }
+
+    public NetperfRequest Request { get; }
+    public string Target { get; private set; } = "127.0.0.1";
+    public int Port { get; private set; } = NetperfRequest.DefaultPort;
+    public string? NetperfVersion { get; private set; }
+    public string? OnloadVersion { get; private set; }
+    public string? PrivateServerCommandLine => _privateServer?.CommandLine;
+    public bool StartedPrivateServer => _privateServer is not null;
+
+    /// <summary>Time one sample is expected to take, for progress and timeouts.</summary>
+    public TimeSpan ExpectedIterationTime =>
+        TimeSpan.FromSeconds(Request.DurationSeconds * Request.NetperfIterationsPerSample + 1);
+
+    /// <summary>Generous limit after which a hung netperf is killed.</summary>
+    public TimeSpan IterationTimeout => ExpectedIterationTime * 2 + TimeSpan.FromSeconds(30);
+
+    /// <summary>Checks the tools and makes sure a netserver is there to measure against.</summary>
+    /// <exception cref="ToolNotFoundException">netperf (or onload, or netserver when one must be started) is missing.</exception>
+    public async Task PrepareAsync(CancellationToken ct)
+    {
+        bool inContainer = Request.ClientPrefix is { Count: > 0 };
+        if (!inContainer)
+        {
+            if (_runner.Which("netperf") is null) throw new ToolNotFoundException("netperf");
+            if (Request.Onload && _runner.Which("onload") is null) throw new ToolNotFoundException("onload");
+        }
+
+        NetperfVersion = await QueryNetperfVersionAsync(ct).ConfigureAwait(false);
+        if (Request.Onload)
+        {
+            var v = await _runner.RunAsync(Prefixed(new ToolCommand("onload", "--version")), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
+            OnloadVersion = OnloadVersionParser.Parse(v.CombinedOutput);
+        }
+
+        Port = Request.Port ?? NetperfRequest.DefaultPort;
+        if (Request.ComputerName is { Length: > 0 } host)
+        {
+            Target = host;
+            return;
+        }
+
+        Target = "127.0.0.1";
+        if (LoopbackPorts.TcpAccepts(Port)) return;
+        if (inContainer) return; // inside a container the server is whatever the container can reach
+        await StartPrivateServerAsync(Request.Port ?? LoopbackPorts.FreeTcpPort(), ct).ConfigureAwait(false);
+    }
+
+    private async Task<string?> QueryNetperfVersionAsync(CancellationToken ct)
+    {
+        ToolResult r;
+        try
+        {
+            r = await _runner.RunAsync(Prefixed(new ToolCommand("netperf", "-V")), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
+        }
+        catch (ToolTimeoutException)
+        {
+            return null;
+        }
+        string? version = Latency.NetperfVersion.Parse(r.CombinedOutput);
+        if (version is null && r.ExitCode != 0 && Request.ClientPrefix is { Count: > 0 })
+        {
+            // Every iteration would fail the same way: say it once, with the engine's own words.
+            throw new NetperfException(NetperfFailure.ClientUnavailable,
+                $"netperf cannot be run in {Request.ClientLocation}: {r.Describe()}", r.CombinedOutput, r);
+        }
+        return version;
+    }
+
+    private async Task StartPrivateServerAsync(int port, CancellationToken ct)
+    {
+        if (_runner.Which("netserver") is null) throw new ToolNotFoundException("netserver");
+        var cmd = new ToolCommand("netserver", "-D", "-p", port.ToString(CultureInfo.InvariantCulture), "-L", "127.0.0.1", "-4");
+        if (Request.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + Request.OnloadProfile);
+        _privateServer = _runner.Start(cmd);
+        Port = port;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (_privateServer.HasExited) break;
+            if (LoopbackPorts.TcpAccepts(port)) return;
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+        string said = (_privateServer.StandardError + _privateServer.StandardOutput).Trim();
+        string cmdLine = _privateServer.CommandLine;
+        _privateServer.Dispose();
+        _privateServer = null;
+        throw new NetperfException(NetperfFailure.ServerStart,
+            $"The private netserver '{cmdLine}' did not start listening on 127.0.0.1:{port}." + (said.Length > 0 ? " It said: " + said : ""), said);
+    }
+
+    private ToolCommand Prefixed(ToolCommand cmd) =>
+        Request.ClientPrefix is { Count: > 0 } prefix
+            ? new ToolCommand(prefix[0], prefix.Skip(1).Append(cmd.Tool).Concat(cmd.Arguments))
+            : cmd;
+
+    /// <summary>The exact netperf command line for one sample of <paramref name="testName"/>.</summary>
+    public ToolCommand BuildCommand(string testName)
+    {
+        var r = Request;
+        var args = new List<string>
+        {
+            "-H", Target,
+            "-p", Port.ToString(CultureInfo.InvariantCulture),
+            "-t", testName,
+            "-l", r.DurationSeconds.ToString(CultureInfo.InvariantCulture),
+        };
+        if (r.LocalCpu is not null || r.RemoteCpu is not null)
+        {
+            args.Add("-T");
+            args.Add($"{r.LocalCpu?.ToString(CultureInfo.InvariantCulture)},{r.RemoteCpu?.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (r.UsesConfidence)
+        {
+            args.Add("-I");
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"{r.ConfidenceLevel ?? 99},{r.ConfidenceWidth ?? 5}"));
+            args.Add("-i");
+            args.Add(string.Create(CultureInfo.InvariantCulture, $"{r.MaxIterations ?? 10},3"));
+        }
+        args.Add("--");
+        args.Add("-r");
+        args.Add(string.Create(CultureInfo.InvariantCulture, $"{r.RequestSize},{r.ResponseSize}"));
+        args.Add("-k");
+        args.Add(string.Join(",", NetperfParser.LatencySelectors));
+
+        var cmd = new ToolCommand("netperf", args);
+        if (r.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + r.OnloadProfile);
+        return Prefixed(cmd);
+    }
+
+    /// <summary>A new, empty run for one test type, with the environment recorded.</summary>
+    public LatencyRun NewRun(string testName) => new LatencyRun
+    {
+        Label = Request.EffectiveLabel,
+        TestName = testName,
+        Tool = "netperf",
+        ComputerName = Request.ComputerName is { Length: > 0 } h ? h : HostInfo.HostName(_fs),
+        Port = Port,
+        ClientLocation = Request.ClientLocation,
+        StartTime = DateTime.UtcNow,
+        DurationSeconds = Request.DurationSeconds,
+        RequestSize = Request.RequestSize,
+        ResponseSize = Request.ResponseSize,
+        IterationsRequested = Request.Iterations,
+        Onload = Request.Onload,
+        OnloadProfile = Request.Onload ? Request.OnloadProfile : null,
+        OnloadVersion = OnloadVersion,
+        LocalCpu = Request.LocalCpu,
+        RemoteCpu = Request.RemoteCpu,
+        ToolVersion = NetperfVersion,
+        ServerCommandLine = PrivateServerCommandLine,
+    }.WithHostEnvironment(_fs);
+
+    /// <summary>Runs one iteration and returns its sample.</summary>
+    /// <exception cref="NetperfException">netperf failed, could not connect, or printed no usable result.</exception>
+    /// <exception cref="ToolTimeoutException">netperf hung past <see cref="IterationTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException">Stopped; netperf has been killed.</exception>
+    public async Task<LatencySample> RunIterationAsync(LatencyRun run, int iteration, CancellationToken ct)
+    {
+        ToolCommand cmd = BuildCommand(run.TestName);
+        ToolResult result = await _runner.RunAsync(cmd, IterationTimeout, ct).ConfigureAwait(false);
+        string raw = result.CombinedOutput;
+        NetperfOutput parsed = NetperfParser.Parse(result.StandardOutput, result.StandardError);
+
+        switch (parsed.ErrorKind)
+        {
+            case NetperfErrorKind.Connection:
+                throw new NetperfException(NetperfFailure.Connection,
+                    $"No netserver answered at {Target}:{Port}. netperf (exit code {result.ExitCode}) said: {parsed.ErrorMessage}", raw, result);
+            case NetperfErrorKind.UnknownTest:
+                throw new NetperfException(NetperfFailure.UnknownTest, $"{parsed.ErrorMessage} ({result.Describe()})", raw, result);
+        }
+
+        if (!parsed.HasResult || result.ExitCode != 0)
+        {
+            if (parsed.ErrorKind == NetperfErrorKind.Other || result.ExitCode != 0)
+            {
+                throw new NetperfException(NetperfFailure.ToolError,
+                    $"netperf failed: {result.Describe()}", raw, result);
+            }
+            throw new NetperfException(NetperfFailure.Unparsable,
+                $"netperf's output for {run.TestName} iteration {iteration} holds no result this module can read. Command: {result.CommandLine}", raw, result);
+        }
+
+        LatencySample sample = NetperfSampleMapper.ToSample(parsed, run.TestName, iteration);
+        if (!NetperfSampleMapper.HasLatency(sample))
+        {
+            throw new NetperfException(NetperfFailure.Unparsable,
+                $"netperf's output for {run.TestName} iteration {iteration} holds no latency figures. Command: {result.CommandLine}", raw, result);
+        }
+        sample.Label = run.Label;
+        sample.CommandLine = result.CommandLine;
+        sample.StartTime = result.StartTime;
+        sample.EndTime = result.EndTime;
+        sample.RequestSize ??= Request.RequestSize;
+        sample.ResponseSize ??= Request.ResponseSize;
+        return sample;
+    }
+
+
+    public void Dispose()
+    {
+        _privateServer?.Dispose();
+        _privateServer = null;
+    }
+}

@@ -1,0 +1,95 @@
+namespace OnloadTools.Reporting;
+
+/// <summary>What the HTML report shows, computed in C# (the page only draws it). Serialized into the page as JSON.</summary>
+public sealed class LatencyReportModel
+{
+    public string Title { get; set; } = "";
+    public string Generated { get; set; } = "";
+    public string Summary { get; set; } = "";
+    public double EquivalenceMargin { get; set; }
+    public List<TestSection> Sections { get; set; } = new();
+}
+
+public sealed class TestSection
+{
+    public string Id { get; set; } = "";
+    public string TestName { get; set; } = "";
+    public string Tool { get; set; } = "";
+    /// <summary>"one-way (half the round trip)" or "round trip".</summary>
+    public string LatencyKind { get; set; } = "";
+    /// <summary>The comparison verdicts in words: a headline per difference, then one line per metric.</summary>
+    public List<VerdictLine> Verdicts { get; set; } = new();
+    public List<string> Notes { get; set; } = new();
+    public List<LabelSeries> Labels { get; set; } = new();
+    /// <summary>Relative difference CIs per metric and difference label (empty when nothing was compared).</summary>
+    public List<MetricInterval> Intervals { get; set; } = new();
+    public Ladder? Ladder { get; set; }
+    public Trend? Trend { get; set; }
+}
+
+/// <summary>One side (a label, or a baseline / latest run of a history) with its per-iteration means and a CI of their mean.</summary>
+public sealed class LabelSeries
+{
+    public string Name { get; set; } = "";
+    /// <summary>reference, difference, baseline or latest.</summary>
+    public string Role { get; set; } = "";
+    public string Color { get; set; } = "";
+    public int Runs { get; set; }
+    public double[] IterationMeans { get; set; } = Array.Empty<double>();
+    public double? Mean { get; set; }
+    public double? CiLow { get; set; }
+    public double? CiHigh { get; set; }
+}
+
+public sealed class MetricInterval
+{
+    public string Metric { get; set; } = "";
+    public string Difference { get; set; } = "";
+    public string Verdict { get; set; } = "";
+    public double DeltaPercent { get; set; }
+    public double? Low { get; set; }
+    public double? High { get; set; }
+}
+
+/// <summary>Percentile ladder / CDF: x are percentiles (0-100), each series one iteration of one label.</summary>
+public sealed class Ladder
+{
+    /// <summary>"full distribution" when every round trip was read, else "summary percentiles".</summary>
+    public string Source { get; set; } = "";
+    public List<LadderSeries> Series { get; set; } = new();
+}
+
+public sealed class LadderSeries
+{
+    public string Name { get; set; } = "";
+    public string Color { get; set; } = "";
+    public double[] Percentiles { get; set; } = Array.Empty<double>();
+    public double[] Latencies { get; set; } = Array.Empty<double>();
+}
+
+/// <summary>Runs over time (nights): one point per run, the mean of its iteration means.</summary>
+public sealed class Trend
+{
+    public string[] Times { get; set; } = Array.Empty<string>();
+    public List<TrendSeries> Series { get; set; } = new();
+    public double? Baseline { get; set; }
+    public string BaselineDescription { get; set; } = "";
+}
+
+public sealed class TrendSeries
+{
+    public string Name { get; set; } = "";
+    public string Color { get; set; } = "";
+    /// <summary>One value per entry of <see cref="Trend.Times"/> (null where this label has no run).</summary>
+    public double?[] Values { get; set; } = Array.Empty<double?>();
+    public string?[] RunIds { get; set; } = Array.Empty<string?>();
+}
+
+public sealed class VerdictLine
+{
+    public string Text { get; set; } = "";
+    /// <summary>Equivalent, Slower, Faster or Inconclusive.</summary>
+    public string Verdict { get; set; } = "";
+    public bool IsRegression { get; set; }
+    public bool IsHeadline { get; set; }
+}

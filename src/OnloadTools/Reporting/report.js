@@ -1,0 +1,161 @@
+/* OnloadTools latency report renderer: draws the charts of the data embedded in #report-data with Chart.js.
+   Every chart is drawn without animation (the page is complete as soon as it has loaded: printable, screenshot-able). */
+(function () {
+  'use strict';
+  var errors = [];
+  function fail(where, e) {
+    errors.push(where + ': ' + (e && e.message ? e.message : e));
+    console.error('OnloadTools report: ' + where + ': ' + (e && e.stack ? e.stack : e));
+  }
+  window.addEventListener('error', function (ev) { errors.push(String(ev.message)); });
+
+  var data;
+  try {
+    data = JSON.parse(document.getElementById('report-data').textContent);
+  } catch (e) { fail('data', e); return; }
+  if (typeof Chart === 'undefined') { fail('chart.js', 'Chart.js did not load'); return; }
+
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = 'system-ui, sans-serif';
+
+  var verdictColor = { Equivalent: '#2ca02c', Slower: '#d62728', Faster: '#1f77b4', Inconclusive: '#8c8c8c' };
+  function alpha(hex, a) {
+    var n = parseInt(hex.slice(1), 16);
+    return 'rgba(' + (n >> 16 & 255) + ',' + (n >> 8 & 255) + ',' + (n & 255) + ',' + a + ')';
+  }
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas) { fail(id, 'no canvas'); return; }
+    try {
+      new Chart(canvas, config);
+      canvas.setAttribute('data-rendered', 'true');
+    } catch (e) { fail(id, e); }
+  }
+
+  function pointsChart(s) {
+    var names = s.labels.map(function (l) { return l.name; });
+    var points = [], colors = [];
+    s.labels.forEach(function (l) {
+      l.iterationMeans.forEach(function (v) { points.push({ x: l.name, y: v }); colors.push(l.color); });
+    });
+    draw(s.id + '-points', {
+      type: 'bar',
+      data: {
+        labels: names,
+        datasets: [
+          { type: 'bar', label: 'confidence interval of the mean', order: 3, barPercentage: 0.35,
+            data: s.labels.map(function (l) { return l.ciLow == null ? null : [l.ciLow, l.ciHigh]; }),
+            backgroundColor: s.labels.map(function (l) { return alpha(l.color, 0.25); }),
+            borderColor: s.labels.map(function (l) { return l.color; }), borderWidth: 1 },
+          { type: 'scatter', label: 'each iteration (mean)', order: 1, data: points,
+            pointBackgroundColor: colors, pointBorderColor: colors, pointRadius: 4 },
+          { type: 'scatter', label: 'mean of the iterations', order: 2, pointStyle: 'line', pointRadius: 22, borderWidth: 3,
+            borderColor: '#222', backgroundColor: '#222',
+            data: s.labels.filter(function (l) { return l.mean != null; }).map(function (l) { return { x: l.name, y: l.mean }; }) }
+        ]
+      },
+      options: {
+        scales: { x: { type: 'category' }, y: { title: { display: true, text: 'µs' } } },
+        plugins: { title: { display: true, text: 'Mean latency per iteration, with the confidence interval of the mean' } }
+      }
+    });
+  }
+
+  function intervalsChart(s) {
+    if (!s.intervals.length) return;
+    var multi = s.intervals.some(function (i) { return i.difference !== s.intervals[0].difference; });
+    var names = s.intervals.map(function (i) { return multi ? i.metric + ' · ' + i.difference : i.metric; });
+    var m = data.equivalenceMargin;
+    draw(s.id + '-intervals', {
+      type: 'bar',
+      data: {
+        labels: names,
+        datasets: [
+          { type: 'bar', label: 'confidence interval of the difference (%)', barPercentage: 0.5,
+            data: s.intervals.map(function (i) { return i.low == null ? null : [i.low, i.high]; }),
+            backgroundColor: s.intervals.map(function (i) { return alpha(verdictColor[i.verdict] || '#8c8c8c', 0.35); }),
+            borderColor: s.intervals.map(function (i) { return verdictColor[i.verdict] || '#8c8c8c'; }), borderWidth: 1 },
+          { type: 'scatter', label: 'difference (%)', pointRadius: 5, backgroundColor: '#222',
+            data: s.intervals.map(function (i, k) { return { x: i.deltaPercent, y: names[k] }; }) },
+          { type: 'scatter', label: '±' + m + ' % equivalence margin', showLine: true, pointRadius: 0, borderDash: [5, 4], borderColor: '#555',
+            data: [{ x: -m, y: names[0] }, { x: -m, y: names[names.length - 1] }] },
+          { type: 'scatter', label: '', showLine: true, pointRadius: 0, borderDash: [5, 4], borderColor: '#555',
+            data: [{ x: m, y: names[0] }, { x: m, y: names[names.length - 1] }] }
+        ]
+      },
+      options: {
+        indexAxis: 'y',
+        scales: { x: { type: 'linear', title: { display: true, text: 'difference vs reference, %' } }, y: { type: 'category' } },
+        plugins: {
+          legend: { labels: { filter: function (item) { return item.text !== ''; } } },
+          title: { display: true, text: 'Relative difference by metric (colour: verdict)' }
+        }
+      }
+    });
+  }
+
+  // x position of a percentile: its "nines" (90 → 1, 99 → 2, 99.9 → 3 …); the maximum just beyond the last point.
+  function nines(p) { return p >= 100 ? 6.5 : Math.min(6.4, -Math.log10(1 - p / 100)); }
+  var nineLabels = { 0: '0', 1: 'p90', 2: 'p99', 3: 'p99.9', 4: 'p99.99', 5: 'p99.999', 6: 'p99.9999' };
+
+  function ladderChart(s) {
+    if (!s.ladder) return;
+    var few = s.ladder.series.length <= 10;
+    draw(s.id + '-ladder', {
+      type: 'line',
+      data: {
+        datasets: s.ladder.series.map(function (l) {
+          return { label: l.name, borderColor: l.color, backgroundColor: l.color, borderWidth: 1.5, pointRadius: 2, showLine: true,
+            data: l.percentiles.map(function (p, k) { return { x: nines(p), y: l.latencies[k] }; }) };
+        })
+      },
+      options: {
+        parsing: false,
+        scales: {
+          x: { type: 'linear', min: 0, max: 6.5, ticks: { stepSize: 1, callback: function (v) { return nineLabels[v] !== undefined ? nineLabels[v] : ''; } },
+               title: { display: true, text: 'percentile (max at the right edge)' } },
+          y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } }
+        },
+        plugins: { legend: { display: few }, title: { display: true, text: 'Percentile ladder: ' + s.ladder.source } }
+      }
+    });
+  }
+
+  function trendChart(s) {
+    if (!s.trend) return;
+    var t = s.trend;
+    var sets = t.series.map(function (l) {
+      var last = -1;
+      l.values.forEach(function (v, k) { if (v != null) last = k; });
+      return { label: l.name, data: l.values, borderColor: l.color, backgroundColor: l.color, spanGaps: true,
+        pointRadius: l.values.map(function (v, k) { return k === last ? 7 : 3; }) };
+    });
+    if (t.baseline != null) {
+      sets.push({ label: t.baselineDescription, data: t.times.map(function () { return t.baseline; }), borderColor: '#555',
+        borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
+    }
+    draw(s.id + '-trend', {
+      type: 'line',
+      data: { labels: t.times, datasets: sets },
+      options: {
+        scales: { y: { title: { display: true, text: 'mean latency of the run, µs' } } },
+        plugins: { title: { display: true, text: 'Trend over runs (latest run enlarged; dashed: baseline)' } }
+      }
+    });
+  }
+
+  data.sections.forEach(function (s) {
+    [pointsChart, intervalsChart, ladderChart, trendChart].forEach(function (f) {
+      try { f(s); } catch (e) { fail(s.id, e); }
+    });
+  });
+  document.documentElement.setAttribute('data-report', errors.length ? 'errors' : 'rendered');
+  if (errors.length) {
+    var pre = document.createElement('pre');
+    pre.id = 'report-errors';
+    pre.textContent = errors.join('\n');
+    document.body.appendChild(pre);
+  }
+})();

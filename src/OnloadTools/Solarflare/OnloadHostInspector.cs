@@ -1,0 +1,103 @@
+using OnloadTools.Host;
+using OnloadTools.Processes;
+
+namespace OnloadTools.Solarflare;
+
+/// <summary>
+/// Get-OnloadInfo's domain: is OpenOnload installed (onload on PATH, its version), are its kernel modules loaded,
+/// are its device nodes present, which profiles exist, and so can this host run accelerated processes now.
+/// Never throws for a host without Onload: that is an answer (Installed = false), not an error.
+/// </summary>
+public sealed class OnloadHostInspector
+{
+    public static readonly string[] RequiredModules = { "onload", "sfc_char", "sfc_resource", "sfc" };
+    public static readonly string[] DeviceNodes = { "/dev/onload", "/dev/onload_epoll", "/dev/onload_cplane", "/dev/sfc_char" };
+    /// <summary>Where OpenOnload's installer puts the .opf profiles (onload_install and the RPMs).</summary>
+    public static readonly string[] ProfileDirectories = { "/usr/libexec/onload/profiles", "/usr/lib/onload/profiles", "/usr/local/libexec/onload/profiles" };
+
+    private readonly IToolRunner _runner;
+    private readonly HostFileSystem _fs;
+
+    public OnloadHostInspector(IToolRunner runner, HostFileSystem fs)
+    {
+        _runner = runner;
+        _fs = fs;
+    }
+
+    public async Task<OnloadInfo> InspectAsync(CancellationToken ct)
+    {
+        var info = new OnloadInfo { ComputerName = HostInfo.HostName(_fs) };
+        var problems = new List<string>();
+
+        info.OnloadPath = _runner.Which("onload");
+        info.Installed = info.OnloadPath is not null;
+        if (info.Installed)
+        {
+            try
+            {
+                var r = await _runner.RunAsync(new ToolCommand("onload", "--version"), TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+                info.Version = OnloadVersionParser.Parse(r.StandardOutput) ?? OnloadVersionParser.Parse(r.StandardError);
+                if (!r.Succeeded) problems.Add($"'onload --version' failed: {r.Describe()}");
+            }
+            catch (Exception e) when (e is ToolNotFoundException or ToolTimeoutException)
+            {
+                problems.Add(e.Message);
+            }
+        }
+        else
+        {
+            problems.Add("OpenOnload is not installed: 'onload' is not on PATH. Build the RPMs with New-OnloadPackage and install them.");
+        }
+
+        info.KernelModuleVersion = _fs.ReadText("/sys/module/onload/version") is { Length: > 0 } mv ? mv : null;
+        var loaded = LoadedModules();
+        info.LoadedModules = RequiredModules.Where(loaded.Contains).ToArray();
+        info.MissingModules = RequiredModules.Where(m => !loaded.Contains(m)).ToArray();
+        if (info.MissingModules.Length > 0)
+            problems.Add($"Kernel module(s) not loaded: {string.Join(", ", info.MissingModules)} (load them with 'onload_tool reload').");
+
+        info.DeviceNodes = DeviceNodes.Where(_fs.Exists).ToArray();
+        info.MissingDeviceNodes = DeviceNodes.Where(d => !_fs.Exists(d)).ToArray();
+        if (info.MissingDeviceNodes.Length > 0)
+            problems.Add($"Device node(s) missing: {string.Join(", ", info.MissingDeviceNodes)} (created when the modules load; containers need them passed with --device).");
+
+        foreach (string dir in ProfileDirectories)
+        {
+            var profiles = _fs.List(dir).Where(f => f.EndsWith(".opf", StringComparison.Ordinal)).Select(f => f[..^4]).ToArray();
+            if (profiles.Length == 0) continue;
+            info.Profiles = profiles;
+            info.ProfileDirectory = dir;
+            break;
+        }
+        if (info.Installed && info.Profiles.Length == 0)
+            problems.Add($"No Onload profiles (*.opf) found in {string.Join(" or ", ProfileDirectories)}.");
+
+        info.SfcInterfaceCount = new SfcInterfaceReader(_fs).Names().Count();
+        if (info.SfcInterfaceCount == 0)
+            problems.Add("No sfc network interface: Onload accelerates Solarflare interfaces (see Get-SfcInterface).");
+
+        info.Problems = problems.ToArray();
+        info.Ready = problems.Count == 0;
+        return info;
+    }
+
+    /// <summary>Module names from /proc/modules, or from /sys/module when /proc/modules is absent (built-ins too).</summary>
+    private HashSet<string> LoadedModules()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        string? modules = _fs.ReadText("/proc/modules");
+        if (modules is not null)
+        {
+            foreach (string line in modules.Split('\n'))
+            {
+                int space = line.IndexOf(' ');
+                if (space > 0) set.Add(line[..space]);
+            }
+        }
+        foreach (string m in RequiredModules)
+        {
+            if (_fs.DirectoryExists($"/sys/module/{m}") && _fs.Exists($"/sys/module/{m}/initstate")) set.Add(m);
+        }
+        return set;
+    }
+}

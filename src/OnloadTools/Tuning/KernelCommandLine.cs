@@ -1,0 +1,92 @@
+using System.Text;
+
+namespace OnloadTools.Tuning;
+
+/// <summary>One word of a kernel command line: a flag (nosoftlockup) or name=value (isolcpus=1,3).</summary>
+public sealed record KernelArgument(string Name, string? Value)
+{
+    public string Text => Value is null ? Name : $"{Name}={Value}";
+    public override string ToString() => Text;
+}
+
+/// <summary>
+/// Parses kernel command lines (/proc/cmdline, grubby's args="…", tuned's bootloader cmdline) the way the kernel
+/// does: words split on white space, double quotes group, everything after a bare "--" belongs to init.
+/// </summary>
+public static class KernelCommandLine
+{
+    /// <summary>Arguments whose value is a CPU list.</summary>
+    public static readonly IReadOnlySet<string> CpuListArguments = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "isolcpus", "nohz_full", "rcu_nocbs", "irqaffinity", "tuned.non_isolcpus_list", "kthread_cpus",
+    };
+
+    /// <summary>Flags isolcpus accepts before its CPU list.</summary>
+    public static readonly IReadOnlySet<string> IsolcpusFlags = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "domain", "managed_irq", "nohz",
+    };
+
+    public static IReadOnlyList<KernelArgument> Parse(string? cmdline)
+    {
+        var result = new List<KernelArgument>();
+        if (string.IsNullOrEmpty(cmdline)) return result;
+        foreach (string word in SplitWords(cmdline))
+        {
+            if (word == "--") break;
+            int eq = word.IndexOf('=');
+            if (eq <= 0)
+            {
+                result.Add(new KernelArgument(eq == 0 ? word : word, null));
+                continue;
+            }
+            string value = word[(eq + 1)..];
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = value[1..^1];
+            result.Add(new KernelArgument(word[..eq], value));
+        }
+        return result;
+    }
+
+    /// <summary>Splits on white space, keeping double-quoted parts together (quotes are kept in the word).</summary>
+    public static IEnumerable<string> SplitWords(string text)
+    {
+        var sb = new StringBuilder();
+        bool quoted = false;
+        foreach (char c in text)
+        {
+            if (c == '"') quoted = !quoted;
+            if (!quoted && char.IsWhiteSpace(c))
+            {
+                if (sb.Length > 0) { yield return sb.ToString(); sb.Clear(); }
+                continue;
+            }
+            sb.Append(c);
+        }
+        if (sb.Length > 0) yield return sb.ToString();
+    }
+
+    /// <summary>isolcpus=[flag,…,]cpu-list → (flags, CPUs). Other CPU-list arguments have no flags.</summary>
+    public static (string[] Flags, int[] Cpus) ParseCpuArgument(string name, string? value)
+    {
+        if (value is null) return (Array.Empty<string>(), Array.Empty<int>());
+        if (name != "isolcpus") return (Array.Empty<string>(), CpuList.Parse(value));
+        var flags = new List<string>();
+        var rest = new List<string>();
+        foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (rest.Count == 0 && (IsolcpusFlags.Contains(part) || (part.Length > 0 && char.IsAsciiLetter(part[0]))))
+                flags.Add(part);
+            else
+                rest.Add(part);
+        }
+        return (flags.ToArray(), CpuList.Parse(string.Join(',', rest)));
+    }
+
+    /// <summary>True when <paramref name="wanted"/> ("isolcpus=1,3" or "nosoftlockup") is on the command line as given.</summary>
+    public static bool Contains(IReadOnlyList<KernelArgument> args, string wanted)
+    {
+        var w = Parse(wanted).FirstOrDefault();
+        if (w is null) return false;
+        return args.Any(a => a.Name == w.Name && (w.Value is null || a.Value == w.Value));
+    }
+}
