@@ -1,0 +1,113 @@
+using System.Text.RegularExpressions;
+using OnloadTools.Latency;
+using OnloadTools.Reporting;
+using OnloadTools.Tests.Latency;
+
+namespace OnloadTools.Tests.Reporting;
+
+public class ReportTests
+{
+    private static List<LatencyRun> BareMetalVersusContainer() => new()
+    {
+        SyntheticRuns.Make("bare-metal", "TCP_RR", 20, 0.02, 10, 1),
+        SyntheticRuns.Make("container", "TCP_RR", 24, 0.02, 10, 2),
+        SyntheticRuns.Make("bare-metal", "UDP_RR", 18, 0.02, 10, 3),
+        SyntheticRuns.Make("container", "UDP_RR", 18, 0.02, 10, 4),
+    };
+
+    [Fact]
+    public void Verdicts_are_stated_in_words_per_test_from_the_comparisons()
+    {
+        var model = LatencyReportBuilder.Build(BareMetalVersusContainer(), new ReportOptions());
+        Assert.Equal(new[] { "TCP_RR", "UDP_RR" }, model.Sections.Select(s => s.TestName));
+
+        var tcp = model.Sections[0];
+        var head = tcp.Verdicts[0];
+        Assert.True(head.IsHeadline);
+        Assert.StartsWith("container vs bare-metal: container adds ", head.Text);
+        Assert.Contains("at the mean", head.Text);
+        Assert.True(head.IsRegression, head.Text);                // +20 % is beyond the 5 % threshold
+        var mean = tcp.Verdicts.Single(v => v.Text.StartsWith("Mean latency:"));
+        Assert.Equal("Slower", mean.Verdict);
+        Assert.Matches(@"container is slower than bare-metal by [0-9.]+ µs \(\+[12][0-9]\.[0-9] %\); 95 % CI of the difference \+[0-9.]+ % to \+[0-9.]+ %, p [=<] [0-9.]+", mean.Text);
+        Assert.Contains("REGRESSION", mean.Text);
+
+        var udp = model.Sections[1];
+        Assert.Contains("adds no measurable latency at the mean (within ±5 %)", udp.Verdicts[0].Text);
+        Assert.Equal("Equivalent", udp.Verdicts.Single(v => v.Text.StartsWith("Mean latency:")).Verdict);
+        Assert.Matches("12 comparison\\(s\\); [1-6] REGRESSION\\(S\\) beyond 5 %", model.Summary); // only TCP_RR metrics can regress
+
+        // Side by side: the reference first, its per-iteration points and a CI that holds its mean.
+        Assert.Equal(new[] { "bare-metal", "container" }, tcp.Labels.Select(l => l.Name));
+        Assert.Equal(10, tcp.Labels[0].IterationMeans.Length);
+        Assert.True(tcp.Labels[0].CiLow < tcp.Labels[0].Mean && tcp.Labels[0].Mean < tcp.Labels[0].CiHigh);
+        Assert.Contains(tcp.Intervals, i => i.Metric == "Mean latency" && i.Low > 5 && i.Verdict == "Slower");
+        Assert.NotNull(tcp.Ladder);
+        Assert.Equal("summary percentiles", tcp.Ladder!.Source);
+        Assert.Null(tcp.Trend); // one run per label: no history
+    }
+
+    [Fact]
+    public void The_mean_interval_is_the_t_interval()
+    {
+        var (mean, low, high) = LatencyReportBuilder.MeanInterval(new[] { 1.0, 2, 3, 4, 5 }, 0.95);
+        Assert.Equal(3, mean);
+        // sd = 1.5811, t(0.975, 4) = 2.7764 → half width 1.9632
+        Assert.Equal(3 - 1.9632, low!.Value, 3);
+        Assert.Equal(3 + 1.9632, high!.Value, 3);
+        Assert.Null(LatencyReportBuilder.MeanInterval(new[] { 7.0 }, 0.95).Low);
+    }
+
+    [Fact]
+    public void A_history_of_one_label_compares_the_latest_night_with_the_earlier_ones_and_marks_the_baseline()
+    {
+        var nights = Enumerable.Range(0, 6).Select(n =>
+            SyntheticRuns.Make("nightly", "TCP_RR", n == 5 ? 26 : 20, 0.02, 5, 10 + n, new DateTime(2026, 11, 15 + n, 2, 0, 0, DateTimeKind.Utc))).ToList();
+        var model = LatencyReportBuilder.Build(nights, new ReportOptions());
+        var s = Assert.Single(model.Sections);
+        Assert.NotNull(s.Trend);
+        Assert.Equal(6, s.Trend!.Times.Length);
+        Assert.Equal("2026-11-20 02:00:00", s.Trend.Times[^1]);
+        Assert.InRange(s.Trend.Baseline!.Value, 19.5, 20.5);   // median of the five earlier nights, not tonight's 26
+        Assert.Contains("median of the 5 earlier run(s)", s.Trend.BaselineDescription);
+        Assert.Equal(new[] { "baseline", "latest" }, s.Labels.Select(l => l.Role));
+        Assert.Equal(25, s.Labels[0].IterationMeans.Length);
+        Assert.StartsWith("latest: 2026-11-20 02:00:00 vs baseline: 5 earlier run(s):", s.Verdicts[0].Text);
+        Assert.Equal("Slower", s.Verdicts[0].Verdict);
+        Assert.True(s.Verdicts[0].IsRegression);
+    }
+
+    [Fact]
+    public void One_way_and_round_trip_runs_are_shown_but_not_compared()
+    {
+        var a = SyntheticRuns.Make("kernel", "UDP_PINGPONG", 10, 0.02, 5, 1);
+        var b = SyntheticRuns.Make("onload", "UDP_PINGPONG", 20, 0.02, 5, 2);
+        a.LatencyKind = "OneWay";
+        var model = LatencyReportBuilder.Build(new[] { a, b }, new ReportOptions());
+        var s = Assert.Single(model.Sections);
+        Assert.Empty(s.Verdicts);
+        Assert.Contains(s.Notes, n => n.Contains("one-way latency and round trips are mixed"));
+        Assert.Equal(2, s.Labels.Count);
+    }
+
+    [Fact]
+    public void The_html_is_self_contained_and_makes_no_requests()
+    {
+        var runs = BareMetalVersusContainer();
+        string html = HtmlReportWriter.Write(LatencyReportBuilder.Build(runs, new ReportOptions { Title = "Bare metal <vs> container" }));
+
+        Assert.Contains("default-src 'none'", html);                        // the browser itself refuses any fetch
+        Assert.Contains("<title>Bare metal &lt;vs&gt; container</title>", html);
+        Assert.Contains("Chart.js v4.6.1", html);                          // the library, inlined with its licence header
+        Assert.Contains("Released under the MIT License", html);
+        Assert.DoesNotMatch(new Regex(@"<script[^>]*\ssrc=|<link[^>]*href=|sourceMappingURL=", RegexOptions.IgnoreCase), html);
+        // The only addresses are the two in Chart.js's licence comments.
+        Assert.DoesNotMatch(new Regex(@"https?://(?!www\.chartjs\.org|github\.com/kurkle/color)", RegexOptions.IgnoreCase), html);
+        Assert.Equal(3, Regex.Matches(html, "<script").Count); // Chart.js, the data (JSON), the renderer
+        // The verdicts are plain HTML above the charts (readable without scripts).
+        int verdict = html.IndexOf("<ul class=\"verdicts\">", StringComparison.Ordinal);
+        int canvas = html.IndexOf("<canvas", StringComparison.Ordinal);
+        Assert.True(verdict > 0 && verdict < canvas);
+        Assert.Contains("container vs bare-metal: container adds", html);
+    }
+}

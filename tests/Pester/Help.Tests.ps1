@@ -1,0 +1,156 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+# Offline help of the built module (mirrors tests/OnloadTools.Tests/Engine/HelpTests.cs): what Get-Help shows must be
+# what docs/cmdlets/*.md says, and the pages must agree with the compiled cmdlets.
+
+BeforeDiscovery {
+    $docs = Join-Path $PSScriptRoot '..' '..' 'docs' 'cmdlets'
+    $script:PageNames = @(Get-ChildItem -LiteralPath $docs -Filter '*.md' | ForEach-Object BaseName | ForEach-Object { @{ Name = $_ } })
+}
+
+BeforeAll {
+    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+    $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $RepoRoot 'OnloadTools.psd1')).ModuleVersion
+    Import-Module (Join-Path $RepoRoot 'out' 'OnloadTools' $version 'OnloadTools.psd1') -Force
+    $script:Docs = Join-Path $RepoRoot 'docs' 'cmdlets'
+    $script:Common = [System.Management.Automation.PSCmdlet]::CommonParameters +
+        [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+
+    # The parts of a docs/cmdlets page the tests compare with Get-Help (the same shape HelpGen reads).
+    function Get-DocPage([string] $Name) {
+        $lines = Get-Content -LiteralPath (Join-Path $Docs "$Name.md")
+        $section = ''
+        $inCode = $false
+        $synopsis = [System.Collections.Generic.List[string]]::new()
+        $parameters = [System.Collections.Generic.List[string]]::new()
+        $examples = [System.Collections.Generic.List[string]]::new()
+        foreach ($line in $lines) {
+            if ($line.TrimStart().StartsWith('```')) { $inCode = -not $inCode; continue }
+            if ($inCode) { continue }
+            if ($line -match '^##\s+(.+?)\s*$' -and $line -notmatch '^###') { $section = $Matches[1].ToUpperInvariant(); continue }
+            if ($section -eq 'SYNOPSIS' -and $line.Trim()) { $synopsis.Add(($line.Trim() -replace '\*\*|`', '')) }
+            if ($section -eq 'PARAMETERS' -and $line -match '^###\s+-(\w+)') { $parameters.Add($Matches[1]) }
+            if ($section -eq 'EXAMPLES' -and $line -match '^###\s+Example\s+\d+\s*[:.]\s*(.+)$') { $examples.Add($Matches[1].Trim()) }
+        }
+        [pscustomobject]@{
+            Name       = $Name
+            Synopsis   = $synopsis -join ' '
+            Parameters = @($parameters)
+            Examples   = @($examples)
+        }
+    }
+}
+
+AfterAll {
+    Remove-Module OnloadTools -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Get-Help Measure-NetperfLatency' {
+    BeforeAll {
+        $Page = Get-DocPage 'Measure-NetperfLatency'
+        $Full = Get-Help Measure-NetperfLatency -Full
+    }
+
+    It 'shows the synopsis of the docs page' {
+        $Full.Synopsis | Should -Be $Page.Synopsis
+        $Page.Synopsis | Should -Not -BeNullOrEmpty
+    }
+
+    It 'describes the private netserver and what survives Ctrl+C' {
+        ($Full.description | ForEach-Object Text) -join ' ' | Should -Match 'private netserver'
+        ($Full.alertSet.alert | ForEach-Object Text) -join ' ' | Should -Match 'What survives Ctrl\+C'
+    }
+
+    It 'names the error <_> in its notes' -ForEach @(
+        'NetperfNotInstalled', 'NetserverUnreachable', 'NetperfOutputUnparsable', 'NetperfFailed',
+        'NetperfTimedOut', 'NetserverStartFailed', 'HistoryWriteFailed'
+    ) {
+        ($Full.alertSet.alert | ForEach-Object Text) -join ' ' | Should -Match $_
+    }
+
+    It 'lists every parameter with its type, position and pipeline input from the compiled cmdlet' {
+        $cmd = Get-Command Measure-NetperfLatency
+        $help = @($Full.parameters.parameter)
+        @($help | ForEach-Object name | Sort-Object) |
+            Should -Be @($cmd.Parameters.Keys | Where-Object { $_ -notin $Common } | Sort-Object)
+        $computerName = $help | Where-Object name -EQ 'ComputerName'
+        $computerName.position | Should -Be '0'
+        $computerName.pipelineInput | Should -Match 'ByValue'
+        $computerName.type.name | Should -Be 'System.String'
+        ($help | Where-Object name -EQ 'TestName').type.name | Should -Be 'System.String[]'
+        ($help | Where-Object name -EQ 'Onload').type.name | Should -Be 'System.Management.Automation.SwitchParameter'
+    }
+
+    It 'shows the real default of -<Name>' -ForEach @(
+        @{ Name = 'Duration' }, @{ Name = 'Iterations' }, @{ Name = 'RequestSize' }, @{ Name = 'ResponseSize' },
+        @{ Name = 'OnloadProfile' }, @{ Name = 'TestName' }
+    ) {
+        $fresh = [OnloadTools.Commands.MeasureNetperfLatencyCommand]::new()
+        (Get-Help Measure-NetperfLatency -Parameter $Name).defaultValue | Should -Be (@($fresh.$Name) -join ', ')
+    }
+
+    It 'returns OnloadTools.LatencyRun' {
+        $Full.returnValues.returnValue.type.name | Should -Be 'OnloadTools.LatencyRun'
+    }
+
+    It 'shows every example of the page with -Examples' {
+        $ex = @((Get-Help Measure-NetperfLatency -Examples).examples.example)
+        $ex.Count | Should -Be $Page.Examples.Count
+        $ex.Count | Should -BeGreaterOrEqual 3
+        for ($i = 0; $i -lt $ex.Count; $i++) {
+            $ex[$i].title | Should -Match ([regex]::Escape("Example $($i + 1): $($Page.Examples[$i])"))
+            $ex[$i].code | Should -Match 'Measure-NetperfLatency'
+        }
+    }
+}
+
+Describe 'Get-Help about_OnloadTools' {
+    It 'works offline and covers the workflow' {
+        $about = Get-Help about_OnloadTools
+        $about | Should -Not -BeNullOrEmpty
+        $text = [string]$about
+        foreach ($word in 'Measure-NetperfLatency', 'Invoke-TunedProfile', 'Set-SfcPartitioning', 'Start-OnloadContainer',
+            'Compare-LatencyRun', 'ONLOADTOOLS_HOST_ROOT', 'Ctrl+C') {
+            $text | Should -Match ([regex]::Escape($word))
+        }
+    }
+}
+
+Describe 'Every exported cmdlet' {
+    It 'has a docs page, so Get-Help shows examples' {
+        foreach ($name in (Get-Module OnloadTools).ExportedCmdlets.Keys) {
+            Join-Path $Docs "$name.md" | Should -Exist -Because "every cmdlet needs docs/cmdlets/$name.md"
+            @((Get-Help $name -Examples).examples.example).Count | Should -BeGreaterThan 0 -Because "$name needs examples"
+        }
+    }
+}
+
+Describe 'docs/cmdlets/<Name>.md' -ForEach $PageNames {
+    BeforeAll {
+        $Page = Get-DocPage $Name
+        $Cmd = Get-Command $Name -Module OnloadTools -ErrorAction SilentlyContinue
+    }
+
+    It 'documents an exported cmdlet' {
+        $Cmd | Should -Not -BeNullOrEmpty
+    }
+
+    It 'is the help Get-Help shows' {
+        (Get-Help $Name).Synopsis | Should -Be $Page.Synopsis
+        @((Get-Help $Name -Examples).examples.example).Count | Should -Be $Page.Examples.Count
+    }
+
+    It 'documents exactly the parameters of the cmdlet' {
+        $actual = @($Cmd.Parameters.Keys | Where-Object { $_ -notin $Common } | Sort-Object)
+        @($Page.Parameters | Sort-Object) | Should -Be $actual
+    }
+
+    It 'has examples that parse' {
+        $tokens = $null
+        $errors = $null
+        $help = Get-Help $Name -Examples
+        foreach ($example in @($help.examples.example)) {
+            [System.Management.Automation.Language.Parser]::ParseInput($example.code, [ref]$tokens, [ref]$errors) | Out-Null
+            $errors | Should -BeNullOrEmpty -Because "$($example.title) must be valid PowerShell"
+        }
+    }
+}

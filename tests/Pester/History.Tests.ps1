@@ -1,0 +1,183 @@
+# Pester 5: Export-LatencyRun / Import-LatencyRun and the nightly example script, mirroring
+# tests/OnloadTools.Tests/Latency/HistoryTests.cs and NightlyScriptTests.cs.
+BeforeDiscovery {
+    $script:noNetperf = -not (Get-Command netperf -ErrorAction SilentlyContinue)
+}
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    $nightly = "$PSScriptRoot/../../docs/examples/Invoke-NightlyLatencyCheck.ps1"
+
+    function New-SyntheticRun {
+        param([string] $Label = 'nightly', [string] $Test = 'TCP_RR', [double] $Mean = 20, [int] $Night = 1)
+        $run = [OnloadTools.LatencyRun]::new()
+        $run.Label = $Label
+        $run.TestName = $Test
+        $run.Status = 'Completed'
+        $run.StartTime = [datetime]::new(2026, 11, $Night, 2, 0, 0, 'Utc')
+        $run.EndTime = $run.StartTime.AddMinutes(1)
+        $offsets = 0.01, -0.01, 0.015, -0.015, 0.005, -0.005
+        $i = 0
+        $run.Samples = [OnloadTools.LatencySample[]]@(foreach ($o in $offsets) {
+                $i++
+                $m = $Mean * (1 + $o)
+                [OnloadTools.LatencySample]@{
+                    TestName = $Test; Iteration = $i; Label = $Label
+                    MeanLatency = $m; MinLatency = $m * 0.8; P50Latency = $m * 0.97; P99Latency = $m * 1.5
+                    StdDevLatency = $m * 0.1; TransactionRate = 1e6 / $m
+                }
+            })
+        $run
+    }
+}
+
+Describe 'Export-LatencyRun and Import-LatencyRun' {
+    BeforeEach {
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+    }
+
+    It 'round-trips runs through a folder as typed objects, oldest first' {
+        $runs = @((New-SyntheticRun -Label container -Night 2 -Mean 24), (New-SyntheticRun -Label bare-metal -Night 1))
+        $runs | Export-LatencyRun -Path $dir
+        $back = Import-LatencyRun -Path $dir
+        $back.Count | Should -Be 2
+        $back[0] | Should -BeOfType OnloadTools.LatencyRun
+        $back[0].Label | Should -Be 'bare-metal'
+        $back[0].RunId | Should -Be $runs[1].RunId
+        $back[0].Samples.MeanLatency | Should -Be $runs[1].Samples.MeanLatency
+        ($back | Compare-LatencyRun -ReferenceLabel bare-metal -Metric Mean).Verdict | Should -Be 'Slower'
+    }
+
+    It 'appends to a .jsonl file without rewriting what is there' {
+        $file = Join-Path $dir 'history.jsonl'
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $file
+        $before = [IO.File]::ReadAllBytes($file)
+        New-SyntheticRun -Night 2 | Export-LatencyRun -Path $file
+        $after = [IO.File]::ReadAllBytes($file)
+        [Convert]::ToBase64String($after[0..($before.Length - 1)]) | Should -Be ([Convert]::ToBase64String($before))
+        (Import-LatencyRun $file).Count | Should -Be 2
+    }
+
+    It 'exports and imports deserialized runs' {
+        $run = New-SyntheticRun -Label remote
+        $bag = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($run, 2))
+        $bag | Export-LatencyRun -Path (Join-Path $dir 'h.jsonl')
+        $back = Import-LatencyRun (Join-Path $dir 'h.jsonl')
+        $back.RunId | Should -Be $run.RunId
+        $back.Samples.P99Latency | Should -Be $run.Samples.P99Latency
+    }
+
+    It 'skips a torn last line with a warning' {
+        $file = Join-Path $dir 'history.jsonl'
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $file
+        [IO.File]::AppendAllText($file, '{"schemaVersion":1,"kind":"OnloadTools.Lat')
+        $back = Import-LatencyRun $file -WarningVariable w -WarningAction SilentlyContinue
+        @($back).Count | Should -Be 1
+        ($w -join "`n") | Should -Match 'line 2'
+    }
+
+    It 'reports a corrupt file as InvalidData naming it, and loads the others' {
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $dir
+        $bad = Join-Path $dir '20261102T020000Z_a_TCP_RR_0badf00d.json'
+        Set-Content -Path $bad -Value 'not json at all'
+        $back = Import-LatencyRun $dir -ErrorVariable e -ErrorAction SilentlyContinue
+        @($back).Count | Should -Be 1
+        $e.Count | Should -Be 1
+        $e[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $e[0].TargetObject | Should -Be $bad
+        $e[0].Exception.Message | Should -Match ([regex]::Escape($bad))
+    }
+
+    It 'filters by label and keeps the last N of each test' {
+        foreach ($n in 1..6) {
+            New-SyntheticRun -Test TCP_RR -Night $n | Export-LatencyRun -Path $dir
+            New-SyntheticRun -Test UDP_RR -Night $n | Export-LatencyRun -Path $dir
+        }
+        New-SyntheticRun -Label manual -Night 7 | Export-LatencyRun -Path $dir
+        $last = Import-LatencyRun $dir -Label nightly -Last 2
+        ($last | ForEach-Object { '{0} {1}' -f $_.TestName, $_.StartTime.Day }) -join ',' | Should -Be 'TCP_RR 5,UDP_RR 5,TCP_RR 6,UDP_RR 6'
+        @(Import-LatencyRun (Join-Path $dir '*_UDP_RR_*.json')).Count | Should -Be 6
+        @(Import-LatencyRun $dir -Label 'man*').Count | Should -Be 1
+    }
+
+    It 'refuses a plain file or a .json path and reports missing paths' {
+        Set-Content -Path (Join-Path $TestDrive 'notes.txt') -Value 'keep me'
+        { New-SyntheticRun | Export-LatencyRun -Path (Join-Path $TestDrive 'notes.txt') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'HistoryPathIsAFile,OnloadTools.Commands.ExportLatencyRunCommand'
+        { New-SyntheticRun | Export-LatencyRun -Path (Join-Path $TestDrive 'one.json') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'HistoryPathNotSupported,OnloadTools.Commands.ExportLatencyRunCommand'
+        { Import-LatencyRun (Join-Path $TestDrive 'nope') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LatencyRunPathNotFound,OnloadTools.Commands.ImportLatencyRunCommand'
+    }
+
+    It 'writes nothing with -WhatIf' {
+        New-SyntheticRun | Export-LatencyRun -Path $dir -WhatIf
+        Test-Path $dir | Should -BeFalse
+    }
+
+    It 'reads a folder written by Measure-NetperfLatency -HistoryPath (real netperf)' -Skip:$noNetperf {
+        $measured = Measure-NetperfLatency -TestName TCP_RR -Duration 1 -Iterations 3 -Label nightly -HistoryPath $dir
+        $back = @(Import-LatencyRun $dir)
+        $back.Count | Should -Be 1
+        $back[0].RunId | Should -Be $measured.RunId
+        $back[0].Samples.Count | Should -Be 3
+        $back[0].Samples.MeanLatency | Should -Be $measured.Samples.MeanLatency
+        @(Get-ChildItem $dir).Count | Should -Be 1
+    }
+}
+
+Describe 'Invoke-NightlyLatencyCheck.ps1' {
+    BeforeEach {
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+    }
+
+    It 'fails the job (exit 1) when tonight regressed against the median of the history' {
+        foreach ($n in 1..5) { New-SyntheticRun -Night $n -Mean (20 + 0.05 * $n) | Export-LatencyRun -Path $dir }
+        New-SyntheticRun -Night 6 -Mean 40 | Export-LatencyRun -Path $dir   # one bad night: not the baseline
+        $out = & $nightly -HistoryPath $dir -TonightRun (New-SyntheticRun -Night 7 -Mean 25) -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 1
+        ($out | Where-Object Metric -eq Mean).IsRegression | Should -BeTrue
+        @(Get-ChildItem $dir).Count | Should -Be 7
+    }
+
+    It 'passes (exit 0) on an ordinary night' {
+        foreach ($n in 1..3) { New-SyntheticRun -Night $n | Export-LatencyRun -Path $dir }
+        $out = & $nightly -HistoryPath $dir -TonightRun (New-SyntheticRun -Night 4 -Mean 20.05)
+        $LASTEXITCODE | Should -Be 0
+        ($out | Where-Object Metric -eq Mean).Verdict | Should -Be 'Equivalent'
+    }
+
+    It 'uses a baseline chosen by RunId' {
+        $file = Join-Path $dir 'history.jsonl'
+        $slow = New-SyntheticRun -Night 2 -Mean 30
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $file
+        $slow | Export-LatencyRun -Path $file
+        $out = & $nightly -HistoryPath $file -TonightRun (New-SyntheticRun -Night 3 -Mean 24) -Baseline $slow.RunId
+        $LASTEXITCODE | Should -Be 0
+        ($out | Where-Object Metric -eq Mean).Verdict | Should -Be 'Faster'
+        @(Get-Content $file).Count | Should -Be 3
+    }
+
+    It 'starts the history on the first night, then compares real netperf nights' -Skip:$noNetperf {
+        $out = & $nightly -HistoryPath $dir -TestName TCP_RR -Duration 1 -Iterations 3 -WarningVariable w -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 0
+        ($w -join "`n") | Should -Match 'no baseline'
+        $out = & $nightly -HistoryPath $dir -TestName TCP_RR -Duration 1 -Iterations 3 -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -BeIn 0, 1
+        $out.Count | Should -BeGreaterThan 0
+        $out | ForEach-Object { $_.ReferenceCount | Should -Be 3 }
+        @(Get-ChildItem $dir).Count | Should -Be 2
+    }
+}
+
+Describe 'Import-LatencyRun completion' {
+    It 'completes -Label and -TestName from the history at -Path' {
+        $dir = Join-Path $TestDrive 'complete'
+        New-SyntheticRun -Label bare-metal -Test TCP_RR | Export-LatencyRun -Path $dir
+        New-SyntheticRun -Label container -Test UDP_RR | Export-LatencyRun -Path $dir
+        $line = "Import-LatencyRun -Path '$dir' -Label "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('bare-metal', 'container')
+        $line = "Import-LatencyRun -Path '$dir' -TestName U"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'UDP_RR'
+    }
+}
