@@ -38,7 +38,7 @@ public class ModuleTests
     {
         using var engine = new PowerShellEngine();
         var r = engine.Run("(Get-Module OnloadTools).ExportedCmdlets.Keys");
-        var exported = r.Output.Select(o => o.BaseObject.ToString()).ToHashSet();
+        var exported = r.Output.Select(o => o.BaseObject.ToString()!).ToHashSet();
         Assert.Contains("Measure-NetperfLatency", exported);
 
         string psd1 = File.ReadAllText(TestPaths.ModuleManifest);

@@ -155,7 +155,7 @@ public sealed class HostEngineTests : IClassFixture<TunedDaemonFixture>
             // A host 'onload' that only answers --version, as the real one prints it.
             string onload = Path.Combine(bin, "onload");
             File.WriteAllText(onload, "#!/bin/sh\necho \"Onload ${ONLOADTOOLS_TEST_ONLOAD_VERSION:-8.1.2.26}\"\n");
-            File.SetUnixFileMode(onload, (UnixFileMode)0x1ED);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(onload, (UnixFileMode)0b111_101_101);
             string tar = Path.Combine(empty, "..", Path.GetFileName(empty) + ".tar");
             Assert.Equal(0, TunedDaemonFixture.Run("tar", "-C", empty, "-cf", tar, ".").Code);
             var import = TunedDaemonFixture.Run("podman", "import", "--change", "LABEL org.openonload.version=8.1.2.26", tar, image);
