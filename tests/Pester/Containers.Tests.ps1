@@ -1,6 +1,7 @@
 # Pester 5 tests of the container cmdlets: the docker CLI's arguments through the recording double
-# (tests/fixtures/bin-docker), bad names refused before anything runs, no engine, and (tag Podman) the real podman
-# workflow against a debootstrapped base image. Mirrors tests/OnloadTools.Tests/Containers.
+# (tests/fixtures/bin-docker), bad names refused before anything runs, no engine, and (tags Podman, Docker) the real
+# podman workflow against a debootstrapped base image and the same on a private dockerd. Both real blocks need root;
+# exclude them with `Invoke-Pester -ExcludeTagFilter Podman,Docker`. Mirrors tests/OnloadTools.Tests/Containers.
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
@@ -250,6 +251,97 @@ Describe 'Real podman' -Tag Podman {
         (Get-OnloadImage $ImageTag).Id | Should -Be $Image.Id
         Get-OnloadContainer $Name | Stop-OnloadContainer -Remove
         podman container exists $Name
+        $LASTEXITCODE | Should -Not -Be 0
+    }
+}
+
+Describe 'Real dockerd' -Tag Docker {
+    # A private Docker engine on its own socket (no iptables, no bridge), as the xunit DockerEngineTests start it;
+    # the base image comes from podman (podman save | docker load), so no registry is needed. Needs root.
+    BeforeAll {
+        $script:T = New-TestEnvironment
+        $script:Base = 'localhost/onloadtools-test-base'
+        $script:Sock = '/run/onloadtools-test-docker-pester.sock'
+        $script:DataRoot = '/var/lib/onloadtools-test-docker-pester'
+        $script:ExecRoot = '/run/onloadtools-test-docker-pester'
+        $script:SavedDockerHost = $env:DOCKER_HOST
+        $script:BuiltBase = $false
+        podman image exists $Base
+        if ($LASTEXITCODE -ne 0) {
+            $dir = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-debootstrap-$([guid]::NewGuid().ToString('N'))")).FullName
+            $mirror = (Select-String -Path /etc/apt/sources.list.d/debian.sources -Pattern '^URIs:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
+            debootstrap --variant=minbase --components=main,non-free --include=netperf bookworm "$dir/root" $mirror | Out-Null
+            tar -C "$dir/root" -cf "$dir/base.tar" .
+            podman import "$dir/base.tar" $Base | Out-Null
+            rm -rf --one-file-system $dir
+            $script:BuiltBase = $true
+        }
+        $script:Daemon = Start-Process -FilePath dockerd -PassThru -RedirectStandardError ([IO.Path]::GetTempPath() + 'onloadtools-pester-dockerd.log') -ArgumentList @(
+            '--iptables=false', '--ip6tables=false', '--bridge=none', "--host=unix://$Sock", "--data-root=$DataRoot",
+            "--exec-root=$ExecRoot", "--pidfile=$ExecRoot.pid")
+        $env:DOCKER_HOST = "unix://$Sock"
+        $deadline = (Get-Date).AddSeconds(60)
+        do { Start-Sleep -Milliseconds 250; docker info --format '{{.ServerVersion}}' 2>$null | Out-Null } until ($LASTEXITCODE -eq 0 -or (Get-Date) -gt $deadline)
+        $tar = Join-Path ([IO.Path]::GetTempPath()) "onloadtools-docker-base-$([guid]::NewGuid().ToString('N')).tar"
+        podman save --format docker-archive --output $tar $Base | Out-Null
+        docker load --input $tar | Out-Null
+        Remove-Item $tar
+        $script:Suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $script:ImageTag = "localhost/onloadtools-test-img:docker-$Suffix"
+        $script:Name = "onloadtools-test-docker-$Suffix"
+        $script:Port = Get-Random -Minimum 30000 -Maximum 60000
+        $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-docker-$Suffix")).FullName
+    }
+    AfterAll {
+        docker rm --force $Name 2>$null | Out-Null
+        kill -TERM $Daemon.Id
+        $Daemon.WaitForExit(20000) | Out-Null
+        Get-Content /proc/mounts | ForEach-Object { ($_ -split ' ')[1] } | Where-Object { $_ -like "$ExecRoot/*" -or $_ -like "$DataRoot/*" } |
+            Sort-Object Length -Descending | ForEach-Object { umount $_ }
+        rm -rf --one-file-system $DataRoot $ExecRoot
+        $env:DOCKER_HOST = $SavedDockerHost
+        if ($BuiltBase -and $env:ONLOADTOOLS_TEST_KEEP_BASE -ne '1') { podman rmi --force $Base | Out-Null }
+        Remove-Item -Recurse -Force $Work -ErrorAction SilentlyContinue
+        Remove-TestEnvironment $script:T
+    }
+
+    It 'builds the image with docker build' {
+        $deb = New-OnloadTestDeb $Work
+        $script:Image = New-OnloadImage -Engine docker -Tag $ImageTag -BaseImage $Base -OnloadPackage $deb
+        $Image.Engine | Should -Be 'docker'
+        $Image.OnloadVersion | Should -Be '8.1.2.26'
+        $Image.Packages | Should -Contain 'onload 8.1.2.26-1'
+        (Get-OnloadImage $ImageTag -Engine docker).Command | Should -Be 'onload --profile=latency netserver -D'
+    }
+
+    It 'starts it with the devices and host network, netserver on lo' {
+        $c = $Image | Start-OnloadContainer -Name $Name -InterfaceName lo -Port $Port -ReadOnly
+        $c.Engine | Should -Be 'docker'
+        $c.Running | Should -BeTrue
+        $c.NetworkMode | Should -Be 'host'
+        $c.Devices | Should -Be @('/dev/onload', '/dev/onload_epoll', '/dev/onload_cplane')
+        $deadline = (Get-Date).AddSeconds(15)
+        do {
+            Start-Sleep -Milliseconds 200
+            $client = [Net.Sockets.TcpClient]::new()
+            try { $client.Connect('127.0.0.1', $Port); $ok = $true } catch { $ok = $false } finally { $client.Dispose() }
+        } until ($ok -or (Get-Date) -gt $deadline)
+        $ok | Should -BeTrue
+    }
+
+    It 'is measured from the host and from inside with docker exec' {
+        (Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $Port -TestName TCP_RR -Duration 1 -Iterations 2).IterationsCompleted | Should -Be 2
+        $inside = Get-OnloadContainer $Name -Engine docker | ForEach-Object { Measure-NetperfLatency -Container $_ -Port $Port -TestName UDP_RR -Duration 1 -Iterations 1 -Onload }
+        $inside.ClientLocation | Should -Be "container:$Name"
+        $inside.Samples[0].CommandLine | Should -BeLike "docker exec $Name onload --profile=latency netperf *"
+    }
+
+    It 'is stopped and removed, and the image with it' {
+        Get-OnloadContainer $Name -Engine docker | Stop-OnloadContainer -Remove -Timeout 2
+        docker container inspect $Name 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+        docker rmi --force $ImageTag | Out-Null
+        docker image inspect $ImageTag 2>$null | Out-Null
         $LASTEXITCODE | Should -Not -Be 0
     }
 }

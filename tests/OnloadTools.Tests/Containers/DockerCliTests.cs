@@ -5,7 +5,8 @@ namespace OnloadTools.Tests.Containers;
 /// <summary>
 /// The arguments the docker CLI receives for every container operation, through the recording docker double
 /// (tests/fixtures/bin-docker, on PATH only here), with the module imported into a real PowerShell engine.
-/// No dockerd runs here: docker.io's daemon needs more workarounds than this VM offers (DESIGN.md).
+/// The same operations run against a real, private dockerd in DockerEngineTests; the double also covers what a
+/// real daemon cannot show here (a stopped daemon, exact argument lists, docker 28 messages).
 /// </summary>
 [Collection("Environment")]
 public class DockerCliTests
