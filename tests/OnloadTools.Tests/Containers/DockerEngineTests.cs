@@ -138,12 +138,12 @@ public sealed class DockerDaemon : IDisposable
 /// test-double Onload package, inspect it, run it with the Onload devices and host networking, measure against
 /// its netserver from the host and from inside it, stop and remove it.
 /// </summary>
-[Collection("Environment")]
-public class DockerEngineTests : IClassFixture<PodmanBaseImage>, IClassFixture<DockerDaemon>
+[Collection("RealContainers")]
+public class DockerEngineTests : IClassFixture<DockerDaemon>
 {
     private readonly DockerDaemon _daemon;
 
-    public DockerEngineTests(PodmanBaseImage _, DockerDaemon daemon)
+    public DockerEngineTests(DockerDaemon daemon)
     {
         _daemon = daemon;
     }

@@ -6,8 +6,9 @@ namespace OnloadTools.Tests.Containers;
 /// <summary>
 /// The Debian base image the real-podman tests build FROM, made without a registry: debootstrap (minbase, main +
 /// non-free, with netperf) from the machine's own apt mirror, imported with `podman import`. Built once per test
-/// run (about 35 s) and reused when localhost/onloadtools-test-base already exists. Removed at the end when this
-/// run built it, unless ONLOADTOOLS_TEST_KEEP_BASE=1 (handy between local runs).
+/// run (about 35 s) for the podman and the docker tests (the "RealContainers" collection) and reused when
+/// localhost/onloadtools-test-base already exists. Removed at the end when this run built it, unless
+/// ONLOADTOOLS_TEST_KEEP_BASE=1 (handy between local runs).
 /// </summary>
 public sealed class PodmanBaseImage : IDisposable
 {
@@ -86,8 +87,8 @@ public sealed class PodmanBaseImage : IDisposable
 /// package, inspect it, run it with the Onload devices and host networking, measure against its netserver from
 /// the host and from inside it, stop and remove it.
 /// </summary>
-[Collection("Environment")]
-public class PodmanTests : IClassFixture<PodmanBaseImage>
+[Collection("RealContainers")]
+public class PodmanTests
 {
     private static bool Listening(int port)
     {
@@ -278,3 +279,10 @@ public class PodmanTests : IClassFixture<PodmanBaseImage>
         }
     }
 }
+
+/// <summary>
+/// The real-engine tests (podman, docker) share one debootstrapped base image. The suite runs one test at a time
+/// (AssemblyInfo), so this collection serializes nothing more than "Environment" does.
+/// </summary>
+[CollectionDefinition("RealContainers", DisableParallelization = true)]
+public sealed class RealContainersCollection : ICollectionFixture<PodmanBaseImage> { }
