@@ -71,6 +71,41 @@ Describe 'Tuned profiles (real tuned)' {
         ($s | Where-Object Name -eq 'vm.dirty_ratio').DefinedIn | Should -Be 'latency-performance'
     }
 
+    It 'evaluates tuned functions in cpu-partitioning' {
+        $cmdline = (Get-TunedProfile cpu-partitioning -Effective -WarningVariable w |
+            Where-Object Name -eq 'cmdline_cpu_part').Value
+        $w | Should -BeNullOrEmpty
+        $cmdline | Should -Not -Match '\$\{'
+        $cmdline | Should -Match 'nohz_full=(\d[\d,-]*) rcu_nocbs=\1 tuned\.non_isolcpus=[0-9a-f]{8}'
+    }
+
+    It 'warns when a profile assertion would make tuned refuse it' {
+        $root = Join-Path ([IO.Path]::GetTempPath()) "onloadtools-host-$([guid]::NewGuid().ToString('N'))"
+        Copy-Item -Recurse $script:FakeHost $root
+        try {
+            New-Item -ItemType Directory "$root/etc/tuned/needs-cores" | Out-Null
+            Set-Content "$root/etc/tuned/needs-cores/tuned.conf" -Value @'
+[main]
+include=network-latency
+[variables]
+isolated_cores=${isolated_cores}
+check=\\${isolated_cores}
+assert1=${f:assertion_non_equal:isolated_cores are set:${isolated_cores}:${check}}
+[bootloader]
+cmdline_x=nohz_full=${isolated_cores}
+'@
+            $env:ONLOADTOOLS_HOST_ROOT = $root
+            $s = Get-TunedProfile needs-cores -Effective -WarningVariable w -WarningAction SilentlyContinue
+            ($s | Where-Object Name -eq 'cmdline_x').Value | Should -Be 'nohz_full=${isolated_cores}'
+            $w.Count | Should -Be 1
+            "$w" | Should -Match 'tuned would refuse.*isolated_cores are set'
+        }
+        finally {
+            Remove-Item Env:ONLOADTOOLS_HOST_ROOT
+            Remove-Item -Recurse -Force $root
+        }
+    }
+
     It 'switches, reports live values, and switching back restores them' {
         Set-Tuned 'balanced'
         $before = Read-Sysctl 'net.core.busy_read'

@@ -55,6 +55,10 @@ public sealed class GetTunedProfileCommand : OnloadCmdlet
                     continue;
                 }
                 WriteVerbose($"{name}: include chain {string.Join(" -> ", effective.Chain)}");
+                foreach (string failed in effective.FailedAssertions)
+                {
+                    WriteWarning($"{name}: tuned would refuse to load this profile on this host: its assertion '{failed}' fails (for example a variable the profile needs is not set).");
+                }
                 foreach (var s in effective.Settings)
                 {
                     WriteObject(new TunedProfileSetting { Profile = name, Plugin = s.Plugin, Name = s.Name, Value = s.Value, DefinedIn = s.DefinedIn });

@@ -66,6 +66,9 @@ public sealed class EffectiveProfile
     public required IReadOnlyList<EffectiveSetting> Settings { get; init; }
     public required IReadOnlyDictionary<string, string> Variables { get; init; }
 
+    /// <summary>Messages of tuned assertions (${f:assertion…}) that fail on this host: tuned would refuse the profile.</summary>
+    public IReadOnlyList<string> FailedAssertions { get; init; } = Array.Empty<string>();
+
     public IEnumerable<EffectiveSetting> Plugin(string plugin) => Settings.Where(s => s.Plugin == plugin);
 
     /// <summary>The [bootloader] cmdline* values joined, as tuned builds the extra kernel command line.</summary>
@@ -131,13 +134,15 @@ public sealed partial class TunedProfileCatalog
         }
         if (!any) return null;
 
+        // Like tuned: each variable is expanded when it is defined (earlier variables and ${f:…} functions), in order.
+        var functions = new TunedFunctions(_fs);
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         if (merged.FirstOrDefault(m => m.Section.Name == "variables") is { Section: not null } vars)
         {
             foreach (var (k, v) in vars.Section.Entries)
             {
-                if (k == "include") LoadVariableFile(Expand(v, variables, null), variables);
-                else variables[k] = v;
+                if (k == "include") LoadVariableFile(Expand(v, variables, null, functions), variables, functions);
+                else if (VariableName().IsMatch(k)) variables[k] = Expand(v, variables, null, functions);
             }
         }
 
@@ -152,10 +157,13 @@ public sealed partial class TunedProfileCatalog
             {
                 if (ControlKeys.Contains(k)) continue;
                 string dir = PathOf(origin.GetValueOrDefault(k, name)) ?? "";
-                settings.Add(new EffectiveSetting(section.Name, plugin, k, Expand(v, variables, dir), origin.GetValueOrDefault(k, name)));
+                settings.Add(new EffectiveSetting(section.Name, plugin, k, Expand(v, variables, dir, functions), origin.GetValueOrDefault(k, name)));
             }
         }
-        return new EffectiveProfile { Name = name, Chain = chain, Settings = settings, Variables = variables };
+        return new EffectiveProfile
+        {
+            Name = name, Chain = chain, Settings = settings, Variables = variables, FailedAssertions = functions.FailedAssertions.Distinct().ToArray(),
+        };
     }
 
     private bool Merge(string name, List<(TunedSection Section, Dictionary<string, string> Origin)> merged, List<string> chain, HashSet<string> visiting)
@@ -184,7 +192,7 @@ public sealed partial class TunedProfileCatalog
         return true;
     }
 
-    private void LoadVariableFile(string path, Dictionary<string, string> variables)
+    private void LoadVariableFile(string path, Dictionary<string, string> variables, TunedFunctions functions)
     {
         var text = _fs.ReadText(path);
         if (text is null) return;
@@ -192,26 +200,36 @@ public sealed partial class TunedProfileCatalog
         {
             string line = raw.Trim();
             if (line.Length == 0 || line[0] == '#') continue;
+            int hash = line.IndexOf(" #", StringComparison.Ordinal);               // inline comments, as tuned's parser strips them
+            if (hash > 0) line = line[..hash].TrimEnd();
             int eq = line.IndexOf('=');
-            if (eq > 0) variables[line[..eq].Trim()] = line[(eq + 1)..].Trim();
+            if (eq <= 0) continue;
+            string k = line[..eq].Trim();
+            if (VariableName().IsMatch(k)) variables[k] = Expand(line[(eq + 1)..].Trim(), variables, null, functions);
         }
     }
 
-    [GeneratedRegex(@"\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)\}|\$\{i:PROFILE_DIR\}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\w+$", RegexOptions.CultureInvariant)]
+    private static partial Regex VariableName();
+
+    [GeneratedRegex(@"(?<!\\)\$\{(?<name>\w+)\}|\$\{i:PROFILE_DIR\}", RegexOptions.CultureInvariant)]
     private static partial Regex VariableReference();
 
-    /// <summary>Expands ${var} and ${i:PROFILE_DIR}; tuned's ${f:function} calls are left as they are.</summary>
-    public static string Expand(string value, IReadOnlyDictionary<string, string> variables, string? profileDir)
+    [GeneratedRegex(@"\\(\$\{\w+\})", RegexOptions.CultureInvariant)]
+    private static partial Regex EscapedVariable();
+
+    /// <summary>
+    /// Expands a value as tuned does: ${i:PROFILE_DIR}, then every defined ${var} not escaped as \${var} (values
+    /// are already expanded when defined), unescapes \${var}, then evaluates the ${f:…} functions. Unknown
+    /// variables stay as written. Without <paramref name="functions"/>, function calls are left as written.
+    /// </summary>
+    public static string Expand(string value, IReadOnlyDictionary<string, string> variables, string? profileDir, TunedFunctions? functions = null)
     {
-        for (int round = 0; round < 5 && value.Contains("${", StringComparison.Ordinal); round++)
-        {
-            string next = VariableReference().Replace(value, m =>
-                m.Value == "${i:PROFILE_DIR}" ? profileDir ?? m.Value
-                : variables.TryGetValue(m.Groups["name"].Value, out var v) ? v : m.Value);
-            if (next == value) break;
-            value = next;
-        }
-        return value;
+        string expanded = VariableReference().Replace(value, m =>
+            m.Value == "${i:PROFILE_DIR}" ? profileDir ?? m.Value
+            : variables.TryGetValue(m.Groups["name"].Value, out var v) ? v : m.Value);
+        expanded = EscapedVariable().Replace(expanded, "$1");
+        return functions is null ? expanded : functions.Expand(expanded);
     }
 
     private bool ConditionsHold(TunedSection section, IReadOnlyDictionary<string, string> variables)

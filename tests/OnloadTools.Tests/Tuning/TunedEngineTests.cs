@@ -60,6 +60,41 @@ public sealed class TunedEngineTests : IClassFixture<TunedDaemonFixture>, IDispo
     }
 
     [Fact]
+    public void Effective_cpu_partitioning_evaluates_tuneds_functions_and_warns_when_its_assertion_fails()
+    {
+        var r = _engine.Run("Get-TunedProfile cpu-partitioning -Effective | Where-Object Plugin -eq 'bootloader' | Where-Object Name -eq 'cmdline_cpu_part' | ForEach-Object Value");
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Warnings);
+        string cmdline = Assert.Single(r.Output).ToString();
+        Assert.DoesNotContain("${", cmdline);                                      // functions and variables evaluated
+        Assert.Matches(@"nohz_full=(\d[\d,-]*) rcu_nocbs=\1 tuned\.non_isolcpus=[0-9a-f]{8}(,[0-9a-f]{8})* ", cmdline);
+
+        // A host whose profile's isolated_cores is defined nowhere: tuned would refuse it, and the cmdlet says so.
+        string root = FakeHost.Copy(FakeHost.TwoSocket);
+        try
+        {
+            string dir = Path.Combine(root, "etc", "tuned", "needs-cores");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "tuned.conf"),
+                "[main]\ninclude=network-latency\n[variables]\nisolated_cores=${isolated_cores}\ncheck=\\\\${isolated_cores}\n" +
+                "assert1=${f:assertion_non_equal:isolated_cores are set:${isolated_cores}:${check}}\n[bootloader]\ncmdline_x=nohz_full=${isolated_cores}\n");
+            using var doubles = new DoublesOnPath();
+            doubles.Set("ONLOADTOOLS_HOST_ROOT", root);
+            using var engine = new PowerShellEngine();
+            var warned = engine.Run("Get-TunedProfile needs-cores -Effective | Where-Object Name -eq 'cmdline_x' | ForEach-Object Value");
+            Assert.Empty(warned.Errors);
+            Assert.Equal("nohz_full=${isolated_cores}", Assert.Single(warned.Output).ToString());
+            var warning = Assert.Single(warned.Warnings);
+            Assert.Contains("tuned would refuse", warning.Message);
+            Assert.Contains("isolated_cores are set", warning.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Invoke_switches_reports_live_values_and_switching_back_restores_them()
     {
         TunedDaemonFixture.Restore("balanced");
