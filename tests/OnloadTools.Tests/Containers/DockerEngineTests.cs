@@ -127,6 +127,7 @@ public sealed class DockerDaemon : IDisposable
                 ContainerTestEnvironment.Run("umount", mount);
             }
             ContainerTestEnvironment.Run("rm", "-rf", "--one-file-system", DataRoot, ExecRoot);
+            if (SetupError is null) File.Delete(_log);                 // kept only when the daemon did not come up
         }
         Environment.SetEnvironmentVariable("DOCKER_HOST", _oldDockerHost);
         Assert.False(Directory.Exists(ExecRoot) || Directory.Exists(DataRoot), "the private dockerd left its directories behind");
