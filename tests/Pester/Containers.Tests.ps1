@@ -52,6 +52,30 @@ BeforeAll {
         dpkg-deb --root-owner-group --build $root $deb | Out-Null
         $deb
     }
+
+    # The podman base image of the real-engine blocks (debootstrap, no registry). True when this call built it.
+    function Initialize-TestBaseImage([string] $Base) {
+        podman image exists $Base
+        if ($LASTEXITCODE -eq 0) { return $false }
+        $dir = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-debootstrap-$([guid]::NewGuid().ToString('N'))")).FullName
+        $mirror = (Select-String -Path /etc/apt/sources.list.d/debian.sources -Pattern '^URIs:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
+        debootstrap --variant=minbase --components=main,non-free --include=netperf bookworm "$dir/root" $mirror | Out-Null
+        tar -C "$dir/root" -cf "$dir/base.tar" .
+        podman import "$dir/base.tar" $Base | Out-Null
+        rm -rf --one-file-system $dir
+        $true
+    }
+
+    # True as soon as something accepts TCP connections on 127.0.0.1:$Port, false after $Seconds.
+    function Wait-TcpListener([int] $Port, [int] $Seconds) {
+        $deadline = (Get-Date).AddSeconds($Seconds)
+        do {
+            Start-Sleep -Milliseconds 200
+            $client = [Net.Sockets.TcpClient]::new()
+            try { $client.Connect('127.0.0.1', $Port); return $true } catch { } finally { $client.Dispose() }
+        } until ((Get-Date) -gt $deadline)
+        $false
+    }
 }
 
 Describe 'Container cmdlets with the docker CLI (recording double)' {
@@ -188,17 +212,7 @@ Describe 'Real podman' -Tag Podman {
     BeforeAll {
         $script:T = New-TestEnvironment
         $script:Base = 'localhost/onloadtools-test-base'
-        $script:BuiltBase = $false
-        podman image exists $Base
-        if ($LASTEXITCODE -ne 0) {
-            $dir = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-debootstrap-$([guid]::NewGuid().ToString('N'))")).FullName
-            $mirror = (Select-String -Path /etc/apt/sources.list.d/debian.sources -Pattern '^URIs:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
-            debootstrap --variant=minbase --components=main,non-free --include=netperf bookworm "$dir/root" $mirror | Out-Null
-            tar -C "$dir/root" -cf "$dir/base.tar" .
-            podman import "$dir/base.tar" $Base | Out-Null
-            rm -rf --one-file-system $dir
-            $script:BuiltBase = $true
-        }
+        $script:BuiltBase = Initialize-TestBaseImage $Base
         $script:Suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
         $script:ImageTag = "localhost/onloadtools-test-img:$Suffix"
         $script:Name = "onloadtools-test-$Suffix"
@@ -229,13 +243,7 @@ Describe 'Real podman' -Tag Podman {
         $c.Running | Should -BeTrue
         $c.NetworkMode | Should -Be 'host'
         $c.Devices | Should -Be @('/dev/onload', '/dev/onload_epoll', '/dev/onload_cplane')
-        $deadline = (Get-Date).AddSeconds(15)
-        do {
-            Start-Sleep -Milliseconds 200
-            $client = [Net.Sockets.TcpClient]::new()
-            try { $client.Connect('127.0.0.1', $Port); $ok = $true } catch { $ok = $false } finally { $client.Dispose() }
-        } until ($ok -or (Get-Date) -gt $deadline)
-        $ok | Should -BeTrue
+        Wait-TcpListener -Port $Port -Seconds 15 | Should -BeTrue
     }
 
     It 'is measured from the host and from inside' {
@@ -265,17 +273,7 @@ Describe 'Real dockerd' -Tag Docker {
         $script:DataRoot = '/var/lib/onloadtools-test-docker-pester'
         $script:ExecRoot = '/run/onloadtools-test-docker-pester'
         $script:SavedDockerHost = $env:DOCKER_HOST
-        $script:BuiltBase = $false
-        podman image exists $Base
-        if ($LASTEXITCODE -ne 0) {
-            $dir = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-debootstrap-$([guid]::NewGuid().ToString('N'))")).FullName
-            $mirror = (Select-String -Path /etc/apt/sources.list.d/debian.sources -Pattern '^URIs:\s*(\S+)' | Select-Object -First 1).Matches[0].Groups[1].Value
-            debootstrap --variant=minbase --components=main,non-free --include=netperf bookworm "$dir/root" $mirror | Out-Null
-            tar -C "$dir/root" -cf "$dir/base.tar" .
-            podman import "$dir/base.tar" $Base | Out-Null
-            rm -rf --one-file-system $dir
-            $script:BuiltBase = $true
-        }
+        $script:BuiltBase = Initialize-TestBaseImage $Base
         $script:Daemon = Start-Process -FilePath dockerd -PassThru -RedirectStandardError ([IO.Path]::GetTempPath() + 'onloadtools-pester-dockerd.log') -ArgumentList @(
             '--iptables=false', '--ip6tables=false', '--bridge=none', "--host=unix://$Sock", "--data-root=$DataRoot",
             "--exec-root=$ExecRoot", "--pidfile=$ExecRoot.pid")
@@ -320,13 +318,7 @@ Describe 'Real dockerd' -Tag Docker {
         $c.Running | Should -BeTrue
         $c.NetworkMode | Should -Be 'host'
         $c.Devices | Should -Be @('/dev/onload', '/dev/onload_epoll', '/dev/onload_cplane')
-        $deadline = (Get-Date).AddSeconds(15)
-        do {
-            Start-Sleep -Milliseconds 200
-            $client = [Net.Sockets.TcpClient]::new()
-            try { $client.Connect('127.0.0.1', $Port); $ok = $true } catch { $ok = $false } finally { $client.Dispose() }
-        } until ($ok -or (Get-Date) -gt $deadline)
-        $ok | Should -BeTrue
+        Wait-TcpListener -Port $Port -Seconds 15 | Should -BeTrue
     }
 
     It 'is measured from the host and from inside with docker exec' {

@@ -57,12 +57,13 @@ public static class CpuList
         return sb.ToString();
     }
 
-    /// <summary>Parses a sysfs CPU mask ("ff", "00000000,0000000f"); the rightmost word holds CPUs 0-31.</summary>
+    /// <summary>Parses a CPU mask ("ff", "0xff", "00000000,0000000f"); the rightmost word holds CPUs 0-31. Invalid: none.</summary>
     public static int[] ParseMask(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return Array.Empty<int>();
         var cpus = new List<int>();
-        string hex = text.Trim().Replace(",", "").Replace("0x", "");
+        string hex = text.Trim().Replace(",", "");
+        if (hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) hex = hex[2..];
         for (int i = 0; i < hex.Length; i++)
         {
             char ch = hex[hex.Length - 1 - i];

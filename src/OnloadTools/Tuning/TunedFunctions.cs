@@ -79,7 +79,7 @@ public sealed partial class TunedFunctions
                 "cpulist_pack" => Pack(Unpack(string.Join(",,", args))),
                 "cpulist2hex" => ToHex(Unpack(string.Join(",,", args))),
                 "cpulist2hex_invert" => ToHex(Online().Except(Unpack(string.Join(",,", args))).Order()),
-                "hex2cpulist" when args.Length == 1 => Join(FromHex(args[0])),
+                "hex2cpulist" when args.Length == 1 => Join(CpuList.ParseMask(args[0])),
                 "cpulist_invert" => Join(Online().Except(Unpack(string.Join(",,", args))).Order()),
                 "cpulist_online" => Join(Unpack(string.Join(",", args)).Where(Online().Contains)),
                 "cpulist_present" => Join(Unpack(string.Join(",,", args)).Where(Present().Contains)),
@@ -167,7 +167,7 @@ public sealed partial class TunedFunctions
         {
             if (v.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
             {
-                cpus.UnionWith(FromHex(v));
+                cpus.UnionWith(CpuList.ParseMask(v));
                 continue;
             }
             if (!TryRange(v, out int lo, out int hi)) return Array.Empty<int>();
@@ -206,25 +206,10 @@ public sealed partial class TunedFunctions
     {
         BigInteger m = BigInteger.Zero;
         foreach (int c in cpus) m |= BigInteger.One << c;
-        string hex = m.IsZero ? "0" : m.ToString("x", CultureInfo.InvariantCulture).TrimStart('0');
+        string hex = m.ToString("x", CultureInfo.InvariantCulture).TrimStart('0');   // BigInteger may lead with a 0
         if (hex.Length == 0) hex = "0";
         int width = (hex.Length + 7) / 8 * 8;
         hex = hex.PadLeft(width, '0');
         return string.Join(',', Enumerable.Range(0, width / 8).Select(w => hex.Substring(w * 8, 8)));
-    }
-
-    /// <summary>A hex mask ("0x..", commas allowed) as CPUs; invalid text gives none.</summary>
-    public static int[] FromHex(string mask)
-    {
-        string hex = mask.Replace(",", "").Trim();
-        if (hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) hex = hex[2..];
-        if (hex.Length == 0 || !hex.All(Uri.IsHexDigit)) return Array.Empty<int>();
-        var cpus = new List<int>();
-        for (int i = 0; i < hex.Length; i++)
-        {
-            int nibble = Convert.ToInt32(hex[hex.Length - 1 - i].ToString(), 16);
-            for (int b = 0; b < 4; b++) if ((nibble & (1 << b)) != 0) cpus.Add(i * 4 + b);
-        }
-        return cpus.ToArray();
     }
 }

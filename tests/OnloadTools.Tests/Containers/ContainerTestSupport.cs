@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace OnloadTools.Tests.Containers;
 
 /// <summary>
@@ -61,8 +57,6 @@ public sealed class ContainerTestEnvironment : IDisposable
         try { Directory.Delete(HostRoot, recursive: true); } catch (IOException) { }
     }
 
-    public static int FreePort() => TestProcess.FreePort();
-
     /// <summary>
     /// A .deb holding the onload test double as /usr/bin/onload (package "onload", version 8.1.2.26-1), built with
     /// the real dpkg-deb. The file name carries no version, so the version must come from the package header.
@@ -81,47 +75,7 @@ public sealed class ContainerTestEnvironment : IDisposable
         File.WriteAllText(onload, script);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(onload, (UnixFileMode)0b111_101_101);
         string deb = Path.Combine(directory, "onload-test-double.deb");
-        Run("dpkg-deb", "--root-owner-group", "--build", root, deb);
+        TestProcess.Run("dpkg-deb", "--root-owner-group", "--build", root, deb);
         return deb;
-    }
-
-    public static (int ExitCode, string Output) Run(string tool, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout + stderr.Result);
-    }
-
-    /// <summary>A real netserver on a free loopback port, killed on dispose.</summary>
-    public sealed class Netserver : IDisposable
-    {
-        private readonly Process _process;
-
-        public Netserver()
-        {
-            Port = FreePort();
-            var psi = new ProcessStartInfo("netserver") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in new[] { "-D", "-p", Port.ToString(), "-L", "127.0.0.1", "-4" }) psi.ArgumentList.Add(a);
-            _process = Process.Start(psi)!;
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (DateTime.UtcNow < deadline)
-            {
-                try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return; }
-                catch (SocketException) { Thread.Sleep(50); }
-            }
-            throw new InvalidOperationException("netserver did not start");
-        }
-
-        public int Port { get; }
-
-        public void Dispose()
-        {
-            try { _process.Kill(entireProcessTree: true); _process.WaitForExit(5000); } catch (InvalidOperationException) { }
-            _process.Dispose();
-        }
     }
 }

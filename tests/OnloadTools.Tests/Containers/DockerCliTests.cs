@@ -265,7 +265,8 @@ public class DockerCliTests
     public void Measure_NetperfLatency_Container_runs_netperf_through_docker_exec()
     {
         using var env = new ContainerTestEnvironment(dockerDouble: true);
-        using var server = new ContainerTestEnvironment.Netserver();
+        using var server = new TestProcess.Netserver();
+        TestProcess.WaitListening("127.0.0.1", server.Port, TimeSpan.FromSeconds(10));
         using var engine = new PowerShellEngine();
         var r = engine.Run("$c = Get-OnloadContainer c9 -Engine docker; Measure-NetperfLatency -Container $c -Port $port -TestName TCP_RR -Duration 1 -Iterations 1",
             ("port", server.Port));

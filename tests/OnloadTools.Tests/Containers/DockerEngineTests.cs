@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace OnloadTools.Tests.Containers;
 
@@ -65,7 +63,7 @@ public sealed class DockerDaemon : IDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (_daemon.HasExited) break;
-            if (ContainerTestEnvironment.Run("docker", "info", "--format", "{{.ServerVersion}}").ExitCode == 0) return;
+            if (TestProcess.Run("docker", "info", "--format", "{{.ServerVersion}}").ExitCode == 0) return;
             Thread.Sleep(250);
         }
         SetupError = "dockerd did not come up on " + Socket + ": " + Tail(SafeRead(_log));
@@ -81,9 +79,9 @@ public sealed class DockerDaemon : IDisposable
         try
         {
             string tar = Path.Combine(dir, "base.tar");
-            var save = ContainerTestEnvironment.Run("podman", "save", "--format", "docker-archive", "--output", tar, PodmanBaseImage.Name);
+            var save = TestProcess.Run("podman", "save", "--format", "docker-archive", "--output", tar, PodmanBaseImage.Name);
             if (save.ExitCode != 0) throw new InvalidOperationException("podman save failed: " + Tail(save.Output));
-            var load = ContainerTestEnvironment.Run("docker", "load", "--input", tar);
+            var load = TestProcess.Run("docker", "load", "--input", tar);
             if (load.ExitCode != 0) throw new InvalidOperationException("docker load failed: " + Tail(load.Output));
             _baseLoaded = true;
         }
@@ -110,12 +108,12 @@ public sealed class DockerDaemon : IDisposable
         if (_daemon is not null)
         {
             // Anything a failed test left, then the daemon (SIGTERM: it unmounts its layers), then its data.
-            var ps = ContainerTestEnvironment.Run("docker", "ps", "--all", "--quiet");
+            var ps = TestProcess.Run("docker", "ps", "--all", "--quiet");
             foreach (string id in ps.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                ContainerTestEnvironment.Run("docker", "rm", "--force", id.Trim());
+                TestProcess.Run("docker", "rm", "--force", id.Trim());
             }
-            ContainerTestEnvironment.Run("kill", "-TERM", _daemon.Id.ToString());
+            TestProcess.Run("kill", "-TERM", _daemon.Id.ToString());
             if (!_daemon.WaitForExit(20_000)) _daemon.Kill(entireProcessTree: true);
             _daemon.WaitForExit();
             _daemon.Dispose();
@@ -124,9 +122,9 @@ public sealed class DockerDaemon : IDisposable
                          .Where(m => m.StartsWith(ExecRoot + "/", StringComparison.Ordinal) || m.StartsWith(DataRoot + "/", StringComparison.Ordinal))
                          .OrderByDescending(m => m.Length))
             {
-                ContainerTestEnvironment.Run("umount", mount);
+                TestProcess.Run("umount", mount);
             }
-            ContainerTestEnvironment.Run("rm", "-rf", "--one-file-system", DataRoot, ExecRoot);
+            TestProcess.Run("rm", "-rf", "--one-file-system", DataRoot, ExecRoot);
             if (SetupError is null) File.Delete(_log);                 // kept only when the daemon did not come up
         }
         Environment.SetEnvironmentVariable("DOCKER_HOST", _oldDockerHost);
@@ -149,11 +147,6 @@ public class DockerEngineTests : IClassFixture<DockerDaemon>
         _daemon = daemon;
     }
 
-    private static bool Listening(int port)
-    {
-        try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); return true; }
-        catch (SocketException) { return false; }
-    }
 
     [Fact]
     public void Build_inspect_run_measure_and_remove_an_onload_container_with_a_real_dockerd()
@@ -163,7 +156,7 @@ public class DockerEngineTests : IClassFixture<DockerDaemon>
         string suffix = Guid.NewGuid().ToString("N")[..8];
         string tag = "localhost/onloadtools-test-img:docker-" + suffix;
         string name = "onloadtools-test-docker-" + suffix;
-        int port = ContainerTestEnvironment.FreePort();
+        int port = TestProcess.FreePort();
         string work = Directory.CreateTempSubdirectory("onloadtools-docker-").FullName;
         using var env = new ContainerTestEnvironment(dockerDouble: false);
         using var engine = new PowerShellEngine();
@@ -182,7 +175,7 @@ public class DockerEngineTests : IClassFixture<DockerDaemon>
             Assert.Contains("onload 8.1.2.26-1", image.Packages);
             Assert.Contains(image.Packages, p => p.StartsWith("netperf 2.7", StringComparison.Ordinal));
             Assert.Contains(built.Progress, p => p.StatusDescription.Contains("step ") && p.StatusDescription.Contains(" of "));
-            Assert.Equal(0, ContainerTestEnvironment.Run("docker", "image", "inspect", tag).ExitCode);
+            Assert.Equal(0, TestProcess.Run("docker", "image", "inspect", tag).ExitCode);
 
             // ---- Get-OnloadImage reads docker's inspect JSON and queries the packages inside.
             var info = engine.Run("Get-OnloadImage $tag -Engine docker", ("tag", tag));
@@ -207,11 +200,10 @@ public class DockerEngineTests : IClassFixture<DockerDaemon>
             Assert.Equal(new[] { "/dev/onload", "/dev/onload_epoll", "/dev/onload_cplane" }, c.Devices);
             Assert.StartsWith($"docker run --detach --name {name} --net=host --init --device=", c.CommandLine);
 
-            var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (!Listening(port) && DateTime.UtcNow < deadline) Thread.Sleep(100);
-            Assert.True(Listening(port), "the container's netserver never listened on 127.0.0.1:" + port);
-            Assert.NotEqual(0, ContainerTestEnvironment.Run("docker", "exec", name, "touch", "/etc/onloadtools-write-test").ExitCode);
-            Assert.Equal(0, ContainerTestEnvironment.Run("docker", "exec", name, "test", "-c", "/dev/onload").ExitCode);
+            Assert.True(TestProcess.TryWaitListening("127.0.0.1", port, TimeSpan.FromSeconds(15)),
+                "the container's netserver never listened on 127.0.0.1:" + port);
+            Assert.NotEqual(0, TestProcess.Run("docker", "exec", name, "touch", "/etc/onloadtools-write-test").ExitCode);
+            Assert.Equal(0, TestProcess.Run("docker", "exec", name, "test", "-c", "/dev/onload").ExitCode);
 
             // ---- Measure from the host, then inside the container (docker exec) under the image's onload.
             var fromHost = engine.Run("Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -TestName TCP_RR -Duration 1 -Iterations 2", ("port", port));
@@ -237,15 +229,15 @@ public class DockerEngineTests : IClassFixture<DockerDaemon>
             var stopped = engine.Run("Get-OnloadContainer $name -Engine docker | Stop-OnloadContainer -Remove -Timeout 2", ("name", name));
             Assert.Null(stopped.Terminating);
             Assert.Empty(stopped.Errors);
-            Assert.NotEqual(0, ContainerTestEnvironment.Run("docker", "container", "inspect", name).ExitCode);
-            Assert.False(Listening(port));
+            Assert.NotEqual(0, TestProcess.Run("docker", "container", "inspect", name).ExitCode);
+            Assert.False(TestProcess.IsListening("127.0.0.1", port));
         }
         finally
         {
-            ContainerTestEnvironment.Run("docker", "rm", "--force", name);
-            ContainerTestEnvironment.Run("docker", "rmi", "--force", tag);
+            TestProcess.Run("docker", "rm", "--force", name);
+            TestProcess.Run("docker", "rmi", "--force", tag);
             Directory.Delete(work, recursive: true);
         }
-        Assert.NotEqual(0, ContainerTestEnvironment.Run("docker", "image", "inspect", tag).ExitCode);
+        Assert.NotEqual(0, TestProcess.Run("docker", "image", "inspect", tag).ExitCode);
     }
 }

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace OnloadTools.Tests.Containers;
 
 /// <summary>
@@ -22,24 +19,24 @@ public sealed class PodmanBaseImage : IDisposable
         {
             Environment.SetEnvironmentVariable("CONTAINERS_CONF", TestPaths.Fixture("containers", "containers.conf"));
         }
-        if (ContainerTestEnvironment.Run("podman", "image", "exists", Name).ExitCode == 0) return;
+        if (TestProcess.Run("podman", "image", "exists", Name).ExitCode == 0) return;
 
         string dir = Directory.CreateTempSubdirectory("onloadtools-debootstrap-").FullName;
         try
         {
-            var boot = ContainerTestEnvironment.Run("debootstrap", "--variant=minbase", "--components=main,non-free", "--include=netperf",
+            var boot = TestProcess.Run("debootstrap", "--variant=minbase", "--components=main,non-free", "--include=netperf",
                 "bookworm", Path.Combine(dir, "root"), Mirror());
             if (boot.ExitCode != 0) throw new InvalidOperationException("debootstrap failed: " + Tail(boot.Output));
             string tar = Path.Combine(dir, "base.tar");
-            var pack = ContainerTestEnvironment.Run("tar", "-C", Path.Combine(dir, "root"), "-cf", tar, ".");
+            var pack = TestProcess.Run("tar", "-C", Path.Combine(dir, "root"), "-cf", tar, ".");
             if (pack.ExitCode != 0) throw new InvalidOperationException("tar failed: " + Tail(pack.Output));
-            var import = ContainerTestEnvironment.Run("podman", "import", tar, Name);
+            var import = TestProcess.Run("podman", "import", tar, Name);
             if (import.ExitCode != 0) throw new InvalidOperationException("podman import failed: " + Tail(import.Output));
             _builtHere = true;
         }
         finally
         {
-            ContainerTestEnvironment.Run("rm", "-rf", "--one-file-system", dir);
+            TestProcess.Run("rm", "-rf", "--one-file-system", dir);
         }
     }
 
@@ -64,19 +61,19 @@ public sealed class PodmanBaseImage : IDisposable
     public void Dispose()
     {
         // Safety net: nothing this suite created survives it, even after a failed test.
-        var ps = ContainerTestEnvironment.Run("podman", "ps", "--all", "--format", "{{.Names}}");
+        var ps = TestProcess.Run("podman", "ps", "--all", "--format", "{{.Names}}");
         foreach (string n in ps.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(n => n.StartsWith("onloadtools-test-", StringComparison.Ordinal)))
         {
-            ContainerTestEnvironment.Run("podman", "rm", "--force", "--time", "0", n);
+            TestProcess.Run("podman", "rm", "--force", "--time", "0", n);
         }
-        var images = ContainerTestEnvironment.Run("podman", "images", "--format", "{{.Repository}}:{{.Tag}}");
+        var images = TestProcess.Run("podman", "images", "--format", "{{.Repository}}:{{.Tag}}");
         foreach (string i in images.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(i => i.StartsWith("localhost/onloadtools-test-img", StringComparison.Ordinal)))
         {
-            ContainerTestEnvironment.Run("podman", "rmi", "--force", i);
+            TestProcess.Run("podman", "rmi", "--force", i);
         }
         if (_builtHere && Environment.GetEnvironmentVariable("ONLOADTOOLS_TEST_KEEP_BASE") != "1")
         {
-            ContainerTestEnvironment.Run("podman", "rmi", "--force", Name);
+            TestProcess.Run("podman", "rmi", "--force", Name);
         }
         Environment.SetEnvironmentVariable("CONTAINERS_CONF", _oldContainersConf);
     }
@@ -90,11 +87,6 @@ public sealed class PodmanBaseImage : IDisposable
 [Collection("RealContainers")]
 public class PodmanTests
 {
-    private static bool Listening(int port)
-    {
-        try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); return true; }
-        catch (SocketException) { return false; }
-    }
 
     [Fact]
     public void Build_inspect_run_measure_and_remove_an_onload_container()
@@ -102,7 +94,7 @@ public class PodmanTests
         string suffix = Guid.NewGuid().ToString("N")[..8];
         string tag = "localhost/onloadtools-test-img:" + suffix;
         string name = "onloadtools-test-" + suffix;
-        int port = ContainerTestEnvironment.FreePort();
+        int port = TestProcess.FreePort();
         string work = Directory.CreateTempSubdirectory("onloadtools-podman-").FullName;
         using var env = new ContainerTestEnvironment(dockerDouble: false);
         using var engine = new PowerShellEngine();
@@ -127,7 +119,7 @@ public class PodmanTests
             Assert.True(image.Created > DateTime.UtcNow.AddMinutes(-10));
 
             // The RUN label is what `podman container runlabel RUN` runs.
-            var label = ContainerTestEnvironment.Run("podman", "container", "runlabel", "--display", "--name", name, "RUN", tag);
+            var label = TestProcess.Run("podman", "container", "runlabel", "--display", "--name", name, "RUN", tag);
             Assert.Equal(0, label.ExitCode);
             Assert.Contains($"podman run -d --name {name} --net=host --init --device=/dev/onload --device=/dev/onload_epoll --device=/dev/onload_cplane {tag}", label.Output);
 
@@ -145,7 +137,7 @@ public class PodmanTests
             env.Set("ONLOADTOOLS_DOUBLE_ONLOAD_VERSION", "9.0.1.3");
             var refused = engine.Run("Start-OnloadContainer $tag $name", ("tag", tag), ("name", name));
             Assert.StartsWith("OnloadVersionMismatch,", refused.SingleError.FullyQualifiedErrorId);
-            Assert.NotEqual(0, ContainerTestEnvironment.Run("podman", "container", "exists", name).ExitCode);
+            Assert.NotEqual(0, TestProcess.Run("podman", "container", "exists", name).ExitCode);
             env.Set("ONLOADTOOLS_DOUBLE_ONLOAD_VERSION", null);
 
             // ---- Start-OnloadContainer: devices, host network, init, read-only, netserver on lo's address.
@@ -163,14 +155,13 @@ public class PodmanTests
             Assert.EndsWith($"netserver -D -p {port} -L 127.0.0.1", c.Command);
             Assert.StartsWith($"podman run --detach --name {name} --net=host --init --device=", c.CommandLine);
 
-            var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (!Listening(port) && DateTime.UtcNow < deadline) Thread.Sleep(100);
-            Assert.True(Listening(port), "the container's netserver never listened on 127.0.0.1:" + port);
+            Assert.True(TestProcess.TryWaitListening("127.0.0.1", port, TimeSpan.FromSeconds(15)),
+                "the container's netserver never listened on 127.0.0.1:" + port);
 
-            var rw = ContainerTestEnvironment.Run("podman", "exec", name, "touch", "/etc/onloadtools-write-test");
+            var rw = TestProcess.Run("podman", "exec", name, "touch", "/etc/onloadtools-write-test");
             Assert.NotEqual(0, rw.ExitCode);                                   // read-only root
-            Assert.Equal(0, ContainerTestEnvironment.Run("podman", "exec", name, "touch", "/tmp/ok", "/run/ok").ExitCode);
-            Assert.Equal(0, ContainerTestEnvironment.Run("podman", "exec", name, "test", "-c", "/dev/onload_epoll").ExitCode);
+            Assert.Equal(0, TestProcess.Run("podman", "exec", name, "touch", "/tmp/ok", "/run/ok").ExitCode);
+            Assert.Equal(0, TestProcess.Run("podman", "exec", name, "test", "-c", "/dev/onload_epoll").ExitCode);
 
             // ---- Measure from the host against the containerized netserver.
             var fromHost = engine.Run("Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -Duration 1 -Iterations 2", ("port", port));
@@ -201,19 +192,19 @@ public class PodmanTests
             Assert.Null(stopped.Terminating);
             Assert.Empty(stopped.Errors);
             Assert.True(DateTime.UtcNow - stopStart < TimeSpan.FromSeconds(8), "--init makes stop prompt");
-            Assert.NotEqual(0, ContainerTestEnvironment.Run("podman", "container", "exists", name).ExitCode);
-            Assert.False(Listening(port));
+            Assert.NotEqual(0, TestProcess.Run("podman", "container", "exists", name).ExitCode);
+            Assert.False(TestProcess.IsListening("127.0.0.1", port));
 
             var gone = engine.Run("Get-OnloadContainer $name", ("name", name));
             Assert.StartsWith("ContainerNotFound,", gone.SingleError.FullyQualifiedErrorId);
         }
         finally
         {
-            ContainerTestEnvironment.Run("podman", "rm", "--force", "--time", "0", name);
-            ContainerTestEnvironment.Run("podman", "rmi", "--force", tag);
+            TestProcess.Run("podman", "rm", "--force", "--time", "0", name);
+            TestProcess.Run("podman", "rmi", "--force", tag);
             Directory.Delete(work, recursive: true);
         }
-        Assert.NotEqual(0, ContainerTestEnvironment.Run("podman", "image", "exists", tag).ExitCode);
+        Assert.NotEqual(0, TestProcess.Run("podman", "image", "exists", tag).ExitCode);
     }
 
     /// <summary>
@@ -229,17 +220,17 @@ public class PodmanTests
         string[] names = { "onloadtools-test-pf0-" + suffix, "onloadtools-test-pf1-" + suffix };
         string link = "otpf" + suffix[..6];
         const string address = "192.0.2.77";
-        int port = ContainerTestEnvironment.FreePort();
+        int port = TestProcess.FreePort();
         string work = Directory.CreateTempSubdirectory("onloadtools-podman-").FullName;
         using var env = new ContainerTestEnvironment(dockerDouble: false);
         Directory.CreateDirectory(Path.Combine(env.HostRoot, "sys", "class", "net", link));
         using var engine = new PowerShellEngine();
         try
         {
-            Assert.Equal(0, ContainerTestEnvironment.Run("ip", "link", "add", link, "type", "veth", "peer", "name", link + "p").ExitCode);
-            Assert.Equal(0, ContainerTestEnvironment.Run("ip", "addr", "add", address + "/32", "dev", link).ExitCode);
-            Assert.Equal(0, ContainerTestEnvironment.Run("ip", "link", "set", link + "p", "up").ExitCode);
-            Assert.Equal(0, ContainerTestEnvironment.Run("ip", "link", "set", link, "up").ExitCode);
+            Assert.Equal(0, TestProcess.Run("ip", "link", "add", link, "type", "veth", "peer", "name", link + "p").ExitCode);
+            Assert.Equal(0, TestProcess.Run("ip", "addr", "add", address + "/32", "dev", link).ExitCode);
+            Assert.Equal(0, TestProcess.Run("ip", "link", "set", link + "p", "up").ExitCode);
+            Assert.Equal(0, TestProcess.Run("ip", "link", "set", link, "up").ExitCode);
 
             string deb = ContainerTestEnvironment.BuildOnloadDeb(work);
             var built = engine.Run("New-OnloadImage -Tag $tag -BaseImage $base -OnloadPackage $deb", ("tag", tag), ("base", PodmanBaseImage.Name), ("deb", deb));
@@ -254,8 +245,7 @@ public class PodmanTests
             Assert.EndsWith($"-p {port} -L 127.0.0.1", containers[0].Command);
             Assert.EndsWith($"-p {port} -L {address}", containers[1].Command);
 
-            var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (!Listening(port) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+            TestProcess.TryWaitListening("127.0.0.1", port, TimeSpan.FromSeconds(15));
             Thread.Sleep(500);
             Assert.All(containers, c => Assert.True(
                 Assert.IsType<OnloadContainer>(Assert.Single(engine.Run("Get-OnloadContainer $n", ("n", c.Name)).Output).BaseObject).Running,
@@ -268,13 +258,13 @@ public class PodmanTests
 
             var stopped = engine.Run("Get-OnloadContainer onloadtools-test-pf?-" + suffix + " | Stop-OnloadContainer -Remove -Timeout 1");
             Assert.Empty(stopped.Errors);
-            Assert.All(names, n => Assert.NotEqual(0, ContainerTestEnvironment.Run("podman", "container", "exists", n).ExitCode));
+            Assert.All(names, n => Assert.NotEqual(0, TestProcess.Run("podman", "container", "exists", n).ExitCode));
         }
         finally
         {
-            foreach (string n in names) ContainerTestEnvironment.Run("podman", "rm", "--force", "--time", "0", n);
-            ContainerTestEnvironment.Run("podman", "rmi", "--force", tag);
-            ContainerTestEnvironment.Run("ip", "link", "del", link); // deletes the peer too
+            foreach (string n in names) TestProcess.Run("podman", "rm", "--force", "--time", "0", n);
+            TestProcess.Run("podman", "rmi", "--force", tag);
+            TestProcess.Run("ip", "link", "del", link); // deletes the peer too
             Directory.Delete(work, recursive: true);
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using System.Management.Automation.Runspaces;
 
 namespace OnloadTools.Tests;
@@ -12,11 +13,14 @@ public sealed class PowerShellEngine : IDisposable
 {
     private readonly Runspace _runspace;
 
-    public PowerShellEngine(IDictionary<string, string>? environment = null)
+    public PowerShellEngine(IDictionary<string, string>? environment = null) : this(null, environment) { }
+
+    /// <summary>An engine whose console is <paramref name="host"/> (null: the default host).</summary>
+    public PowerShellEngine(PSHost? host, IDictionary<string, string>? environment = null)
     {
         var iss = InitialSessionState.CreateDefault2();
         iss.ImportPSModule(new[] { TestPaths.ModuleManifest });
-        _runspace = RunspaceFactory.CreateRunspace(iss);
+        _runspace = host is null ? RunspaceFactory.CreateRunspace(iss) : RunspaceFactory.CreateRunspace(host, iss);
         _runspace.Open();
         if (environment is not null)
         {

@@ -12,9 +12,10 @@ public static class TestProcess
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        var stderr = p.StandardError.ReadToEndAsync();       // both pipes drained at once: a chatty stderr cannot block
+        string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        return (p.ExitCode, output);
+        return (p.ExitCode, stdout + stderr.Result);
     }
 
     public static Process Start(string exe, params string[] args)
@@ -44,15 +45,21 @@ public static class TestProcess
         catch (SocketException) { return false; }
     }
 
-    public static void WaitListening(string host, int port, TimeSpan timeout)
+    /// <summary>True as soon as something listens on host:port, false when <paramref name="timeout"/> passes first.</summary>
+    public static bool TryWaitListening(string host, int port, TimeSpan timeout)
     {
         var end = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < end)
         {
-            if (IsListening(host, port)) return;
+            if (IsListening(host, port)) return true;
             Thread.Sleep(50);
         }
-        throw new TimeoutException($"nothing listened on {host}:{port} within {timeout}");
+        return IsListening(host, port);
+    }
+
+    public static void WaitListening(string host, int port, TimeSpan timeout)
+    {
+        if (!TryWaitListening(host, port, timeout)) throw new TimeoutException($"nothing listened on {host}:{port} within {timeout}");
     }
 
     /// <summary>Command lines of every running process whose argv contains all of <paramref name="words"/>.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Host;
-using System.Management.Automation.Runspaces;
 using System.Security;
 using System.Text;
 
@@ -14,39 +13,18 @@ namespace OnloadTools.Tests.Solarflare;
 public sealed class CapturingEngine : IDisposable
 {
     private readonly RecordingHost _host = new();
-    private readonly Runspace _runspace;
+    private readonly PowerShellEngine _engine;
 
     public CapturingEngine()
     {
-        var iss = InitialSessionState.CreateDefault2();
-        iss.ImportPSModule(new[] { TestPaths.ModuleManifest });
-        _runspace = RunspaceFactory.CreateRunspace(_host, iss);
-        _runspace.Open();
+        _engine = new PowerShellEngine(_host);
     }
 
     public string HostOutput => _host.Ui.Text.ToString();
 
-    public PowerShellEngine.Result Run(string script)
-    {
-        using var ps = PowerShell.Create();
-        ps.Runspace = _runspace;
-        ps.AddScript(script);
-        var output = new System.Collections.ObjectModel.Collection<PSObject>();
-        RuntimeException? terminating = null;
-        try { output = ps.Invoke(); }
-        catch (RuntimeException e) { terminating = e; }
-        return new PowerShellEngine.Result
-        {
-            Output = output,
-            Errors = ps.Streams.Error.ToList(),
-            Warnings = ps.Streams.Warning.ToList(),
-            Progress = ps.Streams.Progress.ToList(),
-            Verbose = ps.Streams.Verbose.ToList(),
-            Terminating = terminating,
-        };
-    }
+    public PowerShellEngine.Result Run(string script) => _engine.Run(script);
 
-    public void Dispose() => _runspace.Dispose();
+    public void Dispose() => _engine.Dispose();
 
     private sealed class RecordingHost : PSHost
     {
