@@ -3,7 +3,7 @@ BeforeAll {
     Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
 
     function New-SyntheticRun {
-        param([string] $Label, [string] $Test = 'TCP_RR', [double[]] $Means, [datetime] $Start = [datetime]::new(2026, 11, 20, 2, 0, 0, 'Utc'))
+        param([string] $Label, [string] $Test = 'TCP_RR', [double[]] $Means, [datetime] $Start = [datetime]::new(2026, 11, 20, 2, 0, 0, [DateTimeKind]::Utc))
         $run = [OnloadTools.LatencyRun]::new()
         $run.Label = $Label
         $run.TestName = $Test

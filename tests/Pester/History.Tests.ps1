@@ -14,7 +14,7 @@ BeforeAll {
         $run.Label = $Label
         $run.TestName = $Test
         $run.Status = 'Completed'
-        $run.StartTime = [datetime]::new(2026, 11, $Night, 2, 0, 0, 'Utc')
+        $run.StartTime = [datetime]::new(2026, 11, $Night, 2, 0, 0, [DateTimeKind]::Utc)
         $run.EndTime = $run.StartTime.AddMinutes(1)
         $offsets = 0.01, -0.01, 0.015, -0.015, 0.005, -0.005
         $i = 0

@@ -24,162 +24,164 @@ BeforeAll {
     }
 }
 
-AfterEach {
-    $env:PATH = $script:OldPath
-    Remove-Item Env:ONLOADTOOLS_DOUBLE_STATE, Env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION -ErrorAction Ignore
-}
-
-Describe 'Measure-NetperfLatency' {
-    It 'measures both tests against a private netserver when called alone' {
-        Test-Listening 12865 | Should -BeFalse -Because 'the private netserver path needs port 12865 free'
-        $counts = Measure-NetperfLatency -TestName TCP_RR, UDP_RR -Iterations 3 -Duration 1 | ForEach-Object { $_.Samples.Count }
-        $counts | Should -Be @(3, 3)
+Describe 'Latency (netperf)' {
+    AfterEach {
+        $env:PATH = $script:OldPath
+        Remove-Item Env:ONLOADTOOLS_DOUBLE_STATE, Env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION -ErrorAction Ignore
     }
 
-    It 'returns consistent real figures and records the environment' {
-        $run = Measure-NetperfLatency -TestName UDP_RR -Iterations 2 -Duration 1 -RequestSize 32 -ResponseSize 64 -Label lab
-        $run | Should -HaveCount 1
-        $run.PSObject.TypeNames[0] | Should -Be 'OnloadTools.LatencyRun'
-        $run.Status | Should -Be 'Completed'
-        $run.Label | Should -Be 'lab'
-        $run.ToolVersion | Should -Be '2.7.0'
-        $run.KernelRelease | Should -Be (Get-Content /proc/sys/kernel/osrelease)
-        $run.ServerCommandLine | Should -BeLike 'netserver -D -p *'
-        foreach ($s in $run.Samples) {
-            $s.CommandLine | Should -BeLike '*-t UDP_RR*-r 32,64*'
-            $s.MinLatency | Should -BeLessOrEqual $s.MeanLatency
-            $s.MeanLatency | Should -BeLessOrEqual $s.MaxLatency
-            $s.P99Latency | Should -BeGreaterOrEqual $s.P50Latency
-            ($s.TransactionRate * $s.RoundTripLatency / 1e6) | Should -BeGreaterThan 0.95
-            ($s.TransactionRate * $s.RoundTripLatency / 1e6) | Should -BeLessThan 1.05
+    Describe 'Measure-NetperfLatency' {
+        It 'measures both tests against a private netserver when called alone' {
+            Test-Listening 12865 | Should -BeFalse -Because 'the private netserver path needs port 12865 free'
+            $counts = Measure-NetperfLatency -TestName TCP_RR, UDP_RR -Iterations 3 -Duration 1 | ForEach-Object { $_.Samples.Count }
+            $counts | Should -Be @(3, 3)
         }
-        $run.MeanLatency | Should -Be (($run.Samples | ForEach-Object MeanLatency | Measure-Object -Average).Average)
-    }
 
-    It 'stops its private netserver afterwards' {
-        $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1
-        Get-ProcessWithArgument netserver ([string]$run.Port) | Should -BeNullOrEmpty
-        Test-Listening $run.Port | Should -BeFalse
-    }
-
-    It 'uses an existing netserver' {
-        $port = Get-FreePort
-        $server = Start-Process netserver -ArgumentList '-D', '-p', $port, '-L', '127.0.0.1', '-4' -PassThru
-        try {
-            Start-Sleep -Milliseconds 500
-            $run = Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -TestName TCP_RR -Iterations 1 -Duration 1
-            $run.ServerCommandLine | Should -BeNullOrEmpty
-            $run.Port | Should -Be $port
-            $run.Samples[0].CommandLine | Should -BeLike "*-H 127.0.0.1 -p $port*"
+        It 'returns consistent real figures and records the environment' {
+            $run = Measure-NetperfLatency -TestName UDP_RR -Iterations 2 -Duration 1 -RequestSize 32 -ResponseSize 64 -Label lab
+            $run | Should -HaveCount 1
+            $run.PSObject.TypeNames[0] | Should -Be 'OnloadTools.LatencyRun'
+            $run.Status | Should -Be 'Completed'
+            $run.Label | Should -Be 'lab'
+            $run.ToolVersion | Should -Be '2.7.0'
+            $run.KernelRelease | Should -Be (Get-Content /proc/sys/kernel/osrelease)
+            $run.ServerCommandLine | Should -BeLike 'netserver -D -p *'
+            foreach ($s in $run.Samples) {
+                $s.CommandLine | Should -BeLike '*-t UDP_RR*-r 32,64*'
+                $s.MinLatency | Should -BeLessOrEqual $s.MeanLatency
+                $s.MeanLatency | Should -BeLessOrEqual $s.MaxLatency
+                $s.P99Latency | Should -BeGreaterOrEqual $s.P50Latency
+                ($s.TransactionRate * $s.RoundTripLatency / 1e6) | Should -BeGreaterThan 0.95
+                ($s.TransactionRate * $s.RoundTripLatency / 1e6) | Should -BeLessThan 1.05
+            }
+            $run.MeanLatency | Should -Be (($run.Samples | ForEach-Object MeanLatency | Measure-Object -Average).Average)
         }
-        finally { $server | Stop-Process -Force }
-    }
 
-    It 'reports an unreachable netserver once, as ConnectionError with netperf''s words' {
-        $port = Get-FreePort
-        $out = Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -TestName TCP_RR, UDP_RR -Iterations 5 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $out | Should -BeNullOrEmpty
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetserverUnreachable,*'
-        $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
-        $errs[0].TargetObject | Should -Be "127.0.0.1:$port"
-        $errs[0].Exception.Message | Should -BeLike '*are you sure there is a netserver listening*'
-    }
-
-    It 'says NotInstalled with the package when netperf is missing' {
-        $env:PATH = '/nonexistent-bin'
-        $err = { Measure-NetperfLatency -Iterations 1 -Duration 1 -ErrorAction Stop } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'NetperfNotInstalled,*'
-        $err.CategoryInfo.Category | Should -Be 'NotInstalled'
-        $err.TargetObject | Should -Be 'netperf'
-        $err.Exception.Message | Should -BeLike '*dnf install netperf*'
-    }
-
-    It 'keeps the other iterations when one fails' {
-        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
-        $env:PATH = "$script:Fixtures/bin-netperf-flaky:$script:OldPath"
-        $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $run.Samples.Iteration | Should -Be @(1, 3)
-        $run.IterationsFailed | Should -Be 1
-        $run.Status | Should -Be 'Partial'
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfFailed,*'
-        $errs[0].Exception.Message | Should -BeLike '*Connection reset by peer*'
-    }
-
-    It 'reports unparsable output as InvalidResult with the raw text' {
-        $env:PATH = "$script:Fixtures/bin-netperf-garbage:$script:OldPath"
-        $out = Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $out | Should -BeNullOrEmpty
-        $errs | Should -HaveCount 2
-        $errs | ForEach-Object {
-            $_.FullyQualifiedErrorId | Should -BeLike 'NetperfOutputUnparsable,*'
-            $_.CategoryInfo.Category | Should -Be 'InvalidResult'
-            $_.TargetObject | Should -BeLike '*this is not a netperf result*'
+        It 'stops its private netserver afterwards' {
+            $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1
+            Get-ProcessWithArgument netserver ([string]$run.Port) | Should -BeNullOrEmpty
+            Test-Listening $run.Port | Should -BeFalse
         }
-    }
 
-    It 'wraps netperf and the private netserver in onload and records its version' {
-        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
-        $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.42'
-        $env:PATH = "$script:Fixtures/bin:$script:OldPath"
-        $run = Measure-NetperfLatency -Onload -OnloadProfile latency-best -TestName TCP_RR -Iterations 1 -Duration 1
-        $run.OnloadVersion | Should -Be '9.0.1.42'
-        $run.Label | Should -Be 'onload'
-        $run.Samples[0].CommandLine | Should -BeLike 'onload --profile=latency-best netperf -H 127.0.0.1*'
-        $run.ServerCommandLine | Should -BeLike 'onload --profile=latency-best netserver -D*'
-        Get-Content "$env:ONLOADTOOLS_DOUBLE_STATE/onload.log" | Should -Contain ($run.Samples[0].CommandLine -replace '^onload ', '')
-    }
+        It 'uses an existing netserver' {
+            $port = Get-FreePort
+            $server = Start-Process netserver -ArgumentList '-D', '-p', $port, '-L', '127.0.0.1', '-4' -PassThru
+            try {
+                Start-Sleep -Milliseconds 500
+                $run = Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -TestName TCP_RR -Iterations 1 -Duration 1
+                $run.ServerCommandLine | Should -BeNullOrEmpty
+                $run.Port | Should -Be $port
+                $run.Samples[0].CommandLine | Should -BeLike "*-H 127.0.0.1 -p $port*"
+            }
+            finally { $server | Stop-Process -Force }
+        }
 
-    It 'reports a container where netperf cannot run once, up front' {
-        $out = Measure-NetperfLatency -Container onloadtools-no-such-container -ComputerName 127.0.0.1 -TestName TCP_RR, UDP_RR -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $out | Should -BeNullOrEmpty
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfClientUnavailable,*'
-        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $errs[0].TargetObject | Should -Be 'container:onloadtools-no-such-container'
-        $errs[0].Exception.Message | Should -BeLike '*no container with name or ID*'
-    }
+        It 'reports an unreachable netserver once, as ConnectionError with netperf''s words' {
+            $port = Get-FreePort
+            $out = Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -TestName TCP_RR, UDP_RR -Iterations 5 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetserverUnreachable,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+            $errs[0].TargetObject | Should -Be "127.0.0.1:$port"
+            $errs[0].Exception.Message | Should -BeLike '*are you sure there is a netserver listening*'
+        }
 
-    It 'passes CPU binding and confidence options to netperf' {
-        $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1 -LocalCpu 0 -RemoteCpu 1 -ConfidenceLevel 95 -ConfidenceWidth 50 -MaxIterations 3
-        $run.Samples[0].CommandLine | Should -BeLike '*-T 0,1*-I 95,50 -i 3,3*'
-        $run.Samples[0].LocalCpu | Should -Be 0
-        $run.Samples[0].RemoteCpu | Should -Be 1
-        $run.Samples[0].ConfidenceLevel | Should -Be 95
-    }
+        It 'says NotInstalled with the package when netperf is missing' {
+            $env:PATH = '/nonexistent-bin'
+            $err = { Measure-NetperfLatency -Iterations 1 -Duration 1 -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'NetperfNotInstalled,*'
+            $err.CategoryInfo.Category | Should -Be 'NotInstalled'
+            $err.TargetObject | Should -Be 'netperf'
+            $err.Exception.Message | Should -BeLike '*dnf install netperf*'
+        }
 
-    It 'rejects a test that is not request/response before running anything' {
-        { Measure-NetperfLatency -TestName TCP_STREAM -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.MeasureNetperfLatencyCommand'
-    }
+        It 'keeps the other iterations when one fails' {
+            $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+            $env:PATH = "$script:Fixtures/bin-netperf-flaky:$script:OldPath"
+            $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $run.Samples.Iteration | Should -Be @(1, 3)
+            $run.IterationsFailed | Should -Be 1
+            $run.Status | Should -Be 'Partial'
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfFailed,*'
+            $errs[0].Exception.Message | Should -BeLike '*Connection reset by peer*'
+        }
 
-    It 'writes each run to -HistoryPath as it completes' {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
-        try {
-            $runs = Measure-NetperfLatency -TestName TCP_RR, UDP_RR -Iterations 2 -Duration 1 -HistoryPath $dir
-            $files = Get-ChildItem $dir -Filter *.json
-            $files | Should -HaveCount 2
-            foreach ($f in $files) {
-                $doc = Get-Content -Raw $f.FullName | ConvertFrom-Json
-                $doc.schemaVersion | Should -Be 1
-                $doc.run.status | Should -Be 'Completed'
-                $doc.run.runId | Should -BeIn $runs.RunId
+        It 'reports unparsable output as InvalidResult with the raw text' {
+            $env:PATH = "$script:Fixtures/bin-netperf-garbage:$script:OldPath"
+            $out = Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 2
+            $errs | ForEach-Object {
+                $_.FullyQualifiedErrorId | Should -BeLike 'NetperfOutputUnparsable,*'
+                $_.CategoryInfo.Category | Should -Be 'InvalidResult'
+                $_.TargetObject | Should -BeLike '*this is not a netperf result*'
             }
         }
-        finally { Remove-Item $dir -Recurse -Force -ErrorAction Ignore }
-    }
 
-    It 'shows a readable table by default' {
-        $text = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1 | Format-Table | Out-String
-        $text | Should -Match 'Label\s+Test\s+Iter\s+Min\(us\)\s+Mean\(us\)\s+P99\(us\)'
-        $text | Should -Match 'bare-metal\s+TCP_RR\s+1/1'
-    }
+        It 'wraps netperf and the private netserver in onload and records its version' {
+            $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+            $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.42'
+            $env:PATH = "$script:Fixtures/bin:$script:OldPath"
+            $run = Measure-NetperfLatency -Onload -OnloadProfile latency-best -TestName TCP_RR -Iterations 1 -Duration 1
+            $run.OnloadVersion | Should -Be '9.0.1.42'
+            $run.Label | Should -Be 'onload'
+            $run.Samples[0].CommandLine | Should -BeLike 'onload --profile=latency-best netperf -H 127.0.0.1*'
+            $run.ServerCommandLine | Should -BeLike 'onload --profile=latency-best netserver -D*'
+            Get-Content "$env:ONLOADTOOLS_DOUBLE_STATE/onload.log" | Should -Contain ($run.Samples[0].CommandLine -replace '^onload ', '')
+        }
 
-    It 'survives remoting-style serialization with its samples' {
-        $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1
-        $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($run))
-        $copy.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
-        $copy.Samples | Should -HaveCount 2
-        $copy.Samples[0].MeanLatency | Should -Be $run.Samples[0].MeanLatency
+        It 'reports a container where netperf cannot run once, up front' {
+            $out = Measure-NetperfLatency -Container onloadtools-no-such-container -ComputerName 127.0.0.1 -TestName TCP_RR, UDP_RR -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfClientUnavailable,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $errs[0].TargetObject | Should -Be 'container:onloadtools-no-such-container'
+            $errs[0].Exception.Message | Should -BeLike '*no container with name or ID*'
+        }
+
+        It 'passes CPU binding and confidence options to netperf' {
+            $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1 -LocalCpu 0 -RemoteCpu 1 -ConfidenceLevel 95 -ConfidenceWidth 50 -MaxIterations 3
+            $run.Samples[0].CommandLine | Should -BeLike '*-T 0,1*-I 95,50 -i 3,3*'
+            $run.Samples[0].LocalCpu | Should -Be 0
+            $run.Samples[0].RemoteCpu | Should -Be 1
+            $run.Samples[0].ConfidenceLevel | Should -Be 95
+        }
+
+        It 'rejects a test that is not request/response before running anything' {
+            { Measure-NetperfLatency -TestName TCP_STREAM -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.MeasureNetperfLatencyCommand'
+        }
+
+        It 'writes each run to -HistoryPath as it completes' {
+            $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
+            try {
+                $runs = Measure-NetperfLatency -TestName TCP_RR, UDP_RR -Iterations 2 -Duration 1 -HistoryPath $dir
+                $files = Get-ChildItem $dir -Filter *.json
+                $files | Should -HaveCount 2
+                foreach ($f in $files) {
+                    $doc = Get-Content -Raw $f.FullName | ConvertFrom-Json
+                    $doc.schemaVersion | Should -Be 1
+                    $doc.run.status | Should -Be 'Completed'
+                    $doc.run.runId | Should -BeIn $runs.RunId
+                }
+            }
+            finally { Remove-Item $dir -Recurse -Force -ErrorAction Ignore }
+        }
+
+        It 'shows a readable table by default' {
+            $text = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1 | Format-Table | Out-String
+            $text | Should -Match 'Label\s+Test\s+Iter\s+Min\(us\)\s+Mean\(us\)\s+P99\(us\)'
+            $text | Should -Match 'bare-metal\s+TCP_RR\s+1/1'
+        }
+
+        It 'survives remoting-style serialization with its samples' {
+            $run = Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($run))
+            $copy.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
+            $copy.Samples | Should -HaveCount 2
+            $copy.Samples[0].MeanLatency | Should -Be $run.Samples[0].MeanLatency
+        }
     }
 }

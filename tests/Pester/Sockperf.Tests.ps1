@@ -21,146 +21,148 @@ BeforeAll {
     }
 }
 
-AfterEach {
-    $env:PATH = $script:OldPath
-    Remove-Item Env:ONLOADTOOLS_DOUBLE_STATE -ErrorAction Ignore
-}
+Describe 'Latency (sockperf)' {
+    AfterEach {
+        $env:PATH = $script:OldPath
+        Remove-Item Env:ONLOADTOOLS_DOUBLE_STATE -ErrorAction Ignore
+    }
 
-Describe 'Measure-SockperfLatency' {
-    It 'measures UDP and TCP against private servers when called alone, and stops them' {
-        $runs = Measure-SockperfLatency -Protocol Udp, Tcp -Iterations 2 -Duration 1 -Label lo
-        $runs | ForEach-Object { $_.Samples.Count } | Should -Be @(2, 2)
-        $runs.TestName | Should -Be @('UDP_PINGPONG', 'TCP_PINGPONG')
-        foreach ($run in $runs) {
-            $run.PSObject.TypeNames[0] | Should -Be 'OnloadTools.LatencyRun'
-            $run.Tool | Should -Be 'sockperf'
-            $run.Status | Should -Be 'Completed'
-            $run.LatencyKind | Should -Be 'OneWay'
-            $run.ServerCommandLine | Should -BeLike "sockperf server -i 127.0.0.1 -p $($run.Port)*"
-            foreach ($s in $run.Samples) {
-                $s.MinLatency | Should -BeLessOrEqual $s.P50Latency
-                $s.P50Latency | Should -BeLessOrEqual $s.P99Latency
-                $s.P99Latency | Should -BeLessOrEqual $s.P99999Latency
-                $s.P99999Latency | Should -BeLessOrEqual $s.MaxLatency
-                $s.Observations | Should -BeGreaterThan 0
-                $s.TransactionRate | Should -BeGreaterThan 0
+    Describe 'Measure-SockperfLatency' {
+        It 'measures UDP and TCP against private servers when called alone, and stops them' {
+            $runs = Measure-SockperfLatency -Protocol Udp, Tcp -Iterations 2 -Duration 1 -Label lo
+            $runs | ForEach-Object { $_.Samples.Count } | Should -Be @(2, 2)
+            $runs.TestName | Should -Be @('UDP_PINGPONG', 'TCP_PINGPONG')
+            foreach ($run in $runs) {
+                $run.PSObject.TypeNames[0] | Should -Be 'OnloadTools.LatencyRun'
+                $run.Tool | Should -Be 'sockperf'
+                $run.Status | Should -Be 'Completed'
+                $run.LatencyKind | Should -Be 'OneWay'
+                $run.ServerCommandLine | Should -BeLike "sockperf server -i 127.0.0.1 -p $($run.Port)*"
+                foreach ($s in $run.Samples) {
+                    $s.MinLatency | Should -BeLessOrEqual $s.P50Latency
+                    $s.P50Latency | Should -BeLessOrEqual $s.P99Latency
+                    $s.P99Latency | Should -BeLessOrEqual $s.P99999Latency
+                    $s.P99999Latency | Should -BeLessOrEqual $s.MaxLatency
+                    $s.Observations | Should -BeGreaterThan 0
+                    $s.TransactionRate | Should -BeGreaterThan 0
+                }
+            }
+            Get-OurSockperf | Should -BeNullOrEmpty
+        }
+
+        It 'reads every round trip with -FullDistribution and leaves no log file' {
+            $before = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'onloadtools-sockperf-*.csv').Name
+            $run = Measure-SockperfLatency -Protocol Tcp -Iterations 1 -Duration 1 -FullDistribution -RoundTrip
+            $s = $run.Samples[0]
+            $run.LatencyKind | Should -Be 'RoundTrip'
+            $s.CommandLine | Should -BeLike '*--full-rtt --full-log *'
+            $s.Observations | Should -BeGreaterThan 1000
+            $s.DistributionLatencies.Count | Should -Be $s.DistributionPercentiles.Count
+            $s.DistributionLatencies[0] | Should -Be $s.MinLatency
+            $s.DistributionLatencies[-1] | Should -Be $s.MaxLatency
+            $after = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'onloadtools-sockperf-*.csv').Name
+            $after | Where-Object { $_ -notin $before } | Should -BeNullOrEmpty
+        }
+
+        It 'kills sockperf at once on Stop and keeps completed iterations in -HistoryPath' {
+            $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
+            $ps = [PowerShell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-SockperfLatency -Protocol Udp -Iterations 5 -Duration 2 -HistoryPath '$dir'")
+                $null = $ps.BeginInvoke()
+                $deadline = (Get-Date).AddSeconds(30)
+                while ((Get-Date) -lt $deadline -and -not (Test-Path "$dir/*.json")) { Start-Sleep -Milliseconds 100 }
+                Start-Sleep -Milliseconds 700
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $ps.Stop()
+                $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+                Get-OurSockperf | Should -BeNullOrEmpty
+                $files = Get-ChildItem $dir -Filter *.json
+                $files | Should -HaveCount 1
+                $doc = Get-Content -Raw $files[0].FullName | ConvertFrom-Json
+                $doc.run.status | Should -Be 'Partial'
+                $doc.run.tool | Should -Be 'sockperf'
+                $doc.run.samples.Count | Should -BeGreaterOrEqual 1
+            }
+            finally {
+                $ps.Dispose()
+                Remove-Item -Recurse -Force $dir -ErrorAction Ignore
             }
         }
-        Get-OurSockperf | Should -BeNullOrEmpty
-    }
 
-    It 'reads every round trip with -FullDistribution and leaves no log file' {
-        $before = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'onloadtools-sockperf-*.csv').Name
-        $run = Measure-SockperfLatency -Protocol Tcp -Iterations 1 -Duration 1 -FullDistribution -RoundTrip
-        $s = $run.Samples[0]
-        $run.LatencyKind | Should -Be 'RoundTrip'
-        $s.CommandLine | Should -BeLike '*--full-rtt --full-log *'
-        $s.Observations | Should -BeGreaterThan 1000
-        $s.DistributionLatencies.Count | Should -Be $s.DistributionPercentiles.Count
-        $s.DistributionLatencies[0] | Should -Be $s.MinLatency
-        $s.DistributionLatencies[-1] | Should -Be $s.MaxLatency
-        $after = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'onloadtools-sockperf-*.csv').Name
-        $after | Where-Object { $_ -notin $before } | Should -BeNullOrEmpty
-    }
-
-    It 'kills sockperf at once on Stop and keeps completed iterations in -HistoryPath' {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
-        $ps = [PowerShell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-SockperfLatency -Protocol Udp -Iterations 5 -Duration 2 -HistoryPath '$dir'")
-            $null = $ps.BeginInvoke()
-            $deadline = (Get-Date).AddSeconds(30)
-            while ((Get-Date) -lt $deadline -and -not (Test-Path "$dir/*.json")) { Start-Sleep -Milliseconds 100 }
-            Start-Sleep -Milliseconds 700
-            $sw = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
-            Get-OurSockperf | Should -BeNullOrEmpty
-            $files = Get-ChildItem $dir -Filter *.json
-            $files | Should -HaveCount 1
-            $doc = Get-Content -Raw $files[0].FullName | ConvertFrom-Json
-            $doc.run.status | Should -Be 'Partial'
-            $doc.run.tool | Should -Be 'sockperf'
-            $doc.run.samples.Count | Should -BeGreaterOrEqual 1
+        It 'uses a server already listening on -Port and resolves a host name' {
+            $port = Get-FreePort
+            $server = Start-Process sockperf -ArgumentList 'server', '-i', '127.0.0.1', '-p', $port, '--tcp' -PassThru -RedirectStandardOutput /dev/null
+            try {
+                Start-Sleep -Milliseconds 500
+                $run = Measure-SockperfLatency -ComputerName localhost -Protocol Tcp -Port $port -Iterations 1 -Duration 1 -Mps 5000 -MessageSize 64
+                $run.ServerCommandLine | Should -BeNullOrEmpty
+                $run.ComputerName | Should -Be 'localhost'
+                $run.Port | Should -Be $port
+                $run.Samples[0].CommandLine | Should -BeLike "sockperf ping-pong -i 127.0.0.1 -p $port -t 1 -m 64 --mps=5000 --tcp"
+            }
+            finally { $server | Stop-Process -Force }
         }
-        finally {
-            $ps.Dispose()
-            Remove-Item -Recurse -Force $dir -ErrorAction Ignore
+
+        It 'reports a refused port once, as ConnectionError with sockperf''s words' {
+            $port = Get-FreePort
+            $out = Measure-SockperfLatency -ComputerName 127.0.0.1 -Port $port -Protocol Tcp -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'SockperfServerUnreachable,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+            $errs[0].TargetObject | Should -Be "127.0.0.1:$port"
+            $errs[0].Exception.Message | Should -BeLike '*Connection refused*'
         }
-    }
 
-    It 'uses a server already listening on -Port and resolves a host name' {
-        $port = Get-FreePort
-        $server = Start-Process sockperf -ArgumentList 'server', '-i', '127.0.0.1', '-p', $port, '--tcp' -PassThru -RedirectStandardOutput /dev/null
-        try {
-            Start-Sleep -Milliseconds 500
-            $run = Measure-SockperfLatency -ComputerName localhost -Protocol Tcp -Port $port -Iterations 1 -Duration 1 -Mps 5000 -MessageSize 64
-            $run.ServerCommandLine | Should -BeNullOrEmpty
-            $run.ComputerName | Should -Be 'localhost'
-            $run.Port | Should -Be $port
-            $run.Samples[0].CommandLine | Should -BeLike "sockperf ping-pong -i 127.0.0.1 -p $port -t 1 -m 64 --mps=5000 --tcp"
+        It 'says NotInstalled with the package when sockperf is missing' {
+            $env:PATH = '/nonexistent-bin'
+            $err = { Measure-SockperfLatency -Iterations 1 -Duration 1 -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'SockperfNotInstalled,*'
+            $err.CategoryInfo.Category | Should -Be 'NotInstalled'
+            $err.Exception.Message | Should -BeLike '*dnf install sockperf*'
         }
-        finally { $server | Stop-Process -Force }
-    }
 
-    It 'reports a refused port once, as ConnectionError with sockperf''s words' {
-        $port = Get-FreePort
-        $out = Measure-SockperfLatency -ComputerName 127.0.0.1 -Port $port -Protocol Tcp -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $out | Should -BeNullOrEmpty
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'SockperfServerUnreachable,*'
-        $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
-        $errs[0].TargetObject | Should -Be "127.0.0.1:$port"
-        $errs[0].Exception.Message | Should -BeLike '*Connection refused*'
-    }
-
-    It 'says NotInstalled with the package when sockperf is missing' {
-        $env:PATH = '/nonexistent-bin'
-        $err = { Measure-SockperfLatency -Iterations 1 -Duration 1 -ErrorAction Stop } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'SockperfNotInstalled,*'
-        $err.CategoryInfo.Category | Should -Be 'NotInstalled'
-        $err.Exception.Message | Should -BeLike '*dnf install sockperf*'
-    }
-
-    It 'keeps the other iterations when one fails' {
-        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
-        $env:PATH = "$script:Fixtures/bin-sockperf-flaky:$script:OldPath"
-        $run = Measure-SockperfLatency -Protocol Udp -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $run.Samples.Iteration | Should -Be @(1, 3)
-        $run.IterationsFailed | Should -Be 1
-        $run.Status | Should -Be 'Partial'
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'SockperfFailed,*'
-        $errs[0].Exception.Message | Should -BeLike '*Connection reset by peer*'
-    }
-
-    It 'reports unparsable output as InvalidResult with the raw text' {
-        $env:PATH = "$script:Fixtures/bin-sockperf-garbage:$script:OldPath"
-        $out = Measure-SockperfLatency -Protocol Tcp -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $out | Should -BeNullOrEmpty
-        $errs | Should -HaveCount 2
-        $errs | ForEach-Object {
-            $_.FullyQualifiedErrorId | Should -BeLike 'SockperfOutputUnparsable,*'
-            $_.TargetObject | Should -BeLike '*this is not a sockperf result*'
+        It 'keeps the other iterations when one fails' {
+            $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+            $env:PATH = "$script:Fixtures/bin-sockperf-flaky:$script:OldPath"
+            $run = Measure-SockperfLatency -Protocol Udp -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $run.Samples.Iteration | Should -Be @(1, 3)
+            $run.IterationsFailed | Should -Be 1
+            $run.Status | Should -Be 'Partial'
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'SockperfFailed,*'
+            $errs[0].Exception.Message | Should -BeLike '*Connection reset by peer*'
         }
-    }
 
-    It 'runs client and private server under onload with -Onload and records the version' {
-        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
-        $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.86'
-        $env:PATH = "$script:Fixtures/bin:$script:OldPath"
-        try {
-            $run = Measure-SockperfLatency -Protocol Tcp -Iterations 1 -Duration 1 -Onload -OnloadProfile latency-best
-            $run.Onload | Should -BeTrue
-            $run.Label | Should -Be 'onload'
-            $run.OnloadVersion | Should -Be '9.0.1.86'
-            $run.ServerCommandLine | Should -BeLike 'onload --profile=latency-best sockperf server -i 127.0.0.1 -p *'
-            $run.Samples[0].CommandLine | Should -BeLike 'onload --profile=latency-best sockperf ping-pong -i 127.0.0.1 *'
+        It 'reports unparsable output as InvalidResult with the raw text' {
+            $env:PATH = "$script:Fixtures/bin-sockperf-garbage:$script:OldPath"
+            $out = Measure-SockperfLatency -Protocol Tcp -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 2
+            $errs | ForEach-Object {
+                $_.FullyQualifiedErrorId | Should -BeLike 'SockperfOutputUnparsable,*'
+                $_.TargetObject | Should -BeLike '*this is not a sockperf result*'
+            }
         }
-        finally { Remove-Item Env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION -ErrorAction Ignore }
-    }
 
-    It 'rejects an unknown protocol before running anything' {
-        { Measure-SockperfLatency -Protocol Sctp -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.MeasureSockperfLatencyCommand'
+        It 'runs client and private server under onload with -Onload and records the version' {
+            $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+            $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.86'
+            $env:PATH = "$script:Fixtures/bin:$script:OldPath"
+            try {
+                $run = Measure-SockperfLatency -Protocol Tcp -Iterations 1 -Duration 1 -Onload -OnloadProfile latency-best
+                $run.Onload | Should -BeTrue
+                $run.Label | Should -Be 'onload'
+                $run.OnloadVersion | Should -Be '9.0.1.86'
+                $run.ServerCommandLine | Should -BeLike 'onload --profile=latency-best sockperf server -i 127.0.0.1 -p *'
+                $run.Samples[0].CommandLine | Should -BeLike 'onload --profile=latency-best sockperf ping-pong -i 127.0.0.1 *'
+            }
+            finally { Remove-Item Env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION -ErrorAction Ignore }
+        }
+
+        It 'rejects an unknown protocol before running anything' {
+            { Measure-SockperfLatency -Protocol Sctp -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.MeasureSockperfLatencyCommand'
+        }
     }
 }

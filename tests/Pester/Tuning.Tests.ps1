@@ -43,48 +43,49 @@ AfterAll {
     if ($script:TunedAvailable -and (Get-ActiveTuned) -ne $script:OriginalProfile) { Set-Tuned $script:OriginalProfile }
 }
 
-AfterEach {
-    $env:PATH = $script:OldPath
-    Remove-Item Env:ONLOADTOOLS_HOST_ROOT, Env:ONLOADTOOLS_DOUBLE_STATE, Env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE,
-        Env:ONLOADTOOLS_DOUBLE_GRUBBY_READONLY, Env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS -ErrorAction Ignore
-}
-
-Describe 'Tuned profiles (real tuned)' {
-    BeforeEach {
-        $script:TunedAvailable | Should -BeTrue -Because 'CI installs tuned and dbus and these tests start the daemon'
-    }
+Describe 'Host tuning' {
     AfterEach {
-        if ((Get-ActiveTuned) -ne $script:OriginalProfile) { Set-Tuned $script:OriginalProfile }
+        $env:PATH = $script:OldPath
+        Remove-Item Env:ONLOADTOOLS_HOST_ROOT, Env:ONLOADTOOLS_DOUBLE_STATE, Env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE,
+            Env:ONLOADTOOLS_DOUBLE_GRUBBY_READONLY, Env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS -ErrorAction Ignore
     }
 
-    It 'lists the installed profiles and marks the active one' {
-        $active = Get-ActiveTuned
-        $profiles = Get-TunedProfile
-        $profiles.Name | Should -Contain 'network-latency'
-        @($profiles | Where-Object IsActive | ForEach-Object Name) | Should -Be @($active | Where-Object { $_ })
-        (Get-TunedProfile network-latency).Include | Should -Be @('latency-performance')
-    }
+    Describe 'Tuned profiles (real tuned)' {
+        BeforeEach {
+            $script:TunedAvailable | Should -BeTrue -Because 'CI installs tuned and dbus and these tests start the daemon'
+        }
+        AfterEach {
+            if ((Get-ActiveTuned) -ne $script:OriginalProfile) { Set-Tuned $script:OriginalProfile }
+        }
 
-    It 'resolves the include chain of network-latency' {
-        $s = Get-TunedProfile network-latency -Effective | Where-Object Plugin -eq 'sysctl'
-        ($s | Where-Object Name -eq 'net.core.busy_read').Value | Should -Be '50'
-        ($s | Where-Object Name -eq 'vm.dirty_ratio').DefinedIn | Should -Be 'latency-performance'
-    }
+        It 'lists the installed profiles and marks the active one' {
+            $active = Get-ActiveTuned
+            $profiles = Get-TunedProfile
+            $profiles.Name | Should -Contain 'network-latency'
+            @($profiles | Where-Object IsActive | ForEach-Object Name) | Should -Be @($active | Where-Object { $_ })
+            (Get-TunedProfile network-latency).Include | Should -Be @('latency-performance')
+        }
 
-    It 'evaluates tuned functions in cpu-partitioning' {
-        $cmdline = (Get-TunedProfile cpu-partitioning -Effective -WarningVariable w |
-            Where-Object Name -eq 'cmdline_cpu_part').Value
-        $w | Should -BeNullOrEmpty
-        $cmdline | Should -Not -Match '\$\{'
-        $cmdline | Should -Match 'nohz_full=(\d[\d,-]*) rcu_nocbs=\1 tuned\.non_isolcpus=[0-9a-f]{8}'
-    }
+        It 'resolves the include chain of network-latency' {
+            $s = Get-TunedProfile network-latency -Effective | Where-Object Plugin -eq 'sysctl'
+            ($s | Where-Object Name -eq 'net.core.busy_read').Value | Should -Be '50'
+            ($s | Where-Object Name -eq 'vm.dirty_ratio').DefinedIn | Should -Be 'latency-performance'
+        }
 
-    It 'warns when a profile assertion would make tuned refuse it' {
-        $root = Join-Path ([IO.Path]::GetTempPath()) "onloadtools-host-$([guid]::NewGuid().ToString('N'))"
-        Copy-Item -Recurse $script:FakeHost $root
-        try {
-            New-Item -ItemType Directory "$root/etc/tuned/needs-cores" | Out-Null
-            Set-Content "$root/etc/tuned/needs-cores/tuned.conf" -Value @'
+        It 'evaluates tuned functions in cpu-partitioning' {
+            $cmdline = (Get-TunedProfile cpu-partitioning -Effective -WarningVariable w |
+                Where-Object Name -eq 'cmdline_cpu_part').Value
+            $w | Should -BeNullOrEmpty
+            $cmdline | Should -Not -Match '\$\{'
+            $cmdline | Should -Match 'nohz_full=(\d[\d,-]*) rcu_nocbs=\1 tuned\.non_isolcpus=[0-9a-f]{8}'
+        }
+
+        It 'warns when a profile assertion would make tuned refuse it' {
+            $root = Join-Path ([IO.Path]::GetTempPath()) "onloadtools-host-$([guid]::NewGuid().ToString('N'))"
+            Copy-Item -Recurse $script:FakeHost $root
+            try {
+                New-Item -ItemType Directory "$root/etc/tuned/needs-cores" | Out-Null
+                Set-Content "$root/etc/tuned/needs-cores/tuned.conf" -Value @'
 [main]
 include=network-latency
 [variables]
@@ -94,120 +95,121 @@ assert1=${f:assertion_non_equal:isolated_cores are set:${isolated_cores}:${check
 [bootloader]
 cmdline_x=nohz_full=${isolated_cores}
 '@
-            $env:ONLOADTOOLS_HOST_ROOT = $root
-            $s = Get-TunedProfile needs-cores -Effective -WarningVariable w -WarningAction SilentlyContinue
-            ($s | Where-Object Name -eq 'cmdline_x').Value | Should -Be 'nohz_full=${isolated_cores}'
-            $w.Count | Should -Be 1
-            "$w" | Should -Match 'tuned would refuse.*isolated_cores are set'
+                $env:ONLOADTOOLS_HOST_ROOT = $root
+                $s = Get-TunedProfile needs-cores -Effective -WarningVariable w -WarningAction SilentlyContinue
+                ($s | Where-Object Name -eq 'cmdline_x').Value | Should -Be 'nohz_full=${isolated_cores}'
+                $w.Count | Should -Be 1
+                "$w" | Should -Match 'tuned would refuse.*isolated_cores are set'
+            }
+            finally {
+                Remove-Item Env:ONLOADTOOLS_HOST_ROOT
+                Remove-Item -Recurse -Force $root
+            }
         }
-        finally {
-            Remove-Item Env:ONLOADTOOLS_HOST_ROOT
-            Remove-Item -Recurse -Force $root
+
+        It 'switches, reports live values, and switching back restores them' {
+            Set-Tuned 'balanced'
+            $before = Read-Sysctl 'net.core.busy_read'
+            $change = Invoke-TunedProfile -Name network-latency -Confirm:$false -WarningAction SilentlyContinue
+            $change.PreviousProfile | Should -Be 'balanced'
+            $change.NewProfile | Should -Be 'network-latency'
+            $busy = $change.Settings | Where-Object Name -eq 'net.core.busy_read'
+            $busy.Before | Should -Be $before
+            $busy.After | Should -Be (Read-Sysctl 'net.core.busy_read')
+            $busy.After | Should -Be '50'
+            $skew = (Get-Content -Raw /proc/cmdline) -split '\s+' -contains 'skew_tick=1'
+            $change.RebootRequired | Should -Be (-not $skew)
+
+            Invoke-TunedProfile -Name $change.PreviousProfile -Confirm:$false | Out-Null
+            Get-ActiveTuned | Should -Be 'balanced'
+            Read-Sysctl 'net.core.busy_read' | Should -Be $before
+        }
+
+        It 'WhatIf shows the command and changes nothing' {
+            Set-Tuned 'balanced'
+            $verbose = Invoke-TunedProfile network-latency -WhatIf -Verbose 4>&1
+            ($verbose | Out-String) | Should -Match 'tuned-adm profile network-latency'
+            Get-ActiveTuned | Should -Be 'balanced'
+        }
+
+        It 'Off leaves no active profile and Test-TunedProfile reports the differences' {
+            Set-Tuned 'network-latency'
+            $v = Test-TunedProfile
+            $v.Profile | Should -Be 'network-latency'
+            if (-not ((Get-Content -Raw /proc/cmdline) -split '\s+' -contains 'skew_tick=1')) {
+                $v.Verified | Should -BeFalse
+                $v.Differences.Name | Should -Contain 'cmdline:skew_tick'
+            }
+            $off = Invoke-TunedProfile -Off -Confirm:$false
+            $off.NewProfile | Should -BeNullOrEmpty
+            Get-ActiveTuned | Should -BeNullOrEmpty
+        }
+
+        It 'an unknown profile is ObjectNotFound' {
+            { Invoke-TunedProfile -Name no-such-profile -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'TunedProfileNotFound,OnloadTools.Commands.InvokeTunedProfileCommand'
         }
     }
 
-    It 'switches, reports live values, and switching back restores them' {
-        Set-Tuned 'balanced'
-        $before = Read-Sysctl 'net.core.busy_read'
-        $change = Invoke-TunedProfile -Name network-latency -Confirm:$false -WarningAction SilentlyContinue
-        $change.PreviousProfile | Should -Be 'balanced'
-        $change.NewProfile | Should -Be 'network-latency'
-        $busy = $change.Settings | Where-Object Name -eq 'net.core.busy_read'
-        $busy.Before | Should -Be $before
-        $busy.After | Should -Be (Read-Sysctl 'net.core.busy_read')
-        $busy.After | Should -Be '50'
-        $skew = (Get-Content -Raw /proc/cmdline) -split '\s+' -contains 'skew_tick=1'
-        $change.RebootRequired | Should -Be (-not $skew)
-
-        Invoke-TunedProfile -Name $change.PreviousProfile -Confirm:$false | Out-Null
-        Get-ActiveTuned | Should -Be 'balanced'
-        Read-Sysctl 'net.core.busy_read' | Should -Be $before
-    }
-
-    It 'WhatIf shows the command and changes nothing' {
-        Set-Tuned 'balanced'
-        $verbose = Invoke-TunedProfile network-latency -WhatIf -Verbose 4>&1
-        ($verbose | Out-String) | Should -Match 'tuned-adm profile network-latency'
-        Get-ActiveTuned | Should -Be 'balanced'
-    }
-
-    It 'Off leaves no active profile and Test-TunedProfile reports the differences' {
-        Set-Tuned 'network-latency'
-        $v = Test-TunedProfile
-        $v.Profile | Should -Be 'network-latency'
-        if (-not ((Get-Content -Raw /proc/cmdline) -split '\s+' -contains 'skew_tick=1')) {
-            $v.Verified | Should -BeFalse
-            $v.Differences.Name | Should -Contain 'cmdline:skew_tick'
+    Describe 'Kernel boot arguments (grubby double)' {
+        BeforeEach {
+            $env:PATH = "$script:Fixtures/bin:$script:OldPath"
+            $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "ot-grubby-$(New-Guid)")).FullName
         }
-        $off = Invoke-TunedProfile -Off -Confirm:$false
-        $off.NewProfile | Should -BeNullOrEmpty
-        Get-ActiveTuned | Should -BeNullOrEmpty
+
+        It 'adds and removes arguments with RHEL <Style> grubby' -TestCases @(@{ Style = 'rhel9' }, @{ Style = 'rhel7' }) {
+            param($Style)
+            $env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE = $Style
+            $c = Set-KernelBootArgument -Add 'isolcpus=1,3,5', 'nosoftlockup', 'mce=ignore_ce' -Confirm:$false -WarningAction SilentlyContinue
+            $c.RebootRequired | Should -BeTrue
+            $c.CommandLine | Should -Be "grubby --update-kernel=ALL '--args=isolcpus=1,3,5 nosoftlockup mce=ignore_ce'"
+            $iso = Get-KernelBootArgument -Pending | Where-Object Name -eq 'isolcpus'
+            $iso.Pending | Should -Be 'Added'
+            $iso.Cpus | Should -Be @(1, 3, 5)
+            Set-KernelBootArgument -Remove nosoftlockup -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+            (Get-KernelBootArgument nosoftlockup -Pending) | Should -BeNullOrEmpty
+        }
+
+        It 'WhatIf prints the grubby command and changes nothing' {
+            $v = Set-KernelBootArgument -Add nosoftlockup -WhatIf -Verbose 4>&1 | Out-String
+            $v | Should -Match ([regex]::Escape('grubby --update-kernel=ALL --args=nosoftlockup'))
+            Get-KernelBootArgument nosoftlockup -Pending | Should -BeNullOrEmpty
+        }
+
+        It 'a read-only boot configuration is PermissionDenied' {
+            $env:ONLOADTOOLS_DOUBLE_GRUBBY_READONLY = '1'
+            { Set-KernelBootArgument -Add nosoftlockup -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'GrubbyPermissionDenied,OnloadTools.Commands.SetKernelBootArgumentCommand'
+        }
     }
 
-    It 'an unknown profile is ObjectNotFound' {
-        { Invoke-TunedProfile -Name no-such-profile -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -ErrorId 'TunedProfileNotFound,OnloadTools.Commands.InvokeTunedProfileCommand'
-    }
-}
+    Describe 'NIC-local CPUs and Test-OnloadHost on the two-socket fake host' {
+        BeforeEach { $env:ONLOADTOOLS_HOST_ROOT = $script:FakeHost }
 
-Describe 'Kernel boot arguments (grubby double)' {
-    BeforeEach {
-        $env:PATH = "$script:Fixtures/bin:$script:OldPath"
-        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "ot-grubby-$(New-Guid)")).FullName
-    }
+        It 'recommends a NIC-local isolated pair on node 1' {
+            $a = Get-NicCpuAffinity p1p1
+            $a.NumaNode | Should -Be 1
+            $a.LocalCpuList | Should -Be '8-15,24-31'
+            $a.NetperfCpuArgument | Should -Be '-T 10,11'
+            (Get-NicCpuAffinity | Where-Object NumaNode -eq 1).InterfaceName | Should -Be @('p1p1', 'p1p2')
+        }
 
-    It 'adds and removes arguments with RHEL <Style> grubby' -TestCases @(@{ Style = 'rhel9' }, @{ Style = 'rhel7' }) {
-        param($Style)
-        $env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE = $Style
-        $c = Set-KernelBootArgument -Add 'isolcpus=1,3,5', 'nosoftlockup', 'mce=ignore_ce' -Confirm:$false -WarningAction SilentlyContinue
-        $c.RebootRequired | Should -BeTrue
-        $c.CommandLine | Should -Be "grubby --update-kernel=ALL '--args=isolcpus=1,3,5 nosoftlockup mce=ignore_ce'"
-        $iso = Get-KernelBootArgument -Pending | Where-Object Name -eq 'isolcpus'
-        $iso.Pending | Should -Be 'Added'
-        $iso.Cpus | Should -Be @(1, 3, 5)
-        Set-KernelBootArgument -Remove nosoftlockup -Confirm:$false -WarningAction SilentlyContinue | Out-Null
-        (Get-KernelBootArgument nosoftlockup -Pending) | Should -BeNullOrEmpty
+        It 'passes the host checks of the ready host' {
+            $checks = Test-OnloadHost -InterfaceName p1p1 | Where-Object Category -in 'Kernel', 'Cpu', 'Memory', 'Onload'
+            $checks | Should -Not -BeNullOrEmpty
+            $checks | Where-Object Status -ne 'Pass' | Should -BeNullOrEmpty
+        }
     }
 
-    It 'WhatIf prints the grubby command and changes nothing' {
-        $v = Set-KernelBootArgument -Add nosoftlockup -WhatIf -Verbose 4>&1 | Out-String
-        $v | Should -Match ([regex]::Escape('grubby --update-kernel=ALL --args=nosoftlockup'))
-        Get-KernelBootArgument nosoftlockup -Pending | Should -BeNullOrEmpty
-    }
-
-    It 'a read-only boot configuration is PermissionDenied' {
-        $env:ONLOADTOOLS_DOUBLE_GRUBBY_READONLY = '1'
-        { Set-KernelBootArgument -Add nosoftlockup -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -ErrorId 'GrubbyPermissionDenied,OnloadTools.Commands.SetKernelBootArgumentCommand'
-    }
-}
-
-Describe 'NIC-local CPUs and Test-OnloadHost on the two-socket fake host' {
-    BeforeEach { $env:ONLOADTOOLS_HOST_ROOT = $script:FakeHost }
-
-    It 'recommends a NIC-local isolated pair on node 1' {
-        $a = Get-NicCpuAffinity p1p1
-        $a.NumaNode | Should -Be 1
-        $a.LocalCpuList | Should -Be '8-15,24-31'
-        $a.NetperfCpuArgument | Should -Be '-T 10,11'
-        (Get-NicCpuAffinity | Where-Object NumaNode -eq 1).InterfaceName | Should -Be @('p1p1', 'p1p2')
-    }
-
-    It 'passes the host checks of the ready host' {
-        $checks = Test-OnloadHost -InterfaceName p1p1 | Where-Object Category -in 'Kernel', 'Cpu', 'Memory', 'Onload'
-        $checks | Should -Not -BeNullOrEmpty
-        $checks | Where-Object Status -ne 'Pass' | Should -BeNullOrEmpty
-    }
-}
-
-Describe 'Test-OnloadHost on this machine' {
-    It 'returns Pass/Warn/Fail checks and the Fail filter works' {
-        $all = Test-OnloadHost
-        $all.Status | ForEach-Object { $_ | Should -BeIn 'Pass', 'Warn', 'Fail' }
-        $failed = Test-OnloadHost | Where-Object Status -eq 'Fail'
-        @($failed.Name) | Should -Be @($all | Where-Object Status -eq 'Fail' | ForEach-Object Name)
-        $failed | ForEach-Object { $_.Remediation | Should -Not -BeNullOrEmpty }
-        ($all | Where-Object Name -eq 'Device:/dev/onload').Status | Should -Be $(if (Test-Path /dev/onload) { 'Pass' } else { 'Fail' })
-        (Test-OnloadHost -Quiet) | Should -Be (-not ($all | Where-Object Status -eq 'Fail'))
+    Describe 'Test-OnloadHost on this machine' {
+        It 'returns Pass/Warn/Fail checks and the Fail filter works' {
+            $all = Test-OnloadHost
+            $all.Status | ForEach-Object { $_ | Should -BeIn 'Pass', 'Warn', 'Fail' }
+            $failed = Test-OnloadHost | Where-Object Status -eq 'Fail'
+            @($failed.Name) | Should -Be @($all | Where-Object Status -eq 'Fail' | ForEach-Object Name)
+            $failed | ForEach-Object { $_.Remediation | Should -Not -BeNullOrEmpty }
+            ($all | Where-Object Name -eq 'Device:/dev/onload').Status | Should -Be $(if (Test-Path /dev/onload) { 'Pass' } else { 'Fail' })
+            (Test-OnloadHost -Quiet) | Should -Be (-not ($all | Where-Object Status -eq 'Fail'))
+        }
     }
 }
