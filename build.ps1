@@ -1,34 +1,51 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Builds the OnloadTools module folder out/OnloadTools/<version>/ and, with -Test, runs the test suites.
+    Builds the OnloadTools module folder out/OnloadTools/<version>/; with -Test runs every test ring, with -Package
+    writes an installable OnloadTools.<version>.nupkg.
 
 .DESCRIPTION
     1. dotnet publish src/OnloadTools -c <Configuration>: compiles the module and its AssembleModule target lays out
-       out/OnloadTools/<version>/ (OnloadTools.psd1, OnloadTools.dll, CliWrap.dll, HdrHistogram.dll, format and type files, and the
-       en-US help generated from docs/ by build/HelpGen). The same command works without pwsh.
+       out/OnloadTools/<version>/ (OnloadTools.psd1, OnloadTools.dll, CliWrap.dll, HdrHistogram.dll, format and type
+       files, and the en-US help generated from docs/ by build/HelpGen). The same command works without pwsh.
     2. Verifies the folder: the version in OnloadTools.psd1 names the folder and matches the assembly, every file a
        user needs is there, System.Management.Automation.dll is not, Test-ModuleManifest passes, and the module
-       imports and shows its help offline in a fresh pwsh.
-    3. With -Test: dotnet test tests/OnloadTools.Tests, then Invoke-Pester tests/Pester (Pester 5.5 or later is
-       installed for the current user when missing). Any failure fails the build.
+       imports and shows its help offline in a fresh pwsh (the pwsh running this script, however it was installed:
+       dnf's pwsh, the PowerShell .NET tool, or `dotnet pwsh` from a tool manifest).
+    3. With -Package: Compress-PSResource (PSResourceGet, shipped with PowerShell 7.4+) writes
+       out/OnloadTools.<version>.nupkg, which Install-PSResource installs from any folder registered as a repository.
+    4. With -Test: the xunit suite (tests/OnloadTools.Tests: units, parsers, statistics, sessions, doubles) and the
+       Pester suite (tests/Pester: what an admin sees through the cmdlets, real tools included) against the folder
+       just built. Pester is the version pinned in build/Pester/Pester.csproj; when that version is not installed it
+       comes from NuGet (dotnet restore build/Pester), never from the PowerShell Gallery. The script closes with one
+       line "N passed, N failed" that counts both suites, and fails when either fails.
 
 .PARAMETER Configuration
     The dotnet build configuration of the module. Default: Release.
 
 .PARAMETER Test
-    Also run the xunit suite and the Pester tests.
+    Also run the xunit and the Pester suites.
+
+.PARAMETER Package
+    Also write out/OnloadTools.<version>.nupkg.
 
 .PARAMETER Clean
     Remove out/ and every bin/ and obj/ folder of the repository's projects first.
 
-.EXAMPLE
-    ./build.ps1
-    Builds out/OnloadTools/0.1.0/; then: Import-Module ./out/OnloadTools/0.1.0/OnloadTools.psd1
+.PARAMETER NoBuild
+    Use the module folder already in out/ (verify, package and test it) instead of publishing it again.
+
+.PARAMETER ExcludeTag
+    With -Test: Pester tags to leave out (for example Podman, Docker or Fleet on a machine without them).
 
 .EXAMPLE
-    ./build.ps1 -Clean -Test
-    Builds from scratch and runs every test.
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Test
+    On a machine with only the .NET SDK: pwsh 7.6.9 from the repository's tool manifest builds the module and runs
+    every test ring.
+
+.EXAMPLE
+    ./build.ps1 -Package
+    Builds the module and writes out/OnloadTools.0.1.0.nupkg for Install-PSResource.
 #>
 [CmdletBinding()]
 param(
@@ -37,7 +54,13 @@ param(
 
     [switch] $Test,
 
-    [switch] $Clean
+    [switch] $Package,
+
+    [switch] $Clean,
+
+    [switch] $NoBuild,
+
+    [string[]] $ExcludeTag = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -50,19 +73,62 @@ $manifestSource = Join-Path $root 'OnloadTools.psd1'
 function Invoke-Native {
     param(
         [Parameter(Mandatory)] [string] $FilePath,
-        [string[]] $ArgumentList = @()
+        [string[]] $ArgumentList = @(),
+        [switch] $AllowFailure
     )
-    Write-Host "> $FilePath $($ArgumentList -join ' ')" -ForegroundColor Cyan
-    & $FilePath @ArgumentList
+    $shown = $ArgumentList | ForEach-Object { if ($_ -match '\n') { '<script>' } else { $_ } }
+    Write-Host "> $FilePath $($shown -join ' ')" -ForegroundColor Cyan
+    & $FilePath @ArgumentList | Out-Host
     $code = $LASTEXITCODE
-    if ($code -ne 0) {
+    if ($code -ne 0 -and -not $AllowFailure) {
         throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $code."
     }
+    $code
 }
 
 function Write-Step([string] $Text) {
     Write-Host ''
     Write-Host "==> $Text" -ForegroundColor Green
+}
+
+function Get-PwshCommand {
+    # The command line that starts a fresh pwsh like the one running this script. Under the PowerShell .NET tool
+    # (global or from a tool manifest) the process is `dotnet` running pwsh.dll, so ProcessPath is dotnet itself.
+    $process = [System.Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    @($process)
+}
+
+function Get-PesterModulePath {
+    # The pinned Pester: installed already, or restored from NuGet into the global packages folder.
+    $project = Join-Path $root 'build' 'Pester' 'Pester.csproj'
+    $pinned = ([xml] (Get-Content -LiteralPath $project -Raw)).Project.PropertyGroup.PesterVersion | Where-Object { $_ } | Select-Object -First 1
+    $installed = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -eq [version] $pinned } | Select-Object -First 1
+    if ($installed) { return $installed.Path }
+
+    Write-Host "Pester $pinned is not installed; restoring it from NuGet (build/Pester)."
+    $null = Invoke-Native dotnet @('restore', $project, '-nologo', '-v', 'quiet')
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
+        $line = & dotnet nuget locals global-packages --list | Select-Object -First 1
+        ($line -replace '^\s*global-packages:\s*', '').Trim()
+    }
+    $psd1 = Join-Path $packages 'pester' $pinned 'tools' 'Pester.psd1'
+    if (-not (Test-Path -LiteralPath $psd1)) { throw "Pester $pinned was restored but $psd1 does not exist." }
+    $psd1
+}
+
+function Read-TrxCounts([string] $Path) {
+    $trx = [xml] (Get-Content -LiteralPath $Path -Raw)
+    $c = $trx.TestRun.ResultSummary.Counters
+    $failedNames = @($trx.TestRun.Results.UnitTestResult | Where-Object outcome -eq 'Failed' | ForEach-Object testName)
+    [pscustomobject]@{
+        Passed  = [int] $c.passed
+        Failed  = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
+        Skipped = [int] $c.notExecuted
+        FailedNames = $failedNames
+    }
 }
 
 if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
@@ -72,12 +138,13 @@ if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
 $manifest = Import-PowerShellDataFile -LiteralPath $manifestSource
 $version = [string] $manifest.ModuleVersion
 $moduleDir = Join-Path $root 'out' 'OnloadTools' $version
+$started = [System.Diagnostics.Stopwatch]::StartNew()
 
 # ---------------------------------------------------------------- clean
 if ($Clean) {
     Write-Step 'Clean'
     $stale = @(Join-Path $root 'out')
-    foreach ($project in 'src/OnloadTools', 'build/HelpGen', 'tests/OnloadTools.Tests', 'bench/OnloadTools.Bench') {
+    foreach ($project in 'src/OnloadTools', 'build/HelpGen', 'build/Pester', 'tests/OnloadTools.Tests', 'bench/OnloadTools.Bench') {
         $stale += Join-Path $root $project 'bin'
         $stale += Join-Path $root $project 'obj'
     }
@@ -90,15 +157,17 @@ if ($Clean) {
 }
 
 # ---------------------------------------------------------------- build and assemble
-Write-Step "Publish src/OnloadTools ($Configuration) and assemble out/OnloadTools/$version"
-Invoke-Native dotnet @('publish', (Join-Path $root 'src' 'OnloadTools'), '-c', $Configuration, '-nologo')
+if (-not $NoBuild) {
+    Write-Step "Publish src/OnloadTools ($Configuration) and assemble out/OnloadTools/$version"
+    $null = Invoke-Native dotnet @('publish', (Join-Path $root 'src' 'OnloadTools'), '-c', $Configuration, '-nologo')
+}
 
 # ---------------------------------------------------------------- verify the module folder
 Write-Step "Verify $moduleDir"
 if (-not (Test-Path -LiteralPath $moduleDir -PathType Container)) {
     $built = @(Get-ChildItem -LiteralPath (Join-Path $root 'out' 'OnloadTools') -Directory -ErrorAction SilentlyContinue |
         ForEach-Object Name)
-    throw "The module folder '$moduleDir' was not assembled. OnloadTools.psd1 says ModuleVersion '$version' but the build produced: $($built -join ', '). Make OnloadToolsVersion in Directory.Build.props and ModuleVersion in OnloadTools.psd1 agree."
+    throw "The module folder '$moduleDir' was not assembled; the build produced: $($built -join ', ')."
 }
 
 $required = @('OnloadTools.psd1', 'OnloadTools.dll', 'CliWrap.dll', 'HdrHistogram.dll', 'en-US/OnloadTools.dll-Help.xml', 'en-US/about_OnloadTools.help.txt')
@@ -139,30 +208,72 @@ if (@((Get-Help Measure-NetperfLatency -Examples).examples.example).Count -lt 1)
 if (-not (Get-Help about_OnloadTools)) { throw 'Get-Help about_OnloadTools found nothing.' }
 '{0} cmdlet(s) exported' -f `$m.ExportedCmdlets.Count
 "@
-$pwsh = [System.Environment]::ProcessPath
-Invoke-Native $pwsh @('-NoProfile', '-NonInteractive', '-Command', $probe)
+$pwsh = @(Get-PwshCommand)
+$null = Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $probe))
 
 Write-Host "Module OnloadTools $version assembled in $moduleDir ($helpCount cmdlet help topic(s))."
 
+# ---------------------------------------------------------------- package
+if ($Package) {
+    Write-Step "Package out/OnloadTools.$version.nupkg"
+    $nupkg = Join-Path $root 'out' "OnloadTools.$version.nupkg"
+    Remove-Item -LiteralPath $nupkg -ErrorAction Ignore
+    Compress-PSResource -Path $moduleDir -DestinationPath (Join-Path $root 'out')
+    if (-not (Test-Path -LiteralPath $nupkg -PathType Leaf)) { throw "Compress-PSResource did not write $nupkg." }
+    Write-Host "Wrote $nupkg ($((Get-Item -LiteralPath $nupkg).Length) bytes)."
+}
+
 # ---------------------------------------------------------------- tests
 if ($Test) {
-    Write-Step 'xunit: dotnet test tests/OnloadTools.Tests'
-    Invoke-Native dotnet @('test', (Join-Path $root 'tests' 'OnloadTools.Tests'), '-nologo')
+    $results = Join-Path $root 'out' 'TestResults'
+    Remove-Item -LiteralPath $results -Recurse -Force -ErrorAction Ignore
+    $null = New-Item -ItemType Directory -Path $results
 
-    Write-Step 'Pester: tests/Pester'
-    $pester = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.5.0' } |
-        Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $pester) {
-        Write-Host 'Pester 5.5 or later is not installed; installing it for the current user.'
-        Install-Module -Name Pester -MinimumVersion 5.5 -Scope CurrentUser -Force -SkipPublisherCheck
+    Write-Step 'Ring 1 (units, parsers, statistics, sessions, doubles): dotnet test tests/OnloadTools.Tests'
+    $xunitWatch = [System.Diagnostics.Stopwatch]::StartNew()
+    # The module folder was just assembled; the test project references it instead of publishing it again.
+    $null = Invoke-Native dotnet @('test', (Join-Path $root 'tests' 'OnloadTools.Tests'), '-c', $Configuration, '-nologo',
+        '-p:SkipModuleAssembly=true', '--results-directory', $results, '--logger', 'trx;LogFileName=xunit.trx',
+        '--logger', 'console;verbosity=minimal') -AllowFailure
+    $xunitWatch.Stop()
+    $trx = Join-Path $results 'xunit.trx'
+    $xunit = if (Test-Path -LiteralPath $trx) { Read-TrxCounts $trx } else {
+        [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @('dotnet test wrote no results (build failure?)') }
     }
-    Import-Module -Name Pester -MinimumVersion 5.5.0 -Force
 
-    $result = Invoke-Pester -Path (Join-Path $root 'tests' 'Pester') -Output Detailed -PassThru
-    if ($result.Result -ne 'Passed' -or $result.FailedCount -gt 0) {
-        throw "Pester: $($result.FailedCount) test(s) failed, $($result.FailedContainersCount) file(s) could not run (result: $($result.Result))."
+    Write-Step 'Ring 2 (what an admin sees, real tools included): Invoke-Pester tests/Pester'
+    $pesterWatch = [System.Diagnostics.Stopwatch]::StartNew()
+    Import-Module (Get-PesterModulePath) -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = Join-Path $root 'tests' 'Pester'
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    $config.Filter.ExcludeTag = $ExcludeTag
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputFormat = 'NUnitXml'
+    $config.TestResult.OutputPath = Join-Path $results 'pester.xml'
+    $pester = Invoke-Pester -Configuration $config
+    $pesterWatch.Stop()
+    # A file that fails before any of its tests ran counts as a failure too.
+    $pesterFailed = $pester.FailedCount + $pester.FailedBlocksCount + $pester.FailedContainersCount
+
+    Write-Host ''
+    Write-Host ('xunit:  {0} passed, {1} failed, {2} skipped ({3:n0} s)' -f $xunit.Passed, $xunit.Failed, $xunit.Skipped, $xunitWatch.Elapsed.TotalSeconds)
+    Write-Host ('Pester: {0} passed, {1} failed, {2} skipped ({3:n0} s)' -f $pester.PassedCount, $pesterFailed, $pester.SkippedCount, $pesterWatch.Elapsed.TotalSeconds)
+    $failedNames = @($xunit.FailedNames) + @($pester.Failed | ForEach-Object ExpandedPath) +
+        @($pester.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block setup)" }) +
+        @($pester.FailedContainers | ForEach-Object { "$($_.Item) (file)" })
+    if ($failedNames.Count -gt 0) {
+        Write-Host 'failed tests:'
+        $failedNames | ForEach-Object { Write-Host "  $_" }
     }
-    Write-Host "Pester: $($result.PassedCount) passed, $($result.SkippedCount) skipped."
+    $passed = $xunit.Passed + $pester.PassedCount
+    $failed = $xunit.Failed + $pesterFailed
+    Write-Host ('Build and tests took {0:n0} s.' -f $started.Elapsed.TotalSeconds)
+    # The closing line counts both rings (CI reads it).
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+    exit 0
 }
 
 Write-Step 'Done'
