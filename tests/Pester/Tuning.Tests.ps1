@@ -211,5 +211,15 @@ cmdline_x=nohz_full=${isolated_cores}
             ($all | Where-Object Name -eq 'Device:/dev/onload').Status | Should -Be $(if (Test-Path /dev/onload) { 'Pass' } else { 'Fail' })
             (Test-OnloadHost -Quiet) | Should -Be (-not ($all | Where-Object Status -eq 'Fail'))
         }
+
+        It 'chooses the container engine the same way whatever the case of -Engine (<_>)' -ForEach 'podman', 'Podman', 'PODMAN' {
+            # One rule for the engine choice: 'Podman' once failed here as "Podman is not installed".
+            # podman needs runc and this VM's limits (DESIGN.md): the fixture's containers.conf unless CI set one.
+            $saved = $env:CONTAINERS_CONF
+            if (-not $env:CONTAINERS_CONF) { $env:CONTAINERS_CONF = Join-Path $PSScriptRoot '..' 'fixtures' 'containers' 'containers.conf' }
+            try { $check = Test-OnloadHost -Engine $_ | Where-Object Name -eq 'ContainerEngine' } finally { $env:CONTAINERS_CONF = $saved }
+            $check.Status | Should -Be 'Pass' -Because $check.Found
+            $check.Found | Should -Match '^podman '
+        }
     }
 }

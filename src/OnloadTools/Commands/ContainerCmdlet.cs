@@ -50,7 +50,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     }
 
     /// <summary>The engine name the next call will use, without resolving it (for validation rules).</summary>
-    protected string EngineNameHint => Engine?.ToLowerInvariant() ?? (Runner.Which(ContainerEngine.Podman) is not null ? ContainerEngine.Podman : ContainerEngine.Docker);
+    protected string EngineNameHint => ContainerEngine.Choose(Runner, Engine) ?? ContainerEngine.Podman;
 
     /// <summary>The host's Onload version (`onload --version`), read once per invocation; null without Onload.</summary>
     protected string? HostOnloadVersion

@@ -30,7 +30,7 @@ public sealed class ContainerEngine
     {
         if (requested is { Length: > 0 })
         {
-            string name = requested.ToLowerInvariant();
+            string name = Choose(runner, requested)!;
             if (!Names.Contains(name)) throw new ArgumentException($"Unknown container engine '{requested}'; use podman or docker.", nameof(requested));
             string? path = runner.Which(name) ?? throw new ToolNotFoundException(name);
             return new ContainerEngine(name, path);
@@ -42,11 +42,15 @@ public sealed class ContainerEngine
         throw new ContainerEngineNotFoundException();
     }
 
-    /// <summary>The engine a known name refers to, or the detected one (podman first); "podman" when none is installed, so running it reports podman as missing.</summary>
-    public static string NameFor(IToolRunner runner, string? known)
+    /// <summary>
+    /// The one rule for which engine a command uses, without running anything: the engine asked for (any case:
+    /// "Podman" is podman), else the first of podman and docker on PATH; null when none is asked for and none is
+    /// installed. Every engine choice of the module (container cmdlets, Test-OnloadHost) asks here.
+    /// </summary>
+    public static string? Choose(IToolRunner runner, string? requested)
     {
-        if (known is { Length: > 0 } k && Names.Contains(k.ToLowerInvariant())) return k.ToLowerInvariant();
-        return Names.FirstOrDefault(n => runner.Which(n) is not null) ?? Podman;
+        if (requested is { Length: > 0 }) return requested.ToLowerInvariant();
+        return Names.FirstOrDefault(n => runner.Which(n) is not null);
     }
 
     public ToolCommand Command(params string[] arguments) => new(Name, arguments);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OnloadTools.Containers;
 using OnloadTools.Host;
 using OnloadTools.Processes;
 using OnloadTools.Solarflare;
@@ -277,8 +278,7 @@ public sealed class HostReadiness
         return checks;
     }
 
-    private string? EngineTool() =>
-        _request.Engine ?? (_runner.Which("podman") is not null ? "podman" : _runner.Which("docker") is not null ? "docker" : null);
+    private string? EngineTool() => ContainerEngine.Choose(_runner, _request.Engine);
 
     private async Task<IReadOnlyList<OnloadHostCheck>> EngineAsync(CancellationToken ct)
     {
