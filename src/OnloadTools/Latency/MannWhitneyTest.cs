@@ -247,20 +247,64 @@ public static class MannWhitneyTest
         long uc2 = chooseDifference ? u2 : 2L * m * n - u2;       // 2U of the chosen sample, ascending order
         bool ascending = 2 * uc2 <= 2L * m * n;
         long s2 = ascending ? uc2 : 2L * m * n - uc2;              // observed statistic in the order followed, ≤ mn
-        int G = groups.Count, total = m + n;
+        int total = m + n;
         if (total > 1000) return null;   // C(total, n) would leave the range of a double
         int width = (int)s2 + 1;
         if ((long)(nc + 1) * width > 50_000_000) return null;
-        var cur = new double[(nc + 1) * width];
-        var next = new double[(nc + 1) * width];
-        var active = new int[Math.Min(cur.Length, 1 << 16)];
-        var nextActive = new int[active.Length];
-        int activeCount = 1, nextCount = 0;
+        int size = (nc + 1) * width;
+        // Scratch space from the thread's own pool, all zeros on entry and on exit (zeroed in full if anything fails):
+        // the large arrays would otherwise be allocated on the large-object heap for every comparison.
+        var scratch = size <= 1 << 20 ? Scratch ??= new TieScratch() : new TieScratch();   // at most 16 MB kept per thread
+        scratch.Ensure(size);
+        bool clean = false;
+        try
+        {
+            double? p = TiedPValue(groups, m, n, nc, s2, ascending, width, scratch, workLimit);
+            clean = true;
+            return p;
+        }
+        finally
+        {
+            if (!clean) scratch.Reset();
+        }
+    }
+
+    [ThreadStatic] private static TieScratch? Scratch;
+
+    /// <summary>Two state arrays (all zeros between uses) and two lists of the states in use.</summary>
+    private sealed class TieScratch
+    {
+        public double[] Cur = Array.Empty<double>(), Next = Array.Empty<double>();
+        public int[] Active = new int[256], NextActive = new int[256];
+
+        public void Ensure(int size)
+        {
+            if (Cur.Length >= size) return;
+            Cur = new double[size];
+            Next = new double[size];
+        }
+
+        public void Reset()
+        {
+            Array.Clear(Cur);
+            Array.Clear(Next);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double? TiedPValue(List<int> groups, int m, int n, int nc, long s2, bool ascending, int width, TieScratch scratch, long workLimit)
+    {
+        int G = groups.Count, total = m + n;
+        var cur = scratch.Cur;
+        var next = scratch.Next;
+        var active = scratch.Active;
+        var nextActive = scratch.NextActive;
+        int activeCount = 1, nextCount;
         cur[0] = 1;
         active[0] = 0;
         long work = 0;
         int before = 0;   // values in the groups already followed
-        var binom = new double[total + 1];
+        Span<double> binom = total <= 256 ? stackalloc double[total + 1] : new double[total + 1];
         for (int step = 0; step < G; step++)
         {
             int g = groups[ascending ? step : G - 1 - step];
@@ -286,20 +330,25 @@ public static class MannWhitneyTest
                     int target = (k + j) * width + (int)ns;
                     if (next[target] == 0)
                     {
-                        if (nextCount == nextActive.Length) Array.Resize(ref nextActive, Math.Min(next.Length, nextActive.Length * 2));
+                        if (nextCount == nextActive.Length)
+                        {
+                            Array.Resize(ref nextActive, nextActive.Length * 2);
+                        }
                         nextActive[nextCount++] = target;
                     }
                     next[target] += ways * binom[j];
                 }
             }
-            if (work > workLimit)
-            {
-                return null;
-            }
             (cur, next) = (next, cur);
             (active, nextActive) = (nextActive, active);
             activeCount = nextCount;
             before += g;
+            if (work > workLimit)
+            {
+                for (int a = 0; a < activeCount; a++) cur[active[a]] = 0;
+                Keep(scratch, cur, next, active, nextActive);
+                return null;
+            }
         }
         double le = 0, at = 0;
         for (int a = 0; a < activeCount; a++)
@@ -307,11 +356,22 @@ public static class MannWhitneyTest
             int idx = active[a];
             le += cur[idx];
             if (idx - nc * width == s2) at += cur[idx];
+            cur[idx] = 0;
         }
+        Keep(scratch, cur, next, active, nextActive);
         double all = 1;   // C(total, nc)
         for (int i = 1; i <= nc; i++) all = all * (total - nc + i) / i;
         double lower = le / all, upper = 1 - (le - at) / all;   // P(S ≤ s), P(S ≥ s)
         return Math.Min(1, 2 * Math.Max(0, Math.Min(lower, upper)));
+    }
+
+    /// <summary>Hands the (possibly grown or swapped) arrays back to the scratch space.</summary>
+    private static void Keep(TieScratch scratch, double[] cur, double[] next, int[] active, int[] nextActive)
+    {
+        scratch.Cur = cur;
+        scratch.Next = next;
+        scratch.Active = active;
+        scratch.NextActive = nextActive;
     }
 
     /// <summary>Largest c with P(U ≤ c) ≤ tail under the continuous (no-ties) null distribution; −1 if none.</summary>
