@@ -116,7 +116,7 @@ public static class LatencyComparer
             EquivalenceMargin = options.EquivalenceMargin,
             RegressionThreshold = options.RegressionThreshold,
             ConfidenceLevel = options.ConfidenceLevel,
-            EquivalenceAlpha = options.EquivalenceAlpha ?? (1 - options.ConfidenceLevel) / 2,
+            EquivalenceAlpha = options.EquivalenceAlpha ?? Math.Round((1 - options.ConfidenceLevel) / 2, 12),   // 0.025, not 0.025000000000000022
         };
         string level = Percent(options.ConfidenceLevel);
         var notes = new List<string>();
