@@ -128,3 +128,121 @@ Describe 'Compare-LatencyRun' {
         ($d | Format-Table | Out-String) | Should -Match 'REGRESSION'
     }
 }
+
+Describe 'Compare-LatencyRun: what it says about its input and options' {
+    It 'names the run and iteration of every NaN, infinite or missing value it leaves out' {
+        $a = New-SyntheticRun -Label bare-metal -Means $base
+        $b = New-SyntheticRun -Label container -Means ($base | ForEach-Object { $_ * 1.01 })
+        $a.Samples[1].P99Latency = [double]::NaN
+        $a.Samples[4].P99Latency = $null
+        $b.Samples[2].MeanLatency = [double]::PositiveInfinity
+        $c = Compare-LatencyRun $a $b -Metric Mean, P99 -WarningVariable w -WarningAction SilentlyContinue
+        ($c | Where-Object Metric -eq P99).ReferenceCount | Should -Be 4
+        ($c | Where-Object Metric -eq Mean).DifferenceCount | Should -Be 5
+        $text = $w -join "`n"
+        $text | Should -Match ([regex]::Escape("TCP_RR P99: the reference run $($a.RunId) (bare-metal) has no usable value in iterations 2 (NaN), 5 (missing); 4 of its 6 iterations are compared."))
+        $text | Should -Match ([regex]::Escape("TCP_RR Mean: the difference run $($b.RunId) (container) has no usable value in iteration 3 (+Infinity); 5 of its 6 iterations are compared."))
+    }
+
+    It 'warns when the equivalence margin is wider than the regression threshold, and still reports the regression' {
+        $a = New-SyntheticRun -Label a -Means 20.0, 20.1, 19.9, 20.05, 19.95, 20.0, 20.02, 19.98
+        $b = New-SyntheticRun -Label b -Means 21.5, 21.6, 21.4, 21.55, 21.45, 21.5, 21.52, 21.48
+        $c = Compare-LatencyRun $a $b -Metric Mean -EquivalenceMargin 10 -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join "`n") | Should -Match 'EquivalenceMargin \(10 %\) is wider than RegressionThreshold \(5 %\)'
+        $c.Verdict | Should -Be 'Slower'
+        $c.IsRegression | Should -BeTrue
+        Compare-LatencyRun $a $b -Metric Mean -WarningVariable w2 -WarningAction SilentlyContinue | Out-Null
+        $w2 | Should -BeNullOrEmpty
+    }
+
+    It 'warns when runs of one test use different request/response sizes' {
+        $a = New-SyntheticRun -Label a -Means $base
+        $b = New-SyntheticRun -Label b -Means $base
+        $a.RequestSize = 1; $a.ResponseSize = 1
+        $b.RequestSize = 1024; $b.ResponseSize = 1024
+        Compare-LatencyRun $a $b -Metric Mean -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        ($w -join "`n") | Should -Match ([regex]::Escape('TCP_RR: the runs use different request/response sizes (reference 1/1 bytes, difference 1024/1024 bytes)'))
+    }
+
+    It 'reports the Hodges-Lehmann estimate for rank metrics and decides equivalence at -EquivalenceAlpha' {
+        $a = New-SyntheticRun -Label a -Means 20.0, 21.6, 18.5, 20.9, 19.2, 21.1, 18.9, 20.4
+        $b = New-SyntheticRun -Label b -Means 20.3, 18.6, 21.7, 19.4, 21.2, 19.0, 20.8, 20.1
+        $c95 = Compare-LatencyRun $a $b -Metric Mean, P50
+        $c90 = Compare-LatencyRun $a $b -Metric Mean, P50 -EquivalenceAlpha 0.05
+        ($c95 | Where-Object Metric -eq P50).HodgesLehmannPercent | Should -BeOfType [double]
+        ($c95 | Where-Object Metric -eq Mean).HodgesLehmannPercent | Should -BeNullOrEmpty
+        foreach ($m in 'Mean', 'P50') {
+            $x95 = $c95 | Where-Object Metric -eq $m
+            $x90 = $c90 | Where-Object Metric -eq $m
+            $x95.EquivalenceAlpha | Should -Be 0.025
+            $x90.EquivalenceAlpha | Should -Be 0.05
+            $x90.ConfidenceIntervalLow | Should -Be $x95.ConfidenceIntervalLow
+            $x90.EquivalenceIntervalLow | Should -BeGreaterThan $x95.EquivalenceIntervalLow
+            $x90.EquivalenceIntervalHigh | Should -BeLessThan $x95.EquivalenceIntervalHigh
+        }
+        { Compare-LatencyRun $a $b -EquivalenceAlpha 0.6 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.CompareLatencyRunCommand'
+    }
+}
+
+Describe 'Compare-LatencyRun as the first comparison in a fresh pwsh' {
+    BeforeAll {
+        # A fresh process: nothing compared before in it (the crash of issue 10 depended on the process's history).
+        $script:modulePath = (Resolve-Path "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1").Path
+        $script:pwshExe = [Environment]::ProcessPath
+        $script:pwshPrefix = @(if ((Split-Path -Leaf $pwshExe) -match '^dotnet') { "$PSHOME/pwsh.dll" })
+        $script:child = Join-Path $TestDrive 'fresh.ps1'
+        Set-Content -Path $child -Value @'
+param([string] $Module, [string] $Case, [string] $Clixml)
+Import-Module $Module
+function New-ConstantRun([string] $Label, [double[]] $Values) {
+    $run = [OnloadTools.LatencyRun]::new()
+    $run.Label = $Label; $run.TestName = 'TCP_RR'; $run.Status = 'Completed'
+    $i = 0
+    $run.Samples = [OnloadTools.LatencySample[]]@(foreach ($v in $Values) {
+        $i++
+        [OnloadTools.LatencySample]@{ TestName = 'TCP_RR'; Iteration = $i; MeanLatency = $v; P50Latency = $v; P99Latency = $v; MinLatency = $v; StdDevLatency = $v; TransactionRate = 1e6 / $v }
+    })
+    $run
+}
+try {
+    switch ($Case) {
+        'constant' { $c = Compare-LatencyRun (New-ConstantRun a 19, 19, 19, 19, 19) (New-ConstantRun b 19, 19, 19, 19, 19) -ErrorAction Stop -WarningAction SilentlyContinue }
+        'spread'   { $c = Compare-LatencyRun (New-ConstantRun a 10, 11, 12, 13, 14) (New-ConstantRun b 10, 11, 12, 13, 14) -ErrorAction Stop -WarningAction SilentlyContinue }
+        'clixml'   { $r = Import-Clixml $Clixml; $c = Compare-LatencyRun $r (Import-Clixml $Clixml) -ErrorAction Stop -WarningAction SilentlyContinue }
+    }
+    foreach ($x in $c) { '{0} {1} {2}' -f $x.Metric, $x.Verdict, $x.PValue }
+} catch {
+    "ERROR $($_.FullyQualifiedErrorId) $($_.Exception.GetType().FullName)"
+}
+'@
+        function Invoke-Fresh([string] $Case, [string] $Clixml = '') {
+            & $pwshExe @pwshPrefix -NoProfile -NonInteractive -File $child -Module $modulePath -Case $Case -Clixml $Clixml 2>&1 | ForEach-Object { "$_" }
+        }
+    }
+
+    It 'compares five identical whole-µs values with five identical ones (<_>)' -ForEach @('constant', 'spread') {
+        $lines = @(Invoke-Fresh $_)
+        $lines | Where-Object { $_ -like 'ERROR*' } | Should -BeNullOrEmpty
+        $lines.Count | Should -Be 6
+        foreach ($line in $lines) {
+            $metric, $verdict, $p = $line -split ' '
+            [double]$p | Should -Be 1 -Because $line
+            $verdict | Should -BeIn @('Equivalent', 'Inconclusive') -Because $line
+        }
+        if ($_ -eq 'constant') { $lines | ForEach-Object { ($_ -split ' ')[1] | Should -Be 'Equivalent' } }
+    }
+
+    It 'compares a run with its own copy read back by Import-Clixml' {
+        $run = New-SyntheticRun -Label nightly -Means (20, 20, 21, 20, 19, 20, 20, 21)
+        foreach ($s in $run.Samples) { $s.P50Latency = [math]::Round($s.P50Latency); $s.P99Latency = [math]::Round($s.P99Latency); $s.MinLatency = [math]::Round($s.MinLatency) }
+        $run | Export-Clixml -Path "$TestDrive/night.xml"
+        $lines = @(Invoke-Fresh clixml "$TestDrive/night.xml")
+        $lines | Where-Object { $_ -like 'ERROR*' } | Should -BeNullOrEmpty
+        $lines.Count | Should -Be 6
+        foreach ($line in $lines) {
+            $metric, $verdict, $p = $line -split ' '
+            [double]$p | Should -Be 1 -Because $line
+            $verdict | Should -BeIn @('Equivalent', 'Inconclusive') -Because $line
+        }
+    }
+}

@@ -53,6 +53,12 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
     [ValidateRange(0.5, 0.999)]
     public double ConfidenceLevel { get; set; } = 0.95;
 
+    /// <summary>Significance level of each one-sided test of the equivalence TOST (default: half of 1 − ConfidenceLevel,
+    /// 0.025, the 95 % interval); 0.05 is the conventional TOST, decided on the 90 % interval.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 0.25)]
+    public double EquivalenceAlpha { get; set; }
+
     private readonly List<LatencyRun> _pipelineRuns = new();
     private readonly List<LatencyRun> _differenceRuns = new();
 
@@ -79,8 +85,15 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
             EquivalenceMargin = EquivalenceMargin,
             RegressionThreshold = RegressionThreshold,
             ConfidenceLevel = ConfidenceLevel,
+            EquivalenceAlpha = MyInvocation.BoundParameters.ContainsKey(nameof(EquivalenceAlpha)) ? EquivalenceAlpha : null,
             Metrics = Metric?.Select(LatencyComparer.Canonical).Distinct().ToArray(),
         };
+        if (options.MarginExceedsThreshold)
+        {
+            WriteWarning($"EquivalenceMargin ({EquivalenceMargin} %) is wider than RegressionThreshold ({RegressionThreshold} %): an interval inside " +
+                         $"±{EquivalenceMargin} % can lie entirely beyond +{RegressionThreshold} %. Such a slowdown is reported as Slower with IsRegression, " +
+                         "not Equivalent. Use an EquivalenceMargin no wider than the RegressionThreshold.");
+        }
 
         if (ParameterSetName == RunsSet)
         {
@@ -129,7 +142,34 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
                 new InvalidOperationException($"{test}: the runs mix one-way and round-trip latencies (LatencyKind), which are not comparable; it is not compared. Measure sockperf with -RoundTrip to compare it with netperf."),
                 "LatencyKindMismatch", ErrorCategory.InvalidData, test));
         }
-        var results = LatencyComparer.Compare(reference, difference, options);
+        foreach (var m in LatencyComparer.TestsWithMixedSizes(reference, difference))
+        {
+            static string Show(string[] sizes) => sizes.Length == 0 ? "unknown" : string.Join(", ", sizes);
+            WriteWarning($"{m.TestName}: the runs use different request/response sizes (reference {Show(m.ReferenceSizes)} bytes, " +
+                         $"difference {Show(m.DifferenceSizes)} bytes); latencies of different message sizes are compared as if they were the same test.");
+        }
+        IReadOnlyList<LatencyComparison> results;
+        IReadOnlyList<UnusableValue> unusable;
+        try
+        {
+            results = LatencyComparer.Compare(reference, difference, options);
+            unusable = LatencyComparer.FindUnusableValues(reference, difference, options);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            // Never a raw .NET exception: an unexpected failure of the statistics is reported with a stable ErrorId.
+            ThrowTerminatingError(Error(new InvalidOperationException(
+                    $"The comparison failed: {e.Message} This is a defect of OnloadTools; please report it with the runs (Export-Clixml).", e),
+                "ComparisonFailed", ErrorCategory.InvalidResult, null));
+            return false;
+        }
+        foreach (var group in unusable.GroupBy(u => (u.TestName, u.Metric, u.Side, u.RunId)))
+        {
+            var first = group.First();
+            string which = string.Join(", ", group.Select(u => $"{u.Iteration} ({u.Reason})"));
+            WriteWarning($"{first.TestName} {first.Metric}: the {first.Side.ToLowerInvariant()} run {first.RunId}{(first.Label.Length > 0 ? $" ({first.Label})" : "")} " +
+                         $"has no usable value in iteration{(group.Count() > 1 ? "s" : "")} {which}; {first.Used} of its {first.Iterations} iterations are compared.");
+        }
         if (results.Count == 0)
         {
             if (mixed.Count > 0) return true; // already reported

@@ -12,6 +12,18 @@ public sealed class ComparisonOptions
     public double RegressionThreshold { get; set; } = 5;
     /// <summary>Confidence level of the intervals; the significance level of the tests is 1 − this (default 0.95).</summary>
     public double ConfidenceLevel { get; set; } = 0.95;
+    /// <summary>
+    /// Significance level of each of the two one-sided tests (TOST) of equivalence: Equivalent when the
+    /// (1 − 2·EquivalenceAlpha) interval lies strictly inside ±EquivalenceMargin. Null (the default): half of
+    /// 1 − ConfidenceLevel, i.e. 2.5 % per side, the reported 95 % interval. 0.05 is the conventional TOST (90 % interval).
+    /// </summary>
+    public double? EquivalenceAlpha { get; set; }
+    /// <summary>The confidence level of the interval that decides equivalence: 1 − 2·EquivalenceAlpha.</summary>
+    public double EquivalenceConfidenceLevel => EquivalenceAlpha is { } a ? 1 - 2 * a : ConfidenceLevel;
+    /// <summary>True when EquivalenceMargin is wider than RegressionThreshold: an interval such as [+6 %, +8 %] would lie
+    /// inside the margin and beyond the threshold. Compare-LatencyRun warns; the verdict is then Slower with
+    /// IsRegression (a regression is never reported as Equivalent).</summary>
+    public bool MarginExceedsThreshold => EquivalenceMargin > RegressionThreshold;
     /// <summary>Fewer iterations than this on either side make the verdict Inconclusive (default 3).</summary>
     public int MinimumIterations { get; set; } = 3;
     /// <summary>The metrics to compare (default: all of <see cref="LatencyComparer.AllMetrics"/>).</summary>
@@ -45,21 +57,17 @@ public static class LatencyComparer
     public static IReadOnlyList<LatencyComparison> Compare(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference, ComparisonOptions? options = null)
     {
         options ??= new ComparisonOptions();
-        if (options.ConfidenceLevel is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), "ConfidenceLevel must be between 0 and 1.");
+        Validate(options);
         var metrics = (options.Metrics ?? AllMetrics).Select(Canonical).Distinct().ToArray();
         var results = new List<LatencyComparison>();
-        foreach (string test in reference.Select(r => r.TestName).Distinct(StringComparer.OrdinalIgnoreCase))
+        foreach (var (test, refRuns, diffRuns) in Pairs(reference, difference))   // one-way and round-trip latencies are not paired
         {
-            var refRuns = reference.Where(r => string.Equals(r.TestName, test, StringComparison.OrdinalIgnoreCase)).ToArray();
-            var diffRuns = difference.Where(r => string.Equals(r.TestName, test, StringComparison.OrdinalIgnoreCase)).ToArray();
-            if (diffRuns.Length == 0) continue;
-            if (HasMixedKinds(refRuns, diffRuns)) continue; // one-way and round-trip latencies are not comparable
             foreach (string metric in metrics)
             {
                 var refValues = Values(refRuns, metric);
                 var diffValues = Values(diffRuns, metric);
                 if (refValues.Length == 0 || diffValues.Length == 0) continue;   // the tool did not report this metric
-                results.Add(CompareValues(refRuns[0].TestName, metric, refValues, diffValues, options, refRuns, diffRuns));
+                results.Add(CompareValues(test, metric, refValues, diffValues, options, refRuns, diffRuns));
             }
         }
         return results;
@@ -76,13 +84,21 @@ public static class LatencyComparer
     private static bool HasMixedKinds(LatencyRun[] refRuns, LatencyRun[] diffRuns) =>
         diffRuns.Length > 0 && refRuns.Concat(diffRuns).Select(r => r.LatencyKind ?? "RoundTrip").Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1;
 
+    private static void Validate(ComparisonOptions options)
+    {
+        if (options.ConfidenceLevel is <= 0 or >= 1 || double.IsNaN(options.ConfidenceLevel)) throw new ArgumentOutOfRangeException(nameof(options), "ConfidenceLevel must be between 0 and 1.");
+        if (options.EquivalenceAlpha is { } a && !(a > 0 && a < 0.5)) throw new ArgumentOutOfRangeException(nameof(options), "EquivalenceAlpha must be between 0 and 0.5.");
+    }
+
     /// <summary>Compares two sets of per-iteration values of one metric.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static LatencyComparison CompareValues(string testName, string metric, double[] refValues, double[] diffValues,
         ComparisonOptions options, IReadOnlyList<LatencyRun>? refRuns = null, IReadOnlyList<LatencyRun>? diffRuns = null)
     {
+        Validate(options);
         metric = Canonical(metric);
         bool lowerIsBetter = metric != "TransactionRate";
+        double? equivalenceLevel = options.EquivalenceAlpha is null ? null : options.EquivalenceConfidenceLevel;
         var c = new LatencyComparison
         {
             TestName = testName,
@@ -100,18 +116,25 @@ public static class LatencyComparer
             EquivalenceMargin = options.EquivalenceMargin,
             RegressionThreshold = options.RegressionThreshold,
             ConfidenceLevel = options.ConfidenceLevel,
+            EquivalenceAlpha = options.EquivalenceAlpha ?? Math.Round((1 - options.ConfidenceLevel) / 2, 12),   // 0.025, not 0.025000000000000022
         };
-        string level = (options.ConfidenceLevel * 100).ToString("0.##", CultureInfo.InvariantCulture);
+        string level = Percent(options.ConfidenceLevel);
         var notes = new List<string>();
 
         if (UsesRanks(metric))
         {
-            var r = MannWhitneyTest.Run(refValues, diffValues, options.ConfidenceLevel);
+            var r = MannWhitneyTest.Run(refValues, diffValues, options.ConfidenceLevel, equivalenceLevel);
             c.ReferenceValue = r.ReferenceMedian;
             c.DifferenceValue = r.DifferenceMedian;
             c.PValue = r.PValue;
-            c.ConfidenceIntervalLow = r.RatioLow is { } lo ? (lo - 1) * 100 : null;
-            c.ConfidenceIntervalHigh = r.RatioHigh is { } hi ? (hi - 1) * 100 : null;
+            c.ConfidenceIntervalLow = r.PercentLow;
+            c.ConfidenceIntervalHigh = r.PercentHigh;
+            c.HodgesLehmannPercent = r.PercentEstimate;
+            if (equivalenceLevel is not null)
+            {
+                c.EquivalenceIntervalLow = r.SecondPercentLow;
+                c.EquivalenceIntervalHigh = r.SecondPercentHigh;
+            }
             c.Method = $"{(r.Exact ? "exact" : "normal-approximation")} Mann-Whitney U on per-iteration values (medians compared); " +
                        $"Hodges-Lehmann {level}% CI of the ratio{(r.LogScale ? "" : " (shift / reference median)")}";
             if (r.RatioLow is null)
@@ -126,15 +149,25 @@ public static class LatencyComparer
             c.Method = $"Welch t-test on per-iteration values (means compared); Fieller {level}% CI of the ratio of means";
             if (refValues.Length >= 2 && diffValues.Length >= 2)
             {
-                var r = WelchTest.Run(refValues, diffValues, options.ConfidenceLevel);
+                var r = WelchTest.Run(refValues, diffValues, options.ConfidenceLevel, equivalenceLevel);
                 c.PValue = r.PValue;
-                c.ConfidenceIntervalLow = r.RatioLow is { } lo ? (lo - 1) * 100 : null;
-                c.ConfidenceIntervalHigh = r.RatioHigh is { } hi ? (hi - 1) * 100 : null;
+                c.ConfidenceIntervalLow = r.PercentLow;
+                c.ConfidenceIntervalHigh = r.PercentHigh;
+                if (equivalenceLevel is not null)
+                {
+                    c.EquivalenceIntervalLow = r.SecondPercentLow;
+                    c.EquivalenceIntervalHigh = r.SecondPercentHigh;
+                }
                 if (r.RatioLow is null) notes.Add("The reference mean is not distinguishable from zero: the interval of the ratio is unbounded.");
             }
         }
+        if (equivalenceLevel is null)
+        {
+            c.EquivalenceIntervalLow = c.ConfidenceIntervalLow;
+            c.EquivalenceIntervalHigh = c.ConfidenceIntervalHigh;
+        }
         c.Delta = c.DifferenceValue - c.ReferenceValue;
-        c.DeltaPercent = c.ReferenceValue != 0 ? (c.DifferenceValue / c.ReferenceValue - 1) * 100 : double.NaN;
+        c.DeltaPercent = c.ReferenceValue != 0 ? 100 * (c.DifferenceValue - c.ReferenceValue) / c.ReferenceValue : double.NaN;
 
         bool tooFew = refValues.Length < options.MinimumIterations || diffValues.Length < options.MinimumIterations;
         if (tooFew)
@@ -146,6 +179,25 @@ public static class LatencyComparer
         return c;
     }
 
+    private static string Percent(double level) => (level * 100).ToString("0.##", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// x is more than the bound. Bounds are compared with a tolerance of 1e-9 % (relative to the bound): the decimal
+    /// values people type (19.95 µs, a 5 % threshold) are not exact in binary floating point, and an interval that is
+    /// mathematically exactly at a bound must not fall on either side of it by rounding.
+    /// </summary>
+    internal static bool MoreThan(double x, double bound) => x > bound + Tolerance(bound);
+    /// <summary>x is less than the bound, with the same tolerance as <see cref="MoreThan"/>.</summary>
+    internal static bool LessThan(double x, double bound) => x < bound - Tolerance(bound);
+    private static double Tolerance(double bound) => 1e-9 * Math.Max(1, Math.Abs(bound));
+
+    /// <summary>
+    /// The rules, the same for every metric (α = 1 − ConfidenceLevel; bounds with <see cref="MoreThan"/>):
+    /// Slower/Faster when p &lt; α and the interval lies entirely above or below 0; IsRegression when Slower and the
+    /// interval lies entirely beyond RegressionThreshold (more than it); Equivalent when the equivalence interval lies
+    /// strictly inside ±EquivalenceMargin — unless it is a regression, which is never hidden by a wide margin;
+    /// Inconclusive otherwise, and always with too few iterations.
+    /// </summary>
     private static void Decide(LatencyComparison c, ComparisonOptions options, bool tooFew)
     {
         double alpha = 1 - options.ConfidenceLevel;
@@ -153,20 +205,93 @@ public static class LatencyComparer
         c.Verdict = "Inconclusive";
         c.IsRegression = false;
         if (tooFew) return;
-        if (lo is { } l && hi is { } h && l >= -options.EquivalenceMargin && h <= options.EquivalenceMargin)
+        bool significant = c.PValue is { } p && p < alpha;
+        bool higher = significant && lo is { } l && MoreThan(l, 0);
+        bool lower = significant && hi is { } h && LessThan(h, 0);
+        bool slower = c.LowerIsBetter ? higher : lower;
+        bool regression = slower && (c.LowerIsBetter ? MoreThan(lo!.Value, options.RegressionThreshold) : LessThan(hi!.Value, -options.RegressionThreshold));
+        bool equivalent = c.EquivalenceIntervalLow is { } el && c.EquivalenceIntervalHigh is { } eh &&
+                          MoreThan(el, -options.EquivalenceMargin) && LessThan(eh, options.EquivalenceMargin);
+        if (equivalent && !regression)
         {
             c.Verdict = "Equivalent";
             return;
         }
-        if (c.PValue is not { } p || p >= alpha) return;
-        bool higher = lo is > 0;
-        bool lower = hi is < 0;
         if (!higher && !lower) return;
-        bool slower = c.LowerIsBetter ? higher : lower;
         c.Verdict = slower ? "Slower" : "Faster";
-        if (slower)
+        c.IsRegression = regression;
+    }
+
+    /// <summary>
+    /// Per-iteration values that are not compared although the run reports the metric: NaN, ±Infinity, or missing in
+    /// an iteration while other iterations of the run have it. One entry per run, metric and iteration, for the tests
+    /// and metrics that <see cref="Compare"/> compares. (A metric a run reports in no iteration is simply not compared.)
+    /// </summary>
+    public static IReadOnlyList<UnusableValue> FindUnusableValues(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference, ComparisonOptions? options = null)
+    {
+        options ??= new ComparisonOptions();
+        var metrics = (options.Metrics ?? AllMetrics).Select(Canonical).Distinct().ToArray();
+        var found = new List<UnusableValue>();
+        foreach (var (test, refRuns, diffRuns) in Pairs(reference, difference))
         {
-            c.IsRegression = c.LowerIsBetter ? lo > options.RegressionThreshold : hi < -options.RegressionThreshold;
+            foreach (string metric in metrics)
+            {
+                if (Values(refRuns, metric).Length == 0 || Values(diffRuns, metric).Length == 0) continue;   // not compared
+                foreach (var (side, runs) in new[] { ("Reference", refRuns), ("Difference", diffRuns) })
+                {
+                    foreach (var run in runs)
+                    {
+                        var samples = run.Samples ?? Array.Empty<LatencySample>();
+                        bool reports = samples.Any(x => ValueOf(x, metric) is not null);
+                        if (!reports) continue;
+                        for (int i = 0; i < samples.Length; i++)
+                        {
+                            string? reason = ValueOf(samples[i], metric) switch
+                            {
+                                null => "missing",
+                                double d when double.IsNaN(d) => "NaN",
+                                double d when double.IsPositiveInfinity(d) => "+Infinity",
+                                double d when double.IsNegativeInfinity(d) => "-Infinity",
+                                _ => null,
+                            };
+                            if (reason is null) continue;
+                            int iteration = samples[i].Iteration > 0 ? samples[i].Iteration : i + 1;
+                            found.Add(new UnusableValue(test, metric, side, run.RunId, run.Label, iteration, reason,
+                                samples.Length, samples.Count(x => ValueOf(x, metric) is { } v && double.IsFinite(v))));
+                        }
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Tests compared whose runs do not all use the same request/response sizes (bytes; 0, unknown, is ignored):
+    /// latencies of different message sizes are compared as if they were one test. One entry per such test.
+    /// </summary>
+    public static IReadOnlyList<SizeMismatch> TestsWithMixedSizes(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference)
+    {
+        var found = new List<SizeMismatch>();
+        foreach (var (test, refRuns, diffRuns) in Pairs(reference, difference))
+        {
+            static string[] Sizes(IEnumerable<LatencyRun> runs) => runs.Where(r => r.RequestSize > 0 || r.ResponseSize > 0)
+                .Select(r => $"{r.RequestSize}/{r.ResponseSize}").Distinct().Order(StringComparer.Ordinal).ToArray();
+            string[] refSizes = Sizes(refRuns), diffSizes = Sizes(diffRuns);
+            if (refSizes.Concat(diffSizes).Distinct().Count() > 1) found.Add(new SizeMismatch(test, refSizes, diffSizes));
+        }
+        return found;
+    }
+
+    /// <summary>The tests <see cref="Compare"/> compares, with their runs on each side.</summary>
+    private static IEnumerable<(string Test, LatencyRun[] Reference, LatencyRun[] Difference)> Pairs(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference)
+    {
+        foreach (string test in reference.Select(r => r.TestName).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var refRuns = reference.Where(r => string.Equals(r.TestName, test, StringComparison.OrdinalIgnoreCase)).ToArray();
+            var diffRuns = difference.Where(r => string.Equals(r.TestName, test, StringComparison.OrdinalIgnoreCase)).ToArray();
+            if (diffRuns.Length == 0 || HasMixedKinds(refRuns, diffRuns)) continue;
+            yield return (refRuns[0].TestName, refRuns, diffRuns);
         }
     }
 
@@ -185,3 +310,13 @@ public static class LatencyComparer
         AllMetrics.FirstOrDefault(m => string.Equals(m, metric, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"Unknown metric '{metric}'. Known: {string.Join(", ", AllMetrics)}.", nameof(metric));
 }
+
+/// <summary>A per-iteration value left out of a comparison (see <see cref="LatencyComparer.FindUnusableValues"/>).</summary>
+/// <param name="Side">Reference or Difference.</param>
+/// <param name="Reason">NaN, +Infinity, -Infinity or missing.</param>
+/// <param name="Iterations">The run's iterations.</param>
+/// <param name="Used">The run's iterations with a usable value of this metric.</param>
+public sealed record UnusableValue(string TestName, string Metric, string Side, string RunId, string Label, int Iteration, string Reason, int Iterations, int Used);
+
+/// <summary>A test whose runs use different request/response sizes ("request/response" in bytes, per side).</summary>
+public sealed record SizeMismatch(string TestName, string[] ReferenceSizes, string[] DifferenceSizes);

@@ -30,7 +30,7 @@ public sealed class LatencyComparison
 
     /// <summary>DifferenceValue − ReferenceValue, in <see cref="Unit"/> (µs for latencies).</summary>
     public double Delta { get; set; }
-    /// <summary>100 × (DifferenceValue / ReferenceValue − 1).</summary>
+    /// <summary>100 × (DifferenceValue − ReferenceValue) / ReferenceValue.</summary>
     public double DeltaPercent { get; set; }
 
     /// <summary>Lower bound of the confidence interval of the relative difference, %; null when it is unbounded
@@ -39,6 +39,19 @@ public sealed class LatencyComparison
     /// <summary>Upper bound of the confidence interval of the relative difference, %; null when unbounded.</summary>
     public double? ConfidenceIntervalHigh { get; set; }
     public double ConfidenceLevel { get; set; } = 0.95;
+
+    /// <summary>The Hodges-Lehmann estimate of the relative difference, % (the median of all pairwise ratios
+    /// difference/reference, minus 1): the shift the rank test measures, for P50, P99 and Min; null for the metrics
+    /// compared by their means.</summary>
+    public double? HodgesLehmannPercent { get; set; }
+
+    /// <summary>Per-side significance level of the two one-sided tests (TOST) that decide Equivalent: 0.025 by default
+    /// (the 95 % interval), 0.05 for the conventional TOST (the 90 % interval).</summary>
+    public double EquivalenceAlpha { get; set; } = 0.025;
+    /// <summary>The (1 − 2·EquivalenceAlpha) interval of the relative difference, %, that decides Equivalent; the same
+    /// as the confidence interval unless EquivalenceAlpha was given. Null when unbounded.</summary>
+    public double? EquivalenceIntervalLow { get; set; }
+    public double? EquivalenceIntervalHigh { get; set; }
 
     /// <summary>Two-sided p-value of the test named in <see cref="Method"/>; null when no test was possible.</summary>
     public double? PValue { get; set; }
@@ -49,7 +62,8 @@ public sealed class LatencyComparison
     /// <summary>Equivalent, Slower, Faster or Inconclusive. For TransactionRate, Slower means a lower rate.</summary>
     public string Verdict { get; set; } = "Inconclusive";
 
-    /// <summary>Significantly slower by more than <see cref="RegressionThreshold"/> %: the whole CI lies beyond it.</summary>
+    /// <summary>Significantly slower by more than <see cref="RegressionThreshold"/> %: the whole CI lies beyond it
+    /// (an interval exactly at the threshold is not beyond it).</summary>
     public bool IsRegression { get; set; }
 
     public int ReferenceCount { get; set; }
@@ -59,7 +73,7 @@ public sealed class LatencyComparison
     public double[] ReferenceValues { get; set; } = Array.Empty<double>();
     public double[] DifferenceValues { get; set; } = Array.Empty<double>();
 
-    /// <summary>± % inside which a difference counts as no difference.</summary>
+    /// <summary>± % strictly inside which the equivalence interval must lie for Equivalent.</summary>
     public double EquivalenceMargin { get; set; }
     /// <summary>% slowdown beyond which a significant slowdown is a regression.</summary>
     public double RegressionThreshold { get; set; }

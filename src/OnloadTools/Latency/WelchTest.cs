@@ -9,11 +9,25 @@ public static class WelchTest
 {
     public readonly record struct Result(
         double ReferenceMean, double DifferenceMean, double T, double DegreesOfFreedom, double PValue,
-        double? RatioLow, double? RatioHigh);
+        double? RatioLow, double? RatioHigh)
+    {
+        /// <summary>The interval of the relative difference in %: 100 × (ρ − 1), computed so that constant data give
+        /// exactly 100 × (mD − mR) / mR.</summary>
+        public double? PercentLow { get; init; }
+        public double? PercentHigh { get; init; }
+        /// <summary>The interval at the second level asked for (the equivalence test's), %; null when unbounded or not asked.</summary>
+        public double? SecondPercentLow { get; init; }
+        public double? SecondPercentHigh { get; init; }
+    }
 
     /// <summary>Needs at least two values per side.</summary>
+    public static Result Run(IReadOnlyList<double> reference, IReadOnlyList<double> difference, double confidenceLevel) =>
+        Run(reference, difference, confidenceLevel, null);
+
+    /// <summary>As <see cref="Run(IReadOnlyList{double}, IReadOnlyList{double}, double)"/>, with Fieller's interval at a
+    /// second confidence level too (<see cref="Result.SecondPercentLow"/>), e.g. the 90 % one of a TOST at 5 %.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Result Run(IReadOnlyList<double> reference, IReadOnlyList<double> difference, double confidenceLevel)
+    public static Result Run(IReadOnlyList<double> reference, IReadOnlyList<double> difference, double confidenceLevel, double? secondConfidenceLevel)
     {
         int nR = reference.Count, nD = difference.Count;
         if (nR < 2 || nD < 2) throw new ArgumentException("Welch's t-test needs at least two values on each side.");
@@ -36,31 +50,40 @@ public static class WelchTest
             p = StudentT.TwoSidedP(t, df);
         }
 
-        // Fieller: the ρ for which (mD − ρ·mR)² ≤ q²(vD + ρ²vR), q the t quantile (Welch df).
-        double q = StudentT.Quantile(1 - (1 - confidenceLevel) / 2, df);
-        double a = mR * mR - q * q * vR;
-        double b = -2 * mD * mR;
-        double c = mD * mD - q * q * vD;
-        double? lo = null, hi = null;
-        if (a > 0)
+        // Fieller: the ρ for which (mD − ρ·mR)² ≤ q²(vD + ρ²vR), q the t quantile (Welch df). Divided by mR², with
+        // r = mD/mR, g = q²vR/mR², w = q²vD/mR²: (1 − g)ρ² − 2rρ + r² − w ≤ 0, whose discriminant (over 4) is
+        // g·r² + (1 − g)·w — a sum of non-negative terms for g < 1, where the textbook b² − 4ac subtracts two nearly
+        // equal numbers (no interval at all for constant data). ρ − 1 = (δ + g ± √(g·r² + (1 − g)·w)) / (1 − g), with
+        // δ = (mD − mR)/mR, so that constant data give exactly the relative difference.
+        var main = Fieller(mR, mD, vR, vD, StudentT.Quantile(1 - (1 - confidenceLevel) / 2, df));
+        var second = secondConfidenceLevel is { } l2 ? Fieller(mR, mD, vR, vD, StudentT.Quantile(1 - (1 - l2) / 2, df)) : default;
+        return new Result(mR, mD, t, df, p, main.RatioLow, main.RatioHigh)
         {
-            double disc = b * b - 4 * a * c;
-            if (disc >= 0)
-            {
-                double s = Math.Sqrt(disc);
-                double r1 = (-b - s) / (2 * a), r2 = (-b + s) / (2 * a);
-                lo = Math.Min(r1, r2);
-                hi = Math.Max(r1, r2);
-            }
-        }
-        return new Result(mR, mD, t, df, p, lo, hi);
+            PercentLow = main.Low,
+            PercentHigh = main.High,
+            SecondPercentLow = second.Low,
+            SecondPercentHigh = second.High,
+        };
     }
 
+    private static (double? Low, double? High, double? RatioLow, double? RatioHigh) Fieller(double mR, double mD, double vR, double vD, double q)
+    {
+        if (mR == 0 || !double.IsFinite(q)) return default;
+        double mR2 = mR * mR;
+        double g = q * q * vR / mR2;
+        if (!(g < 1)) return default;   // the reference mean is not distinguishable from zero: unbounded
+        double r = mD / mR, w = q * q * vD / mR2;
+        double half = Math.Sqrt(g * r * r + (1 - g) * w);
+        double centre = 100 * (mD - mR) / mR;
+        return ((centre + 100 * (g - half)) / (1 - g), (centre + 100 * (g + half)) / (1 - g), (r - half) / (1 - g), (r + half) / (1 - g));
+    }
+
+    /// <summary>The mean, shifted by the first value so that n copies of one value average to exactly that value.</summary>
     internal static double Mean(IReadOnlyList<double> v)
     {
-        double s = 0;
-        for (int i = 0; i < v.Count; i++) s += v[i];
-        return s / v.Count;
+        double first = v[0], s = 0;
+        for (int i = 1; i < v.Count; i++) s += v[i] - first;
+        return first + s / v.Count;
     }
 
     internal static double Variance(IReadOnlyList<double> v, double mean)

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Reflection;
+using System.Runtime.Loader;
 using OnloadTools.Latency;
 
 using CsCheck;
@@ -126,19 +129,79 @@ public class StatisticsTests
         }
     }
 
-    [Fact]
-    public void Beyond_twenty_by_twenty_tied_samples_use_a_normal_approximation_close_to_the_exact_p()
+    /// <summary>The exact two-sided p by an independent route for any tie pattern: a dynamic programme over the
+    /// values one at a time (not over tie groups), on doubled mid-ranks.</summary>
+    private static double ElementwiseExactP(double[] a, double[] b)
     {
-        var rng = new Random(3);
-        for (int trial = 0; trial < 5; trial++)
+        var all = a.Concat(b).ToArray();
+        var sorted = all.Order().ToArray();
+        int Doubled(double v) => Array.IndexOf(sorted, v) + Array.LastIndexOf(sorted, v) + 2;
+        int n = b.Length, maxSum = sorted.Reverse().Take(n).Sum(Doubled);
+        var count = new double[n + 1, maxSum + 1];
+        count[0, 0] = 1;
+        int seen = 0;
+        foreach (double v in all)
         {
-            var a = Enumerable.Range(0, 25).Select(_ => (double)rng.Next(10, 20)).ToArray();
-            var b = Enumerable.Range(0, 25).Select(_ => (double)rng.Next(11, 21)).ToArray();
-            var approx = MannWhitneyTest.Run(a, b, 0.95);
-            var exact = MannWhitneyTest.Run(a, b, 0.95, exactPairLimitWithTies: 10_000);
+            int score = Doubled(v);
+            seen++;
+            for (int k = Math.Min(seen, n); k >= 1; k--)
+                for (int s = maxSum - score; s >= 0; s--)
+                    if (count[k - 1, s] != 0) count[k, s + score] += count[k - 1, s];
+        }
+        int observed = b.Sum(Doubled);
+        double total = 0, le = 0, ge = 0;
+        for (int s = 0; s <= maxSum; s++)
+        {
+            total += count[n, s];
+            if (s <= observed) le += count[n, s];
+            if (s >= observed) ge += count[n, s];
+        }
+        return Math.Min(1, 2 * Math.Min(le, ge) / total);
+    }
+
+    [Theory]
+    [InlineData(60, 60, 1000, 11)]    // practically no ties
+    [InlineData(70, 55, 60, 12)]      // many distinct values
+    [InlineData(90, 90, 12, 13)]      // large and moderately tied
+    public void Where_the_normal_approximation_is_used_it_is_within_0_005_of_the_exact_p(int m, int n, int distinct, int seed)
+    {
+        // The approximation is used only beyond ExactWorkLimit: large samples with many distinct values. Forced here
+        // (work limit 0) on such samples and checked against the element-wise exact distribution.
+        var rng = new Random(seed);
+        for (int trial = 0; trial < 3; trial++)
+        {
+            var a = Enumerable.Range(0, m).Select(_ => 100.0 + rng.Next(distinct)).ToArray();
+            var b = Enumerable.Range(0, n).Select(_ => 100.0 + rng.Next(distinct) + (trial == 0 ? 0 : distinct * 0.04 * trial)).Select(x => Math.Round(x)).ToArray();
+            var approx = MannWhitneyTest.Run(a, b, 0.95, null, exactWorkLimit: 0);
             Assert.False(approx.Exact);
-            Assert.True(exact.Exact);
-            Assert.InRange(Math.Abs(exact.PValue - approx.PValue), 0, 0.005);
+            Assert.InRange(Math.Abs(ElementwiseExactP(a, b) - approx.PValue), 0, 0.005);
+        }
+    }
+
+    [Fact]
+    public void Heavily_tied_samples_of_any_size_are_computed_exactly_and_large_spread_out_ones_approximately()
+    {
+        var rng = new Random(5);
+        var tiedA = Enumerable.Range(0, 200).Select(_ => 19.0 + rng.Next(3)).ToArray();
+        var tiedB = Enumerable.Range(0, 200).Select(_ => 19.0 + rng.Next(3)).ToArray();
+        Assert.True(MannWhitneyTest.Run(tiedA, tiedB, 0.95).Exact);
+        var wideA = Enumerable.Range(0, 300).Select(_ => rng.NextDouble()).ToArray();
+        var wideB = Enumerable.Range(0, 300).Select(_ => rng.NextDouble()).ToArray();
+        Assert.False(MannWhitneyTest.Run(wideA, wideB, 0.95).Exact);
+    }
+
+    [Fact]
+    public void The_tie_group_programme_agrees_with_the_element_wise_one_on_random_tie_patterns()
+    {
+        var rng = new Random(17);
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int m = rng.Next(3, 35), n = rng.Next(3, 35), distinct = rng.Next(2, 25);
+            var a = Enumerable.Range(0, m).Select(_ => 10.0 + rng.Next(distinct)).ToArray();
+            var b = Enumerable.Range(0, n).Select(_ => 10.0 + rng.Next(distinct) + rng.Next(2)).ToArray();
+            var r = MannWhitneyTest.Run(a, b, 0.95);
+            Assert.True(r.Exact);
+            Assert.Equal(ElementwiseExactP(a, b), r.PValue, 9);
         }
     }
 
@@ -179,6 +242,203 @@ public class StatisticsTests
         Assert.Null(r.RatioHigh);
     }
 
+    // ---- Issue 10: coinciding samples, state kept between calls ----
+
+    /// <summary>A fresh copy of the module's assembly (its own static state, as in a fresh pwsh) in a collectible load context.</summary>
+    private static (AssemblyLoadContext Context, Assembly Assembly) FreshModule()
+    {
+        var context = new AssemblyLoadContext("fresh-" + Guid.NewGuid().ToString("N"), isCollectible: true);
+        return (context, context.LoadFromAssemblyPath(typeof(MannWhitneyTest).Assembly.Location));
+    }
+
+    private static object FreshRun(Assembly module, double[] reference, double[] difference) =>
+        module.GetType("OnloadTools.Latency.MannWhitneyTest")!
+            .GetMethod("Run", new[] { typeof(IReadOnlyList<double>), typeof(IReadOnlyList<double>), typeof(double) })!
+            .Invoke(null, new object[] { reference, difference, 0.95 })!;
+
+    private static T Get<T>(object o, string property) => (T)o.GetType().GetProperty(property)!.GetValue(o)!;
+
+    public static readonly TheoryData<double[], double[]> CoincidingSamples = new()
+    {
+        { new double[] { 19, 19, 19, 19, 19 }, new double[] { 19, 19, 19, 19, 19 } },    // quiet host, whole-µs P50
+        { new double[] { 10, 11, 12, 13, 14 }, new double[] { 10, 11, 12, 13, 14 } },    // a run against a copy of itself
+        { new double[] { 19, 19, 19, 19 }, new double[] { 19, 19, 19, 19, 19, 19 } },
+        { new double[] { 7, 7, 7, 7, 7, 7, 7, 7 }, new double[] { 7, 7, 7, 7, 7, 7, 7, 7 } },
+    };
+
+    [Theory]
+    [MemberData(nameof(CoincidingSamples))]
+    public void Coinciding_samples_as_the_first_call_in_a_fresh_module_give_p_one_and_the_brute_force_interval(double[] reference, double[] difference)
+    {
+        var (context, module) = FreshModule();
+        try
+        {
+            var r = FreshRun(module, reference, difference);
+            Assert.Equal(BruteForceP(reference, difference), Get<double>(r, "PValue"), 12);
+            Assert.Equal(1.0, Get<double>(r, "PValue"), 12);
+            var (lo, hi) = BruteForceHodgesLehmann(reference, difference);
+            Assert.Equal(lo, Get<double?>(r, "RatioLow")!.Value, 12);
+            Assert.Equal(hi, Get<double?>(r, "RatioHigh")!.Value, 12);
+        }
+        finally { context.Unload(); }
+    }
+
+    [Fact]
+    public void A_comparison_gives_the_same_answer_whatever_the_process_compared_before()
+    {
+        // Every ordering of a few comparisons (ties, no ties, 5 × 5 and others) in a fresh module must give each the
+        // answer it gives as the very first call: no state kept between calls may change a result.
+        var cases = new (double[] R, double[] D)[]
+        {
+            (new double[] { 19, 19, 19, 19, 19 }, new double[] { 19, 19, 19, 19, 19 }),
+            (new double[] { 20, 20, 20, 20, 20 }, new double[] { 21, 21, 21, 21, 21 }),
+            (new double[] { 10, 11, 12, 13, 14 }, new double[] { 10, 11, 12, 13, 14 }),
+            (new double[] { 1.5, 2.5, 3.5, 4.5, 5.5 }, new double[] { 6.1, 7.1, 8.1, 9.1, 10.1 }),
+            (new double[] { 3, 3, 3, 3, 3, 3, 3, 3, 3, 3 }, new double[] { 4, 4, 4, 4, 4, 4, 4, 4, 4, 4 }),
+        };
+        var first = new (double P, double? Lo, double? Hi)[cases.Length];
+        for (int i = 0; i < cases.Length; i++)
+        {
+            var (context, module) = FreshModule();
+            try
+            {
+                var r = FreshRun(module, cases[i].R, cases[i].D);
+                first[i] = (Get<double>(r, "PValue"), Get<double?>(r, "RatioLow"), Get<double?>(r, "RatioHigh"));
+                Assert.Equal(BruteForceP(cases[i].R, cases[i].D), first[i].P, 12);
+            }
+            finally { context.Unload(); }
+        }
+        foreach (var order in new[] { new[] { 1, 0, 2, 3, 4 }, new[] { 3, 0, 2, 1, 4 }, new[] { 4, 3, 2, 1, 0 }, new[] { 0, 1, 2, 3, 4 } })
+        {
+            var (context, module) = FreshModule();
+            try
+            {
+                foreach (int i in order)
+                {
+                    var r = FreshRun(module, cases[i].R, cases[i].D);
+                    Assert.Equal(first[i].P, Get<double>(r, "PValue"), 15);
+                    Assert.Equal(first[i].Lo, Get<double?>(r, "RatioLow"));
+                    Assert.Equal(first[i].Hi, Get<double?>(r, "RatioHigh"));
+                }
+            }
+            finally { context.Unload(); }
+        }
+    }
+
+    // ---- Issue 10: Fieller's interval without cancellation ----
+
+    [Fact]
+    public void Fieller_interval_of_constant_samples_is_the_exact_ratio()
+    {
+        // No spread on either side: the interval is the ratio itself (closed form), here 15.3 / 15 = 1.02.
+        var r = WelchTest.Run(new double[] { 15, 15, 15, 15, 15 }, new double[] { 15.3, 15.3, 15.3, 15.3, 15.3 }, 0.95);
+        Assert.NotNull(r.RatioLow);
+        Assert.Equal(15.3 / 15, r.RatioLow!.Value, 14);
+        Assert.Equal(15.3 / 15, r.RatioHigh!.Value, 14);
+        Assert.Equal(0, r.PValue);
+    }
+
+    [Theory]
+    [InlineData(15.0, 15.3125, 20)]     // nearly constant: b² and 4ac agree in 15 digits
+    [InlineData(15.0, 15.3125, 12)]
+    [InlineData(20.0, 21.0, 24)]
+    [InlineData(1000.0, 1000.5, 16)]
+    public void Fieller_interval_of_nearly_constant_samples_matches_28_digit_decimal_arithmetic(double centreR, double centreD, int noiseBits)
+    {
+        // Inputs are dyadic, so exactly the same numbers in double and decimal; the reference solves the textbook
+        // quadratic (b² − 4ac) in decimal arithmetic, where the cancellation costs nothing.
+        double unit = Math.Pow(2, -noiseBits);
+        var reference = new[] { 0, 1, 2, 1, 0, 3 }.Select(k => centreR + k * unit).ToArray();
+        var difference = new[] { 2, 0, 1, 1, 3 }.Select(k => centreD + k * unit).ToArray();
+        var r = WelchTest.Run(reference, difference, 0.95);
+        decimal q = (decimal)StudentT.Quantile(0.975, r.DegreesOfFreedom);
+        decimal mR = reference.Select(v => (decimal)v).Average(), mD = difference.Select(v => (decimal)v).Average();
+        decimal vR = reference.Select(v => ((decimal)v - mR) * ((decimal)v - mR)).Sum() / (reference.Length - 1) / reference.Length;
+        decimal vD = difference.Select(v => ((decimal)v - mD) * ((decimal)v - mD)).Sum() / (difference.Length - 1) / difference.Length;
+        decimal a = mR * mR - q * q * vR, b = -2 * mD * mR, c = mD * mD - q * q * vD;
+        decimal root = DecimalSqrt(b * b - 4 * a * c);
+        double lo = (double)((-b - root) / (2 * a)), hi = (double)((-b + root) / (2 * a));
+        double width = hi - lo;
+        Assert.True(width > 0);
+        Assert.NotNull(r.RatioLow);
+        Assert.InRange(r.RatioLow!.Value, lo - 1e-6 * width, lo + 1e-6 * width);
+        Assert.InRange(r.RatioHigh!.Value, hi - 1e-6 * width, hi + 1e-6 * width);
+    }
+
+    private static decimal DecimalSqrt(decimal x)
+    {
+        if (x <= 0) return 0;
+        decimal g = (decimal)Math.Sqrt((double)x);
+        for (int i = 0; i < 8; i++) g = (g + x / g) / 2;
+        return g;
+    }
+
+    // ---- Issue 10: exact p-values with heavy ties beyond 20 × 20 ----
+
+    /// <summary>
+    /// The exact two-sided p of the rank-sum test with ties by a route independent of the module: enumerate how many
+    /// of the difference sample fall in each tie group (j₁ … j_G, Σ j = n), each with Π C(g, j) arrangements, in
+    /// exact integer arithmetic. Feasible when there are few distinct values — the heavy-ties case.
+    /// </summary>
+    private static double TieGroupEnumerationP(double[] reference, double[] difference)
+    {
+        var all = reference.Concat(difference).ToArray();
+        var values = all.Distinct().Order().ToArray();
+        int[] size = values.Select(v => all.Count(x => x == v)).ToArray();
+        var doubledRank = new long[values.Length];
+        long before = 0;
+        for (int g = 0; g < values.Length; g++) { doubledRank[g] = 2 * before + size[g] + 1; before += size[g]; }
+        long observed = difference.Sum(v => doubledRank[Array.IndexOf(values, v)]);
+        BigInteger total = 0, le = 0, ge = 0;
+        var j = new int[values.Length];
+        void Walk(int g, int left, long w, BigInteger ways)
+        {
+            if (g == values.Length)
+            {
+                if (left != 0) return;
+                total += ways;
+                if (w <= observed) le += ways;
+                if (w >= observed) ge += ways;
+                return;
+            }
+            for (int k = 0; k <= Math.Min(size[g], left); k++) Walk(g + 1, left - k, w + k * doubledRank[g], ways * Binomial(size[g], k));
+        }
+        Walk(0, difference.Length, 0, BigInteger.One);
+        BigInteger tail = BigInteger.Min(le, ge) * 2;
+        return tail >= total ? 1.0 : (double)(tail * BigInteger.Pow(10, 30) / total) / 1e30;
+    }
+
+    private static BigInteger Binomial(int n, int k)
+    {
+        BigInteger r = 1;
+        for (int i = 1; i <= k; i++) r = r * (n - k + i) / i;
+        return r;
+    }
+
+    [Theory]
+    [InlineData(25, 25, 3, 1)]
+    [InlineData(25, 25, 4, 2)]
+    [InlineData(30, 30, 3, 3)]
+    [InlineData(30, 30, 4, 4)]
+    [InlineData(21, 26, 4, 5)]
+    [InlineData(40, 40, 5, 6)]
+    [InlineData(60, 50, 4, 7)]
+    public void With_heavy_ties_beyond_twenty_by_twenty_the_p_value_is_the_exact_one(int m, int n, int distinct, int seed)
+    {
+        // Whole-µs percentiles on a quiet host: 3–5 distinct values. Several draws per size, one shifted by a value.
+        var rng = new Random(seed);
+        for (int trial = 0; trial < 6; trial++)
+        {
+            int shift = trial % 3 == 0 ? 0 : 1;
+            var a = Enumerable.Range(0, m).Select(_ => 19.0 + rng.Next(distinct)).ToArray();
+            var b = Enumerable.Range(0, n).Select(_ => 19.0 + Math.Min(distinct - 1, rng.Next(distinct) + (rng.Next(3) == 0 ? shift : 0))).ToArray();
+            double exact = TieGroupEnumerationP(a, b);
+            var r = MannWhitneyTest.Run(a, b, 0.95);
+            Assert.True(r.Exact, $"{m}×{n}: exact expected");
+            Assert.Equal(exact, r.PValue, 10);
+        }
+    }
+
     private static double Variance(double[] v)
     {
         double mean = v.Average();
@@ -208,5 +468,31 @@ public class StatisticsTests
             if (s >= observed - 1e-9) ge++;
         }
         return Math.Min(1, 2.0 * Math.Min(le, ge) / total);
+    }
+
+    /// <summary>The Hodges-Lehmann 95 % interval of the ratio by sorting all pairwise log-ratios and an exact critical
+    /// value found by enumerating every assignment of ranks 1…N (no ties: the continuous null distribution of U).</summary>
+    private static (double Low, double High) BruteForceHodgesLehmann(double[] reference, double[] difference)
+    {
+        int m = reference.Length, n = difference.Length, N = m + n;
+        var uCounts = new long[m * n + 1];
+        long total = 0;
+        for (int mask = 0; mask < 1 << N; mask++)
+        {
+            if (System.Numerics.BitOperations.PopCount((uint)mask) != n) continue;
+            int rankSum = 0;
+            for (int i = 0; i < N; i++) if ((mask & (1 << i)) != 0) rankSum += i + 1;
+            uCounts[rankSum - n * (n + 1) / 2]++;
+            total++;
+        }
+        int c = -1;
+        long cumulative = 0;
+        for (int u = 0; u <= m * n; u++)
+        {
+            cumulative += uCounts[u];
+            if (cumulative * 40 <= total) c = u; else break;   // P(U ≤ u) ≤ 0.025
+        }
+        var logs = difference.SelectMany(y => reference.Select(x => Math.Log(y) - Math.Log(x))).Order().ToArray();
+        return (Math.Exp(logs[c]), Math.Exp(logs[m * n - 1 - c]));
     }
 }
