@@ -199,8 +199,9 @@ cmdline_x=nohz_full=${isolated_cores}
             $root = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "ot-cmdline-$(New-Guid)")).FullName
             try {
                 New-Item -ItemType Directory -Path "$root/proc" | Out-Null
-                Set-Content -Path "$root/proc/cmdline" -Value 'BOOT_IMAGE=/vmlinuz ro console=tty0 console=ttyS0,115200n8 hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap'
+                Set-Content -Path "$root/proc/cmdline" -Value 'BOOT_IMAGE=/vmlinuz root=/dev/mapper/rhel-root ro console=tty0 console=ttyS0,115200n8 hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap'
                 $env:ONLOADTOOLS_HOST_ROOT = $root
+                $env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE = 'rhel9'   # root=/dev/mapper/rhel-root on its own line
                 $env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS = 'ro console=tty0 console=ttyS1,115200n8 hugepagesz=1G hugepages=64 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/swap rd.lvm.lv=rhel/root'
                 (Get-KernelBootArgument console).Value | Should -Be @('tty0', 'ttyS0,115200n8')
                 (Get-KernelBootArgument hugepagesz).Value | Should -Be @('1G', '2M')
@@ -211,7 +212,7 @@ cmdline_x=nohz_full=${isolated_cores}
                 $pending.Pending | Should -Be @('Changed', 'Changed')
             }
             finally {
-                Remove-Item Env:ONLOADTOOLS_HOST_ROOT, Env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS -ErrorAction Ignore
+                Remove-Item Env:ONLOADTOOLS_HOST_ROOT, Env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS, Env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE -ErrorAction Ignore
                 Remove-Item -Recurse -Force $root
             }
         }
