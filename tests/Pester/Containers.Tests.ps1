@@ -118,6 +118,27 @@ Describe 'Container cmdlets with the docker CLI (recording double)' {
         finally { Remove-Item -Recurse -Force $work }
     }
 
+    It 'New-OnloadImage warns before building when the command runs netserver and no netperf package is given' {
+        $work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-img-$([guid]::NewGuid().ToString('N'))")).FullName
+        try {
+            $deb = New-OnloadTestDeb $work
+            $plan = New-OnloadImage -Tag $Tag -BaseImage ubi9 -OnloadPackage $deb -Engine docker -WhatIf -WarningVariable w -WarningAction SilentlyContinue
+            $plan | Should -Not -BeNullOrEmpty
+            $about = @($w | Where-Object { "$_" -like '*runs netserver*' })
+            $about | Should -HaveCount 1
+            "$($about[0])" | Should -BeLike "*no netperf package file was given (-Package)*unless the base image 'ubi9' already has netperf*"
+            # with netperf's package file, or a command that is not netserver, there is nothing to say
+            $netperf = Join-Path $work 'netperf_2.7.0-0.1_amd64.deb'
+            Copy-Item $deb $netperf
+            $null = New-OnloadImage -Tag $Tag -BaseImage ubi9 -OnloadPackage $deb -Package $netperf -Engine docker -WhatIf -WarningVariable w2 -WarningAction SilentlyContinue
+            @($w2 | Where-Object { "$_" -like '*runs netserver*' }) | Should -HaveCount 0
+            $null = New-OnloadImage -Tag $Tag -BaseImage ubi9 -OnloadPackage $deb -Command sleep, infinity -Engine docker -WhatIf -WarningVariable w3 -WarningAction SilentlyContinue
+            @($w3 | Where-Object { "$_" -like '*runs netserver*' }) | Should -HaveCount 0
+            (Get-DockerCall $T).Count | Should -Be 0
+        }
+        finally { Remove-Item -Recurse -Force $work }
+    }
+
     It 'Start-OnloadContainer passes the host devices, --net=host, --init and netserver options' {
         $c = Start-OnloadContainer -Image $Tag -Name c1 -Engine docker -ReadOnly -InterfaceName lo -Port 23865
         $r = $T.Root

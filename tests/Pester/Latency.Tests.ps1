@@ -120,6 +120,29 @@ Describe 'Latency (netperf)' {
             }
         }
 
+        It 'says a computer name that does not resolve does not resolve, before measuring' {
+            $out = Measure-NetperfLatency -ComputerName no.such.host.invalid -TestName TCP_RR -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'ComputerNameNotResolved,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $errs[0].TargetObject | Should -Be 'no.such.host.invalid'
+            $errs[0].Exception.Message | Should -BeLike "*'no.such.host.invalid' does not resolve*"
+            $errs[0].Exception.Message | Should -Not -BeLike '*netserver*'
+        }
+
+        It 'refuses a result whose banner names another test than the one asked for' {
+            $env:PATH = "$script:Fixtures/bin-netperf-wrongtest:$script:OldPath"
+            $out = Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            # the same netperf would run the same wrong test again: one error, the rest of the test skipped
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfWrongTest,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'InvalidResult'
+            $errs[0].TargetObject | Should -BeLike '*TCP STREAM TEST*'
+            $errs[0].Exception.Message | Should -BeLike '*asked for TCP_RR*ran TCP_STREAM*'
+        }
+
         It 'wraps netperf and the private netserver in onload and records its version' {
             $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
             $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.42'

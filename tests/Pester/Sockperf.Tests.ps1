@@ -135,6 +135,23 @@ Describe 'Latency (sockperf)' {
             $errs[0].Exception.Message | Should -BeLike '*Connection reset by peer*'
         }
 
+        It 'reads sockperf 3.10''s longer average line, and warns naming the version when a field is absent' {
+            $env:PATH = "$script:Fixtures/bin-sockperf-310:$script:OldPath"
+            try {
+                $run = Measure-SockperfLatency -Protocol Udp -Iterations 1 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+                $run.Samples[0].StdDevLatency | Should -Not -BeNullOrEmpty
+                @($w | Where-Object { "$_" -like '*printed no*' }) | Should -HaveCount 0
+                $env:ONLOADTOOLS_DOUBLE_SOCKPERF_DROP = 'std-dev'
+                $run = Measure-SockperfLatency -Protocol Udp -Iterations 1 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+                $run.Samples[0].MeanLatency | Should -Not -BeNullOrEmpty
+                $run.Samples[0].StdDevLatency | Should -BeNullOrEmpty
+                $about = @($w | Where-Object { "$_" -like '*printed no*' })
+                $about | Should -HaveCount 1
+                "$($about[0])" | Should -BeLike '*sockperf 3.10-no.git printed no std-dev in its avg-latency line (StdDevLatency)*'
+            }
+            finally { Remove-Item Env:ONLOADTOOLS_DOUBLE_SOCKPERF_DROP -ErrorAction Ignore }
+        }
+
         It 'reports unparsable output as InvalidResult with the raw text' {
             $env:PATH = "$script:Fixtures/bin-sockperf-garbage:$script:OldPath"
             $out = Measure-SockperfLatency -Protocol Tcp -Iterations 2 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue

@@ -96,6 +96,27 @@ Describe 'Solarflare adapters and Onload' {
             $a.AvailableUpdates.Count | Should -Be 2
         }
 
+        It 'says so, with sfboot''s words, when sfboot exits 0 but lists no adapter' {
+            try {
+                $env:ONLOADTOOLS_DOUBLE_SFC_INTERFACES = ''
+                $env:ONLOADTOOLS_DOUBLE_SFBOOT_EMPTY_EXIT = '0'
+                $a = Get-SfcAdapter -ErrorVariable errs -ErrorAction SilentlyContinue
+                $a | Should -BeNullOrEmpty
+                $errs | Should -HaveCount 1
+                $errs[0].FullyQualifiedErrorId | Should -BeLike 'SfcAdapterNotFound,*'
+                $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+                $errs[0].Exception.Message | Should -BeLike '*listed no adapter*No Solarflare adapters were found.*'
+                $p = Set-SfcPartitioning -PfCount 2 -Confirm:$false -ErrorVariable perrs -ErrorAction SilentlyContinue
+                $p | Should -BeNullOrEmpty
+                $perrs | Should -HaveCount 1
+                $perrs[0].FullyQualifiedErrorId | Should -BeLike 'SfcAdapterNotFound,*'
+                $perrs[0].Exception.Message | Should -BeLike '*No Solarflare adapters were found.*'
+            }
+            finally {
+                Remove-Item Env:ONLOADTOOLS_DOUBLE_SFC_INTERFACES, Env:ONLOADTOOLS_DOUBLE_SFBOOT_EMPTY_EXIT -ErrorAction Ignore
+            }
+        }
+
         It 'says NotInstalled when sfboot is not on PATH' {
             $saved = $env:PATH
             try {

@@ -125,6 +125,25 @@ cmdline_x=nohz_full=${isolated_cores}
             Read-Sysctl 'net.core.busy_read' | Should -Be $before
         }
 
+        It 'itemises verify failures whose reason holds quotes (balanced loads a module this host lacks)' {
+            if ((Test-Path /proc/modules) -and ((Get-Content /proc/modules) -match '^cpufreq_conservative ')) {
+                Set-ItResult -Skipped -Because 'cpufreq_conservative is loaded here, so balanced verifies'
+                return
+            }
+            Set-Tuned 'balanced'
+            $v = Test-TunedProfile
+            $v.Verified | Should -BeFalse
+            $m = $v.Differences | Where-Object Name -eq 'module:cpufreq_conservative'
+            $m.Actual | Should -Be 'not loaded'
+            $m.Message | Should -Be "verify: failed: 'module 'cpufreq_conservative' is not loaded'"
+            $change = Invoke-TunedProfile -Name balanced -Confirm:$false -WarningAction SilentlyContinue
+            $change.VerifyFailures | Should -Contain "verify: failed: 'module 'cpufreq_conservative' is not loaded'"
+            $check = Test-OnloadHost -Profile balanced | Where-Object Name -eq 'TunedProfileVerified'
+            $check.Status | Should -Be 'Fail'
+            $check.Found | Should -BeLike "*module 'cpufreq_conservative' is not loaded*"
+            $check.Found | Should -Not -Match "`n"
+        }
+
         It 'WhatIf shows the command and changes nothing' {
             Set-Tuned 'balanced'
             $verbose = Invoke-TunedProfile network-latency -WhatIf -Verbose 4>&1
@@ -174,6 +193,41 @@ cmdline_x=nohz_full=${isolated_cores}
             $v = Set-KernelBootArgument -Add nosoftlockup -WhatIf -Verbose 4>&1 | Out-String
             $v | Should -Match ([regex]::Escape('grubby --update-kernel=ALL --args=nosoftlockup'))
             Get-KernelBootArgument nosoftlockup -Pending | Should -BeNullOrEmpty
+        }
+
+        It 'lists every occurrence of a repeated argument and compares running and next boot as multisets' {
+            $root = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "ot-cmdline-$(New-Guid)")).FullName
+            try {
+                New-Item -ItemType Directory -Path "$root/proc" | Out-Null
+                Set-Content -Path "$root/proc/cmdline" -Value 'BOOT_IMAGE=/vmlinuz root=/dev/mapper/rhel-root ro console=tty0 console=ttyS0,115200n8 hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap'
+                $env:ONLOADTOOLS_HOST_ROOT = $root
+                $env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE = 'rhel9'   # root=/dev/mapper/rhel-root on its own line
+                $env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS = 'ro console=tty0 console=ttyS1,115200n8 hugepagesz=1G hugepages=64 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/swap rd.lvm.lv=rhel/root'
+                (Get-KernelBootArgument console).Value | Should -Be @('tty0', 'ttyS0,115200n8')
+                (Get-KernelBootArgument hugepagesz).Value | Should -Be @('1G', '2M')
+                (Get-KernelBootArgument rd.lvm.lv).Value | Should -Be @('rhel/root', 'rhel/swap')
+                $pending = Get-KernelBootArgument -Pending
+                $pending.Name | Should -Be @('console', 'hugepages')
+                $pending.NextBootValue | Should -Be @('ttyS1,115200n8', '64')
+                $pending.Pending | Should -Be @('Changed', 'Changed')
+            }
+            finally {
+                Remove-Item Env:ONLOADTOOLS_HOST_ROOT, Env:ONLOADTOOLS_DOUBLE_GRUBBY_ARGS, Env:ONLOADTOOLS_DOUBLE_GRUBBY_STYLE -ErrorAction Ignore
+                Remove-Item -Recurse -Force $root
+            }
+        }
+
+        It 'warns when isolcpus or nohz_full name CPUs the host does not have' {
+            try {
+                $env:ONLOADTOOLS_HOST_ROOT = $script:FakeHost
+                $c = Set-KernelBootArgument -Add 'isolcpus=9999', 'nohz_full=30-40', 'rcu_nocbs=2-5' -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+                $c | Should -Not -BeNullOrEmpty
+                $about = @($w | Where-Object { "$_" -like '*does not have*' })
+                $about | Should -HaveCount 2
+                "$($about[0])" | Should -BeLike 'isolcpus=9999 names CPU(s) 9999 that this host does not have (its CPUs are 0-31)*'
+                "$($about[1])" | Should -BeLike 'nohz_full=30-40 names CPU(s) 32-40 *'
+            }
+            finally { Remove-Item Env:ONLOADTOOLS_HOST_ROOT -ErrorAction Ignore }
         }
 
         It 'a read-only boot configuration is PermissionDenied' {

@@ -23,70 +23,27 @@ public sealed class GetKernelBootArgumentCommand : OnloadCmdlet
     [Parameter]
     public SwitchParameter Pending { get; set; }
 
-    // Added by the boot loader, not part of the entry's arguments.
-    private static readonly HashSet<string> LoaderArguments = new(StringComparer.Ordinal) { "BOOT_IMAGE", "initrd" };
-
     protected override void EndProcessing()
     {
-        string? cmdline = HostInfo.KernelCommandLine(HostFs);
-        if (cmdline is null)
+        KernelBootArgumentComparison comparison;
+        try
         {
-            ThrowTerminatingError(Error(new FileNotFoundException($"{HostFs.Map("/proc/cmdline")} cannot be read."), "KernelCommandLineUnreadable",
-                ErrorCategory.ResourceUnavailable, "/proc/cmdline"));
+            comparison = Await(new KernelBootArgumentService(Runner, HostFs).CompareAsync(Cancellation));
         }
-        var running = KernelCommandLine.Parse(cmdline);
-        IReadOnlyList<KernelArgument>? next = null;
-        var grubby = new GrubbyService(Runner);
-        if (grubby.IsInstalled)
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
+        catch (FileNotFoundException e)
         {
-            try
-            {
-                var entry = Await(grubby.DefaultEntryAsync(Cancellation));
-                if (entry is not null) next = KernelCommandLine.Parse(entry.FullArgs);
-                WriteVerbose($"Next boot ({entry?.Kernel ?? "default kernel"}): {entry?.FullArgs}");
-            }
-            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
-            catch (ToolFailedException e)
-            {
-                WriteWarning($"The next boot's arguments are unknown: {e.Message}");
-            }
+            ThrowTerminatingError(Error(e, "KernelCommandLineUnreadable", ErrorCategory.ResourceUnavailable, "/proc/cmdline"));
+            return;
         }
-        else
-        {
-            WriteVerbose("grubby is not installed: only the running kernel's arguments are shown.");
-        }
+        if (comparison.GrubbyMissing) WriteVerbose(comparison.NextBootUnknownReason!);
+        else if (comparison.NextBootUnknownReason is not null) WriteWarning(comparison.NextBootUnknownReason);
+        else WriteVerbose($"Next boot ({comparison.NextBootKernel ?? "default kernel"}): {comparison.NextBootArguments}");
 
-        var names = running.Select(a => a.Name).Concat(next?.Select(a => a.Name) ?? Enumerable.Empty<string>()).Distinct().ToList();
         var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
-        foreach (string name in names)
+        foreach (KernelBootArgument arg in Pending.IsPresent ? comparison.Pending : comparison.Arguments)
         {
-            if (patterns is not null && !patterns.Any(p => p.IsMatch(name))) continue;
-            var r = running.LastOrDefault(a => a.Name == name);
-            var n = next?.LastOrDefault(a => a.Name == name);
-            var arg = new KernelBootArgument
-            {
-                Name = name,
-                Value = r?.Value,
-                Running = r is not null,
-                NextBoot = next is null || LoaderArguments.Contains(name) ? null : n is not null,
-                NextBootValue = n?.Value,
-            };
-            if (next is not null && !LoaderArguments.Contains(name))
-            {
-                arg.Pending = (r, n) switch
-                {
-                    (null, not null) => "Added",
-                    (not null, null) => "Removed",
-                    (not null, not null) when r.Value != n.Value => "Changed",
-                    _ => "",
-                };
-            }
-            var (flags, cpus) = KernelCommandLine.CpuListArguments.Contains(name)
-                ? KernelCommandLine.ParseCpuArgument(name, r?.Value ?? n?.Value)
-                : (Array.Empty<string>(), Array.Empty<int>());
-            arg.Flags = flags;
-            arg.Cpus = cpus;
-            if (Pending.IsPresent && arg.Pending.Length == 0) continue;
+            if (patterns is not null && !patterns.Any(p => p.IsMatch(arg.Name))) continue;
             WriteObject(arg);
         }
     }

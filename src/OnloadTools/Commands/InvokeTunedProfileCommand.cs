@@ -91,7 +91,9 @@ public sealed class InvokeTunedProfileCommand : OnloadCmdlet
                 change.RebootRequired = change.MissingBootArguments.Length > 0;
                 var verify = Await(service.VerifyAsync(Cancellation));
                 change.Verified = verify.Verified;
-                change.VerifyFailures = verify.Differences.Select(d => d.Message).ToArray();
+                change.VerifyFailures = verify.Differences.Length > 0 || verify.Verified
+                    ? verify.Differences.Select(d => d.Message).ToArray()
+                    : new[] { verify.Reason }; // tuned logged no itemised failure: its verdict is all there is
                 if (change.RebootRequired)
                 {
                     WriteWarning($"The profile '{name}' wants kernel arguments the running kernel lacks ({string.Join(' ', change.MissingBootArguments)}): they take effect after a reboot. Nothing was rebooted.");

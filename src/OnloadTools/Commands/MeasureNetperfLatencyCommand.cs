@@ -104,6 +104,13 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         {
             ThrowCommon(e, ComputerName);
         }
+        catch (NetperfException e) when (e.Failure == NetperfFailure.UnresolvedHost)
+        {
+            // Per computer: the next name piped in may resolve.
+            WriteError(Error(e, "ComputerNameNotResolved", ErrorCategory.ObjectNotFound, request.ComputerName,
+                "Give a name this host resolves (check it with: getent hosts NAME) or an IP address."));
+            return;
+        }
         catch (NetperfException e) when (e.Failure == NetperfFailure.ClientUnavailable)
         {
             ThrowTerminatingError(Error(e, "NetperfClientUnavailable", ErrorCategory.ObjectNotFound, request.ClientLocation));
@@ -136,7 +143,7 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         })).ToArray();
         MeasureAll(plans, request.Iterations, session.ExpectedIterationTime.TotalSeconds, request.HistoryPath,
             (e, plan) => e is NetperfException ne
-                ? new IterationFailure(IterationError(ne, session, plan.Run.TestName), SkipRestOfTest: false,
+                ? new IterationFailure(IterationError(ne, session, plan.Run.TestName), SkipRestOfTest: ne.Failure == NetperfFailure.WrongTest,
                     SkipAllTests: ne.Failure == NetperfFailure.Connection)
                 : null);
     }
@@ -147,6 +154,8 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
             "Start netserver on the target (netserver -p PORT), open the port in its firewall, or omit -ComputerName to measure this host."),
         NetperfFailure.UnknownTest => Error(e, "NetperfUnknownTest", ErrorCategory.InvalidArgument, test),
         NetperfFailure.Unparsable => Error(e, "NetperfOutputUnparsable", ErrorCategory.InvalidResult, e.RawOutput),
+        NetperfFailure.WrongTest => Error(e, "NetperfWrongTest", ErrorCategory.InvalidResult, e.RawOutput,
+            "Check which netperf is first on PATH (Get-Command netperf) and that it honours -t."),
         _ => Error(e, "NetperfFailed", ErrorCategory.InvalidResult, e.RawOutput),
     };
 

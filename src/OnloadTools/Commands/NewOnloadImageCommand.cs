@@ -118,6 +118,9 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
             return;
         }
 
+        // Before building (and under -WhatIf): an image whose default command cannot run is no use.
+        if (spec.CommandWarning() is { } commandWarning) WriteWarning(commandWarning);
+
         string context = Path.Combine(Path.GetTempPath(), "onloadtools-build-" + Guid.NewGuid().ToString("N")[..12]);
         string? keptPath = DockerfilePath is null ? null : GetUnresolvedProviderPathFromPSPath(DockerfilePath);
         string dockerfilePath = keptPath ?? Path.Combine(context, "Dockerfile");

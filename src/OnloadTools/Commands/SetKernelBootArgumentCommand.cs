@@ -40,6 +40,9 @@ public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
             }
         }
 
+        int[] hostCpus = CpuList.Parse(HostInfo.PossibleCpuList(HostFs));
+        foreach (string problem in KernelCommandLine.CpusNotOnHost(add, hostCpus)) WriteWarning(problem);
+
         var grubby = new GrubbyService(Runner);
         if (!grubby.IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(GrubbyService.Grubby)));
         var command = GrubbyService.UpdateCommand(add, remove);

@@ -48,6 +48,23 @@ public sealed partial class OnloadImageSpec
     [GeneratedRegex(@"[^A-Za-z0-9._+~\-]", RegexOptions.CultureInvariant)]
     private static partial Regex UnsafeFileNameChars();
 
+    /// <summary>netperf's package files: netperf-2.7.0-1.el9.x86_64.rpm, netperf_2.7.0-0.1_amd64.deb.</summary>
+    [GeneratedRegex(@"^netperf[-_][0-9]", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex NetperfPackageFile();
+
+    /// <summary>
+    /// Null, or why containers of this image may not start: its command runs netserver (the default does) but no
+    /// netperf package file is among the packages, so only a base image that already has netperf makes it work.
+    /// </summary>
+    public string? CommandWarning()
+    {
+        if (!Command.Any(w => Path.GetFileName(w) == "netserver")) return null;
+        if (Packages.Any(p => NetperfPackageFile().IsMatch(Path.GetFileName(p.SourcePath)))) return null;
+        return $"The image's command ({string.Join(' ', Command)}) runs netserver, but no netperf package file was given (-Package): " +
+               $"unless the base image '{BaseImage}' already has netperf, containers of '{Tag}' will exit at once. " +
+               "Add -Package with a netperf .rpm/.deb, or give -Command.";
+    }
+
     /// <summary>The kind of a package file from its extension, or null when it is neither .rpm nor .deb.</summary>
     public static PackageKind? KindOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {

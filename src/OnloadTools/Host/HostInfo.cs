@@ -13,4 +13,13 @@ public static class HostInfo
         fs.ReadText("/etc/tuned/active_profile") is { Length: > 0 } p ? p.Trim() : null;
 
     public static string? KernelCommandLine(HostFileSystem fs) => fs.ReadText("/proc/cmdline");
+
+    /// <summary>
+    /// The CPUs this kernel can ever run (sysfs cpu/possible, else present, else online) as a CPU list ("0-31"),
+    /// or null when sysfs says nothing.
+    /// </summary>
+    public static string? PossibleCpuList(HostFileSystem fs) =>
+        new[] { "possible", "present", "online" }
+            .Select(f => fs.ReadText("/sys/devices/system/cpu/" + f)?.Trim())
+            .FirstOrDefault(t => t is { Length: > 0 });
 }

@@ -6,10 +6,14 @@ public enum NetperfFailure
 {
     /// <summary>No netserver reachable at the target.</summary>
     Connection,
+    /// <summary>-ComputerName does not resolve to an address.</summary>
+    UnresolvedHost,
     /// <summary>This netperf does not know the requested test.</summary>
     UnknownTest,
     /// <summary>netperf printed something that holds no latency result.</summary>
     Unparsable,
+    /// <summary>netperf ran another test than the one asked for (its banner names it): the figures are not latencies of the requested test.</summary>
+    WrongTest,
     /// <summary>netperf reported an error of its own.</summary>
     ToolError,
     /// <summary>The private netserver could not be started.</summary>

@@ -149,6 +149,18 @@ public static partial class NetperfParser
         return null;
     }
 
+    /// <summary>
+    /// Null when the banner names <paramref name="requestedTest"/> (or names no test this module knows); else why the
+    /// output is not a result of that test: a netperf that ran TCP_STREAM when TCP_RR was asked would otherwise
+    /// be read as a request/response result (its TRANSACTION_RATE=1 becomes a one-second round trip).
+    /// </summary>
+    public static string? TestMismatch(NetperfOutput output, string requestedTest)
+    {
+        string? ran = output.Banner?.TestName;
+        if (ran is null || ran == "OMNI" || string.Equals(ran, requestedTest, StringComparison.OrdinalIgnoreCase)) return null;
+        return $"netperf was asked for {requestedTest.ToUpperInvariant()} but its banner says it ran {ran} (\"{output.Banner!.Text}\"): its figures are not {requestedTest.ToUpperInvariant()} latencies and were not stored.";
+    }
+
     private static string? TestNameFromBanner(string name)
     {
         string n = Regex.Replace(name.ToUpperInvariant(), @"\s+", " ");

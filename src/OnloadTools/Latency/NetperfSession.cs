@@ -59,6 +59,11 @@ public sealed class NetperfSession : IDisposable
         Port = Request.Port ?? NetperfRequest.DefaultPort;
         if (Request.ComputerName is { Length: > 0 } host)
         {
+            // In a container the name is resolved there, which may differ from this host.
+            if (!inContainer && await TargetHost.WhyUnresolvableAsync(host, ct).ConfigureAwait(false) is { } why)
+            {
+                throw new NetperfException(NetperfFailure.UnresolvedHost, why, "");
+            }
             Target = host;
             return;
         }
@@ -195,6 +200,10 @@ public sealed class NetperfSession : IDisposable
                 throw new NetperfException(NetperfFailure.UnknownTest, $"{parsed.ErrorMessage} ({result.Describe()})", raw, result);
         }
 
+        if (parsed.HasResult && NetperfParser.TestMismatch(parsed, run.TestName) is { } mismatch)
+        {
+            throw new NetperfException(NetperfFailure.WrongTest, $"{mismatch} Command: {result.CommandLine}", raw, result);
+        }
         if (!parsed.HasResult || result.ExitCode != 0)
         {
             if (parsed.ErrorKind == NetperfErrorKind.Other || result.ExitCode != 0)

@@ -33,7 +33,15 @@ public sealed class SockperfOutput
     public long? ReceivedMessages { get; set; }
 
     public double? Mean { get; set; }
+    /// <summary>"std-dev" from the average line, read by name (3.8 and later print more figures after it).</summary>
     public double? StdDev { get; set; }
+    /// <summary>Every "name=number" figure in the average line's brackets, by sockperf's name: std-dev, and from
+    /// 3.8 on mean-ad, median-ad, siqr, cv, std-error.</summary>
+    public Dictionary<string, double> AverageStatistics { get; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>From 3.8's "99.0% ci=[low, high]": the confidence level in percent and the interval of the mean.</summary>
+    public double? ConfidenceLevel { get; set; }
+    public double? ConfidenceLow { get; set; }
+    public double? ConfidenceHigh { get; set; }
     public long? Dropped { get; set; }
     public long? Duplicated { get; set; }
     public long? OutOfOrder { get; set; }

@@ -4,8 +4,11 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Latency;
 
 /// <summary>
-/// Reads sockperf ping-pong output (versions 3.5 to 3.7: plain or with ANSI colours, with or without a
-/// kernel-bypass library banner before it). Never throws on arbitrary text: what it cannot read stays null.
+/// Reads sockperf ping-pong output (versions 3.5 to 3.10: plain or with ANSI colours, with or without a
+/// kernel-bypass library banner before it). Lines are read by their field names, not by position: sockperf 3.8
+/// added mean-ad, median-ad, siqr, cv, std-error and a confidence interval after std-dev in the average line, and
+/// may add more. When a figure the module reports is absent, a warning naming sockperf's version says so.
+/// Never throws on arbitrary text: what it cannot read stays null.
 /// </summary>
 public static partial class SockperfParser
 {
@@ -18,14 +21,22 @@ public static partial class SockperfParser
     [GeneratedRegex(@"^\[\s*\d+\]\s*IP\s*=\s*(?<ip>\S+)\s+PORT\s*=\s*(?<port>\d+)\s*#\s*(?<proto>[A-Za-z]+)")]
     private static partial Regex TargetLine();
 
-    [GeneratedRegex(@"\[Total Run\]\s*RunTime=(?<rt>[0-9.]+)\s*sec;\s*Warm up time=(?<wu>[0-9.]+)\s*msec")]
+    [GeneratedRegex(@"\[Total Run\]\s*(?<fields>.*)$")]
     private static partial Regex TotalRun();
 
-    [GeneratedRegex(@"\[Valid Duration\]\s*RunTime=(?<rt>[0-9.]+)\s*sec;\s*SentMessages=(?<s>\d+);\s*ReceivedMessages=(?<r>\d+)")]
+    [GeneratedRegex(@"\[Valid Duration\]\s*(?<fields>.*)$")]
     private static partial Regex ValidDuration();
 
-    [GeneratedRegex(@"avg-(?<kind>lat|latency|rtt)\s*=\s*(?<mean>[0-9.]+)\s*\(std-dev\s*=\s*(?<sd>[0-9.]+)\)")]
+    /// <summary>"RunTime=1.000 sec", "Warm up time=400 msec", "SentMessages=2001": name, number, optional unit.</summary>
+    [GeneratedRegex(@"(?<k>[A-Za-z][A-Za-z ]*?)\s*=\s*(?<v>[-+0-9.eE]+)")]
+    private static partial Regex SemicolonField();
+
+    [GeneratedRegex(@"avg-(?<kind>lat|latency|rtt)\s*=\s*(?<mean>[0-9.]+)\s*(?:\((?<fields>[^\n]*)\))?")]
     private static partial Regex Average();
+
+    /// <summary>"std-dev=4.171", "cv=0.360", "99.0% ci=[5.856, 5.892]" inside the average line's brackets.</summary>
+    [GeneratedRegex(@"(?<k>[0-9.]+%\s*ci|[A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:\[\s*(?<lo>[-+0-9.eE]+)\s*,\s*(?<hi>[-+0-9.eE]+)\s*\]|(?<v>[-+0-9.eE]+))")]
+    private static partial Regex AverageField();
 
     [GeneratedRegex(@"#\s*dropped messages\s*=\s*(?<d>\d+);\s*#\s*duplicated messages\s*=\s*(?<u>\d+);\s*#\s*out-of-order messages\s*=\s*(?<o>\d+)")]
     private static partial Regex Drops();
@@ -53,6 +64,8 @@ public static partial class SockperfParser
         bool inStatistics = false;
         bool secondServer = false;
         bool usage = false;
+        bool sawValidDuration = false;
+        string? averageName = null;
 
         foreach (string rawLine in clean.Split('\n'))
         {
@@ -106,20 +119,24 @@ public static partial class SockperfParser
 
             if ((m = TotalRun().Match(body)).Success)
             {
-                o.TotalRunTimeSeconds = Dbl(m.Groups["rt"].Value);
-                o.WarmupMilliseconds = Dbl(m.Groups["wu"].Value);
+                var f = Fields(m.Groups["fields"].Value);
+                o.TotalRunTimeSeconds = Dbl(f, "RunTime");
+                o.WarmupMilliseconds = Dbl(f, "Warm up time");
             }
             else if ((m = ValidDuration().Match(body)).Success)
             {
-                o.ValidRunTimeSeconds = Dbl(m.Groups["rt"].Value);
-                o.SentMessages = Long(m.Groups["s"].Value);
-                o.ReceivedMessages = Long(m.Groups["r"].Value);
+                var f = Fields(m.Groups["fields"].Value);
+                sawValidDuration = true;
+                o.ValidRunTimeSeconds = Dbl(f, "RunTime");
+                o.SentMessages = Long(f, "SentMessages");
+                o.ReceivedMessages = Long(f, "ReceivedMessages");
             }
             else if ((m = Average().Match(body)).Success)
             {
+                averageName = "avg-" + m.Groups["kind"].Value;
                 o.Mean = Dbl(m.Groups["mean"].Value);
-                o.StdDev = Dbl(m.Groups["sd"].Value);
                 o.LatencyKind = m.Groups["kind"].Value == "rtt" ? "RoundTrip" : "OneWay";
+                ReadAverageFields(o, m.Groups["fields"].Value);
             }
             else if ((m = Drops().Match(body)).Success)
             {
@@ -154,6 +171,10 @@ public static partial class SockperfParser
         {
             SetError(o, "sockperf rejected its arguments and printed its usage.", SockperfErrorKind.InvalidArgument);
         }
+        if (o.HasResult && o.ErrorKind == SockperfErrorKind.None)
+        {
+            WarnAboutAbsentFields(o, averageName, sawValidDuration);
+        }
         if (o.Dropped > 0 || o.Duplicated > 0 || o.OutOfOrder > 0)
         {
             o.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
@@ -166,6 +187,69 @@ public static partial class SockperfParser
         }
         return o;
     }
+
+    private static Dictionary<string, string> Fields(string text)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string part in text.Split(';'))
+        {
+            Match f = SemicolonField().Match(part);
+            if (f.Success) fields.TryAdd(f.Groups["k"].Value.Trim(), f.Groups["v"].Value);
+        }
+        return fields;
+    }
+
+    private static void ReadAverageFields(SockperfOutput o, string text)
+    {
+        foreach (Match f in AverageField().Matches(text))
+        {
+            string name = f.Groups["k"].Value;
+            if (f.Groups["v"].Success)
+            {
+                if (Dbl(f.Groups["v"].Value) is double v) o.AverageStatistics[name] = v;
+            }
+            else if (name.EndsWith("ci", StringComparison.OrdinalIgnoreCase)
+                     && Dbl(name[..name.IndexOf('%')]) is double level
+                     && Dbl(f.Groups["lo"].Value) is double lo && Dbl(f.Groups["hi"].Value) is double hi)
+            {
+                o.ConfidenceLevel = level;
+                o.ConfidenceLow = lo;
+                o.ConfidenceHigh = hi;
+            }
+        }
+        o.StdDev = o.AverageStatistics.TryGetValue("std-dev", out double sd) ? sd : null;
+    }
+
+    /// <summary>
+    /// One warning listing what a result lacks that the module reports, so that an empty column never passes
+    /// for "not measured" when the cause is a sockperf version whose output the module does not read.
+    /// </summary>
+    private static void WarnAboutAbsentFields(SockperfOutput o, string? averageName, bool sawValidDuration)
+    {
+        var absent = new List<string>();
+        if (averageName is null) absent.Add(o.Mean is null ? "\"====> avg-…\" line (MeanLatency, StdDevLatency)" : "\"====> avg-…\" line (StdDevLatency)");
+        else if (o.StdDev is null) absent.Add($"std-dev in its {averageName} line (StdDevLatency)");
+        if (!sawValidDuration) absent.Add("[Valid Duration] line (ElapsedSeconds, TransactionRate)");
+        else
+        {
+            if (o.ValidRunTimeSeconds is null) absent.Add("RunTime in its [Valid Duration] line (ElapsedSeconds, TransactionRate)");
+            if (o.ReceivedMessages is null) absent.Add("ReceivedMessages in its [Valid Duration] line (TransactionRate)");
+        }
+        if (o.Observations is null) absent.Add("\"Total … observations\" count (Observations)");
+        if (o.Min is null) absent.Add("<MIN> observation (MinLatency)");
+        if (o.Max is null) absent.Add("<MAX> observation (MaxLatency)");
+        foreach (double p in ExpectedPercentiles)
+        {
+            if (!o.Percentiles.ContainsKey(p)) absent.Add(string.Create(CultureInfo.InvariantCulture, $"percentile {p}"));
+        }
+        if (absent.Count == 0) return;
+        string version = o.Version is null ? "(version not shown in its output)" : o.Version;
+        o.Warnings.Add($"sockperf {version} printed no {string.Join(", no ", absent)}: those figures are left empty. " +
+                       "This sockperf's output differs from the versions OnloadTools reads (3.5 to 3.10).");
+    }
+
+    /// <summary>The percentiles sockperf prints (3.5 to 3.10) and the sample carries.</summary>
+    private static readonly double[] ExpectedPercentiles = [50, 90, 99, 99.9, 99.99, 99.999];
 
     /// <summary>Nobody to talk to (as opposed to a connection that broke mid-run, which is a tool error).</summary>
     private static bool IsConnectionText(string s) =>
@@ -184,6 +268,12 @@ public static partial class SockperfParser
 
     private static long? Long(string s) =>
         long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
+
+    private static double? Dbl(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out string? s) ? Dbl(s) : null;
+
+    private static long? Long(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out string? s) ? Long(s) : null;
 
     private static int? Int(string s) =>
         int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;

@@ -72,6 +72,13 @@ public sealed class SfcToolService
         }
         if (interfaceName is not null && output.Ports.All(p => p.InterfaceName != interfaceName))
             throw new SfcAdapterNotFoundException(interfaceName, $"'{result.CommandLine}' did not list {interfaceName}.");
+        if (output.Ports.Count == 0)
+        {
+            // Exit code 0 and no adapter block: say so with sfboot's own words rather than return nothing.
+            string said = result.CombinedOutput.Trim();
+            throw new SfcAdapterNotFoundException(null,
+                $"'{result.CommandLine}' exited 0 but listed no adapter. sfboot said: {(said.Length > 0 ? said : "(nothing)")}");
+        }
         return output;
     }
 

@@ -115,7 +115,7 @@ public sealed class HostReadiness
             else
             {
                 bool onlyCmdline = v.Differences.Length > 0 && v.Differences.All(d => d.Name.StartsWith("cmdline:", StringComparison.Ordinal));
-                string found = v.Differences.Length > 0 ? string.Join("; ", v.Differences.Select(d => d.Message)) : v.Message;
+                string found = v.Differences.Length > 0 ? string.Join("; ", v.Differences.Select(d => d.Message)) : v.Reason;
                 checks.Add(Check("TunedProfileVerified", "Tuned", "Fail", found, "tuned-adm verify passes",
                     onlyCmdline ? $"Reboot so the kernel runs with the profile's arguments ({string.Join(' ', v.Differences.Select(d => d.Expected))}); nothing here reboots for you."
                                 : $"{fix} (re-applies the profile); details in {TunedService.LogPath}"));

@@ -82,6 +82,44 @@ public static class KernelCommandLine
         return (flags.ToArray(), CpuList.Parse(string.Join(',', rest)));
     }
 
+    /// <summary>The arguments that name CPUs in a CPU list (isolcpus, nohz_full, rcu_nocbs) whose CPUs the kernel rejects when absent.</summary>
+    public static readonly IReadOnlySet<string> IsolationArguments = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "isolcpus", "nohz_full", "rcu_nocbs",
+    };
+
+    /// <summary>
+    /// One sentence per argument among <paramref name="arguments"/> (isolcpus, nohz_full, rcu_nocbs) naming CPUs
+    /// that <paramref name="hostCpus"/> lacks: the kernel ignores or rejects such a list at boot.
+    /// </summary>
+    public static IReadOnlyList<string> CpusNotOnHost(IEnumerable<string> arguments, IReadOnlyCollection<int> hostCpus)
+    {
+        var problems = new List<string>();
+        if (hostCpus.Count == 0) return problems;
+        var have = hostCpus.ToHashSet();
+        foreach (var a in arguments.SelectMany(Parse))
+        {
+            if (!IsolationArguments.Contains(a.Name) || a.Value is null) continue;
+            var (flags, _) = ParseCpuArgument(a.Name, a.Value);
+            var missing = new SortedSet<int>();
+            var beyond = new List<string>(); // numbers no kernel has (CpuList drops them rather than guess)
+            foreach (string part in a.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (flags.Contains(part)) continue;
+                string range = part.Split(':')[0];
+                string[] ends = range.Split('-');
+                if (ends.Any(e => e.Length == 0 || !e.All(char.IsAsciiDigit))) continue; // not a CPU list part
+                if (ends.Any(e => !int.TryParse(e, out int n) || n > 8191)) { beyond.Add(part); continue; }
+                foreach (int c in CpuList.Parse(part)) if (!have.Contains(c)) missing.Add(c);
+            }
+            if (missing.Count == 0 && beyond.Count == 0) continue;
+            string named = string.Join(",", (missing.Count > 0 ? new[] { CpuList.Format(missing) } : Array.Empty<string>()).Concat(beyond));
+            problems.Add($"{a.Text} names CPU(s) {named} that this host does not have (its CPUs are {CpuList.Format(hostCpus)}): " +
+                         "the kernel would ignore or reject the list at boot.");
+        }
+        return problems;
+    }
+
     /// <summary>True when <paramref name="wanted"/> ("isolcpus=1,3" or "nosoftlockup") is on the command line as given.</summary>
     public static bool Contains(IReadOnlyList<KernelArgument> args, string wanted)
     {

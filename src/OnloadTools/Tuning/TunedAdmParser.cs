@@ -84,25 +84,32 @@ public static partial class TunedAdmParser
         return TunedVerifyOutcome.Unknown;
     }
 
-    // tuned/consts.py STR_VERIFY_PROFILE_* forms.
-    [GeneratedRegex(@"verify: passed: device (?<dev>\S+): '(?<name>[^']*)' = '(?<actual>[^']*)'", RegexOptions.CultureInvariant)]
+    // tuned/consts.py STR_VERIFY_PROFILE_* forms. The quoted parts may hold quotes themselves (plugin_modules:
+    // "verify: failed: 'module 'cpufreq_conservative' is not loaded'", plugin_service, plugin_script's list,
+    // plugin_bootloader's "'cmdline' = '{'skew_tick=1', …}'", plugin_scheduler's "cgroup 'x' affinity"), so each
+    // form is anchored at the end of the line and split at its fixed separators, never at the next quote.
+    [GeneratedRegex(@"verify: passed: device (?<dev>\S+): '(?<name>.*?)' = '(?<actual>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex PassedDevice();
-    [GeneratedRegex(@"verify: passed: '(?<name>[^']*)' = '(?<actual>[^']*)'", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: passed: '(?<name>.*?)' = '(?<actual>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex PassedValue();
-    [GeneratedRegex(@"verify: passed: '(?<name>[^']*)'\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: passed: '(?<name>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex Passed();
-    [GeneratedRegex(@"verify: skipped, missing: (?:device (?<dev>\S+): )?'(?<name>[^']*)'", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: skipped, missing: (?:device (?<dev>\S+): )?'(?<name>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex Skipped();
-    [GeneratedRegex(@"verify: failed: device (?<dev>\S+): '(?<name>[^']*)' = '(?<actual>[^']*)', expected '(?<expected>[^']*)'", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: failed: device (?<dev>\S+): '(?<name>.*?)' = '(?<actual>.*)', expected '(?<expected>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex FailedDevice();
-    [GeneratedRegex(@"verify: failed: '(?<name>[^']*)' = '(?<actual>[^']*)', expected '(?<expected>[^']*)'", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: failed: '(?<name>.*?)' = '(?<actual>.*)', expected '(?<expected>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex FailedValue();
-    [GeneratedRegex(@"verify: failed: cmdline arg '(?<name>[^']*)' is missing, expected '(?<expected>[^']*)'", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: failed: cmdline arg '(?<name>.*?)' is missing, expected '(?<expected>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex FailedCmdlineMissing();
-    [GeneratedRegex(@"verify: failed: cmdline arg '(?<actual>[^']*)', expected '(?<expected>[^']*)'", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: failed: cmdline arg '(?<actual>.*)', expected '(?<expected>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex FailedCmdline();
-    [GeneratedRegex(@"verify: failed: '(?<name>[^']*)'\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"verify: failed: '(?<name>.*)'\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex Failed();
+
+    /// <summary>plugin_modules' "module 'X' is (not) loaded" and plugin_service's "service 'X' configuration 'Y' differs".</summary>
+    [GeneratedRegex(@"^(?<kind>module|service) '(?<what>[^']+)'(?<rest>.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex Described();
 
     /// <summary>
     /// The verification lines of tuned's log (/var/log/tuned/tuned.log) written by the last verification, i.e.
@@ -156,15 +163,40 @@ public static partial class TunedAdmParser
         return null;
     }
 
-    private static TunedVerifyItem Item(string status, Match m, string msg) => new()
+    private static TunedVerifyItem Item(string status, Match m, string msg)
     {
-        Status = status,
-        Name = m.Groups["name"].Value,
-        Device = m.Groups["dev"].Success ? m.Groups["dev"].Value : null,
-        Actual = m.Groups["actual"].Success ? m.Groups["actual"].Value : null,
-        Expected = m.Groups["expected"].Success ? m.Groups["expected"].Value : null,
-        Message = msg,
-    };
+        var item = new TunedVerifyItem
+        {
+            Status = status,
+            Name = m.Groups["name"].Value,
+            Device = m.Groups["dev"].Success ? m.Groups["dev"].Value : null,
+            Actual = m.Groups["actual"].Success ? m.Groups["actual"].Value : null,
+            Expected = m.Groups["expected"].Success ? m.Groups["expected"].Value : null,
+            Message = msg,
+        };
+        // plugin_script logs the Python list of its scripts: "['/usr/lib/tuned/x/script.sh']".
+        if (item.Actual is null && item.Name.StartsWith("['", StringComparison.Ordinal) && item.Name.EndsWith("']", StringComparison.Ordinal))
+        {
+            item.Name = "script:" + string.Join(",", item.Name[2..^2].Split("', '"));
+        }
+        // A sentence rather than a setting: name it by what it is about, and say what was found.
+        else if (item.Actual is null && Described().Match(item.Name) is { Success: true } d)
+        {
+            string kind = d.Groups["kind"].Value;
+            string rest = d.Groups["rest"].Value.Trim();
+            item.Name = $"{kind}:{d.Groups["what"].Value}";
+            if (kind == "module" && rest is "is not loaded" or "is loaded")
+            {
+                item.Expected = "loaded";
+                item.Actual = rest == "is loaded" ? "loaded" : "not loaded";
+            }
+            else if (rest.Length > 0 && status != "Skipped")
+            {
+                item.Actual = rest;
+            }
+        }
+        return item;
+    }
 
     /// <summary>'tuned-adm profile_info': the summary (text after "Profile summary:").</summary>
     public static string? ParseProfileInfoSummary(string? text)

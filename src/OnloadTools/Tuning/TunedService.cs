@@ -161,9 +161,19 @@ public sealed class TunedService
         var outcome = TunedAdmParser.ParseVerify(r.CombinedOutput);
         if (outcome == TunedVerifyOutcome.DaemonNotRunning) throw new TunedDaemonException(r);
         var (profile, items) = TunedAdmParser.ParseVerifyLog(ReadLogTail());
-        bool verified = outcome == TunedVerifyOutcome.Succeeded || (outcome == TunedVerifyOutcome.Unknown && r.Succeeded);
+        // Only tuned-adm's own verdict verifies: empty or unknown output with exit code 0 is not a pass.
+        bool verified = outcome == TunedVerifyOutcome.Succeeded;
+        string said = r.CombinedOutput.Trim();
+        string firstLine = TunedAdmParser.SplitLines(said).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+        string reason = outcome switch
+        {
+            TunedVerifyOutcome.Succeeded or TunedVerifyOutcome.Failed or TunedVerifyOutcome.NoProfile => firstLine,
+            _ when said.Length == 0 => $"tuned-adm verify printed nothing (exit code {r.ExitCode}): the profile is not known to be applied.",
+            _ => $"tuned-adm verify gave no verdict (exit code {r.ExitCode}): {firstLine}",
+        };
         return new TunedProfileVerification
         {
+            Reason = reason,
             Profile = profile ?? await ActiveProfileAsync(ct).ConfigureAwait(false),
             Verified = verified,
             Differences = items.Where(i => i.Status == "Failed").ToArray(),

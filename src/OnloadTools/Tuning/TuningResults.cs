@@ -98,6 +98,8 @@ public sealed class TunedProfileVerification
     public string CommandLine { get; set; } = "";
     /// <summary>tuned-adm's own words.</summary>
     public string Message { get; set; } = "";
+    /// <summary>tuned-adm's verdict in one line (its first line, or why there is no verdict), without its advice.</summary>
+    public string Reason { get; set; } = "";
 
     public override string ToString() => $"{Profile}: {(Verified ? "verified" : $"{Differences.Length} difference(s)")}";
 }
@@ -106,6 +108,9 @@ public sealed class TunedProfileVerification
 public sealed class KernelBootArgument
 {
     public string Name { get; set; } = "";
+    /// <summary>Which occurrence of the name this is (1 for the first): the kernel reads every one
+    /// (console=tty0 console=ttyS0, hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0).</summary>
+    public int Occurrence { get; set; } = 1;
     /// <summary>Value in the running kernel's command line (null for a flag or when absent).</summary>
     public string? Value { get; set; }
     public bool Running { get; set; }

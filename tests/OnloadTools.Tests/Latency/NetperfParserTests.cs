@@ -416,4 +416,34 @@ public class NetperfParserTests
     [InlineData("Some New Column", "SOME_NEW_COLUMN")]
     public void Titles_map_to_selectors(string title, string selector) =>
         Assert.Equal(selector, NetperfParser.SelectorFromTitle(title));
+
+    [Fact]
+    public void A_banner_naming_another_test_than_the_one_asked_for_is_a_mismatch()
+    {
+        // Recorded from the real netperf 2.7.0 run with -t TCP_STREAM and the module's -k latency selectors.
+        var stream = NetperfParser.Parse(TestPaths.ReadFixture("netperf", "recorded_2.7.0_tcp_stream_k_latency_selectors.txt"));
+        Assert.True(stream.HasResult);
+        Assert.Equal("TCP_STREAM", stream.Banner?.TestName);
+        string? why = NetperfParser.TestMismatch(stream, "TCP_RR");
+        Assert.NotNull(why);
+        Assert.Contains("asked for TCP_RR", why);
+        Assert.Contains("ran TCP_STREAM", why);
+        Assert.Contains("MIGRATED TCP STREAM TEST", why);
+        Assert.Null(NetperfParser.TestMismatch(stream, "TCP_STREAM"));
+
+        var rr = NetperfParser.Parse(TestPaths.ReadFixture("netperf", "recorded_2.7.0_tcp_rr_k.txt"));
+        Assert.Null(NetperfParser.TestMismatch(rr, "TCP_RR"));
+        Assert.NotNull(NetperfParser.TestMismatch(rr, "UDP_RR"));
+        Assert.NotNull(NetperfParser.TestMismatch(NetperfParser.Parse(TestPaths.ReadFixture("netperf", "netperf_migrated_tcp_stream.txt")), "TCP_RR"));
+    }
+
+    [Fact]
+    public async Task A_name_under_dot_invalid_never_resolves_and_addresses_need_no_lookup()
+    {
+        string? why = await TargetHost.WhyUnresolvableAsync("no.such.host.invalid", CancellationToken.None);
+        Assert.Contains("'no.such.host.invalid' does not resolve", why);
+        Assert.NotNull(await TargetHost.WhyUnresolvableAsync("INVALID.", CancellationToken.None));
+        Assert.Null(await TargetHost.WhyUnresolvableAsync("127.0.0.1", CancellationToken.None));
+        Assert.Null(await TargetHost.WhyUnresolvableAsync("::1", CancellationToken.None));
+    }
 }

@@ -175,6 +175,74 @@ public class SockperfParserTests
         Assert.Contains(o.Warnings, w => w.Contains("Only 27 round trips"));
     }
 
+    // sockperf 3.8 to 3.10 print mean-ad, median-ad, siqr, cv, std-error and a confidence interval after std-dev
+    // (client.cpp's "====> avg-%s=%.3lf (std-dev=%.3lf, mean-ad=…, 99.0% ci=[…])"). The 3.10 fixtures are
+    // reconstructed from that format string with self-consistent figures (cv = sd/mean, std-error = sd/sqrt(n)).
+    [Fact]
+    public void Sockperf_3_10_udp_average_line_is_read_by_field_name()
+    {
+        var o = ParseFixture("reconstructed_3.10_udp.txt");
+        Assert.Equal("3.10-no.git", o.Version);
+        Assert.Equal("OneWay", o.LatencyKind);
+        Assert.Equal(5.874, o.Mean);
+        Assert.Equal(2.113, o.StdDev);
+        Assert.Equal(0.611, o.AverageStatistics["mean-ad"]);
+        Assert.Equal(0.094, o.AverageStatistics["median-ad"]);
+        Assert.Equal(0.360, o.AverageStatistics["cv"]);
+        Assert.Equal(0.007, o.AverageStatistics["std-error"]);
+        Assert.Equal(99.0, o.ConfidenceLevel);
+        Assert.Equal(5.856, o.ConfidenceLow);
+        Assert.Equal(5.892, o.ConfidenceHigh);
+        Assert.Equal(91230, o.Observations);
+        Assert.Equal(91230, o.ReceivedMessages);
+        Assert.Equal(0.550, o.ValidRunTimeSeconds);
+        Assert.Equal(400, o.WarmupMilliseconds);
+        Assert.Equal(8, o.Percentiles.Count);
+        Assert.Empty(o.Warnings);
+    }
+
+    [Fact]
+    public void Sockperf_3_10_full_rtt_gives_a_sample_with_its_standard_deviation()
+    {
+        var o = ParseFixture("reconstructed_3.10_tcp_full_rtt.txt");
+        Assert.Equal("RoundTrip", o.LatencyKind);
+        var s = SockperfSession.ToSample(o, "TCP_PINGPONG", 1);
+        Assert.Equal(23.518, s.MeanLatency);
+        Assert.Equal(9.402, s.StdDevLatency);
+        Assert.Equal(22.871, s.P50Latency);
+        Assert.Equal(Math.Round(21204 / 0.550, 3), s.TransactionRate);
+        Assert.Empty(s.Warnings);
+    }
+
+    [Fact]
+    public void A_figure_the_module_expects_that_is_absent_is_a_warning_naming_the_version()
+    {
+        // A future sockperf that renames std-dev and drops its <MIN> line: the mean is still rescued by the
+        // Summary line, so only the warning tells the admin that StdDevLatency and MinLatency are empty.
+        string text = TestPaths.ReadFixture("sockperf", "reconstructed_3.10_tcp_full_rtt.txt")
+            .Replace("3.10-no.git", "3.11-no.git")
+            .Replace("std-dev=9.402", "stddev=9.402")
+            .Replace("---> <MIN> observation =   21.988", "");
+        var o = SockperfParser.Parse(text);
+        Assert.Equal(23.518, o.Mean);
+        Assert.Null(o.StdDev);
+        string w = Assert.Single(o.Warnings);
+        Assert.Contains("sockperf 3.11-no.git", w);
+        Assert.Contains("std-dev in its avg-rtt line (StdDevLatency)", w);
+        Assert.Contains("<MIN> observation (MinLatency)", w);
+    }
+
+    [Fact]
+    public void An_average_line_missing_altogether_is_a_warning_even_when_the_summary_gives_the_mean()
+    {
+        string text = string.Join('\n', TestPaths.ReadFixture("sockperf", "recorded_3.7_udp.txt")
+            .Split('\n').Where(l => !l.Contains("avg-latency", StringComparison.Ordinal)));
+        var o = SockperfParser.Parse(text);
+        Assert.Equal(11.741, o.Mean);
+        string w = Assert.Single(o.Warnings);
+        Assert.Contains("sockperf 3.7-no.git printed no \"====> avg-…\" line (StdDevLatency)", w);
+    }
+
     [Fact]
     public void Parser_never_throws_on_arbitrary_text()
     {

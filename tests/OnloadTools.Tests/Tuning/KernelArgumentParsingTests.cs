@@ -103,4 +103,57 @@ public class KernelArgumentParsingTests
         Assert.Equal("9", HostReadiness.ReadLabel("[{\"Config\":{\"Labels\":{\"org.openonload.version\":\"9\"}}}]", "org.openonload.version"));
         Assert.Null(HostReadiness.ReadLabel("[{\"Labels\":null}]", "org.openonload.version"));
     }
+
+    private static string Row(KernelBootArgument a) => $"{a.Name}#{a.Occurrence}:{a.Value}>{a.NextBootValue}:{a.Pending}";
+
+    [Fact]
+    public void Repeated_arguments_are_each_kept_and_compared_as_multisets()
+    {
+        var running = KernelCommandLine.Parse("BOOT_IMAGE=/vmlinuz ro console=tty0 console=ttyS0,115200n8 hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/root rd.lvm.lv=rhel/swap");
+        var next = KernelCommandLine.Parse("ro console=tty0 console=ttyS1,115200n8 hugepagesz=1G hugepages=64 hugepagesz=2M hugepages=0 rd.lvm.lv=rhel/swap rd.lvm.lv=rhel/root");
+        var all = KernelBootArgumentDiff.Compare(running, next);
+        Assert.Equal(new[] { "tty0>tty0:", "ttyS0,115200n8>ttyS1,115200n8:Changed" },
+            all.Where(a => a.Name == "console").Select(a => $"{a.Value}>{a.NextBootValue}:{a.Pending}"));
+        Assert.Equal(new[] { "1G", "2M" }, all.Where(a => a.Name == "hugepagesz").Select(a => a.Value));
+        // rd.lvm.lv in another order is the same multiset: nothing pending.
+        Assert.Equal(new[] { "rhel/root", "rhel/swap" }, all.Where(a => a.Name == "rd.lvm.lv").Select(a => a.Value));
+        Assert.Equal(new[] { "console#2:ttyS0,115200n8>ttyS1,115200n8:Changed", "hugepages#1:50>64:Changed" },
+            all.Where(a => a.Pending.Length > 0).Select(Row));
+        Assert.Null(all.Single(a => a.Name == "BOOT_IMAGE").NextBoot);
+    }
+
+    [Fact]
+    public void An_occurrence_more_or_fewer_is_added_or_removed()
+    {
+        var running = KernelCommandLine.Parse("console=tty0 console=ttyS0 quiet quiet");
+        var next = KernelCommandLine.Parse("console=ttyS0 quiet isolcpus=2 isolcpus=3");
+        Assert.Equal(new[]
+        {
+            "console#1:tty0>:Removed", "console#2:ttyS0>ttyS0:", "quiet#1:>:", "quiet#2:>:Removed",
+            "isolcpus#1:>2:Added", "isolcpus#2:>3:Added",
+        }, KernelBootArgumentDiff.Compare(running, next).Select(Row));
+        Assert.Equal(new[] { 3 }, KernelBootArgumentDiff.Compare(running, next).Last().Cpus);
+    }
+
+    [Fact]
+    public void Without_a_next_boot_every_running_occurrence_is_listed_and_nothing_is_pending()
+    {
+        var all = KernelBootArgumentDiff.Compare(KernelCommandLine.Parse("console=tty0 console=ttyS0"), null);
+        Assert.Equal(new[] { "console#1:tty0>:", "console#2:ttyS0>:" }, all.Select(Row));
+        Assert.All(all, a => Assert.Null(a.NextBoot));
+    }
+
+    [Fact]
+    public void Isolation_arguments_naming_cpus_the_host_lacks_are_reported()
+    {
+        int[] twoSocket = CpuList.Parse(OnloadTools.Host.HostInfo.PossibleCpuList(FakeHost.Fs(FakeHost.TwoSocket)));
+        Assert.Equal(32, twoSocket.Length);
+        var problems = KernelCommandLine.CpusNotOnHost(
+            new[] { "isolcpus=9999", "nohz_full=30-40", "rcu_nocbs=1-3", "isolcpus=managed_irq,domain,2-5", "irqaffinity=64", "nosoftlockup" }, twoSocket);
+        Assert.Equal(2, problems.Count);
+        Assert.StartsWith("isolcpus=9999 names CPU(s) 9999 that this host does not have (its CPUs are 0-31)", problems[0]);
+        Assert.StartsWith("nohz_full=30-40 names CPU(s) 32-40 ", problems[1]);
+        Assert.Single(KernelCommandLine.CpusNotOnHost(new[] { "isolcpus=domain,1-2" }, new[] { 0, 1 }));
+        Assert.Empty(KernelCommandLine.CpusNotOnHost(new[] { "isolcpus=9999" }, Array.Empty<int>())); // host unknown: nothing to say
+    }
 }

@@ -122,6 +122,30 @@ public class TunedAdmParserTests
     }
 
     [Fact]
+    public void Verify_lines_whose_quoted_parts_hold_quotes_are_itemised()
+    {
+        // plugin_modules, plugin_service, plugin_script, plugin_bootloader and plugin_scheduler put quotes (or a
+        // Python list or set) inside tuned's quoted '%s'; the first line is recorded from tuned 2.20.0 here.
+        var (profile, items) = TunedAdmParser.ParseVerifyLog(Fixture("tuned_2.20.0_log_verify_nested_quotes.txt"));
+        Assert.Equal("balanced", profile);
+        Assert.Equal(8, items.Count);
+        var module = items.Single(i => i.Name == "module:cpufreq_conservative");
+        Assert.Equal(("Failed", "not loaded", "loaded"), (module.Status, module.Actual, module.Expected));
+        Assert.Equal("verify: failed: 'module 'cpufreq_conservative' is not loaded'", module.Message);
+        Assert.Equal("Passed", items.Single(i => i.Name == "module:sfc").Status);
+        var service = items.Single(i => i.Name == "service:irqbalance");
+        Assert.Equal(("Failed", "configuration '/etc/sysconfig/irqbalance' differs"), (service.Status, service.Actual));
+        Assert.Equal("Skipped", items.Single(i => i.Name == "service:chronyd").Status);
+        Assert.Equal("Failed", items.Single(i => i.Name == "script:/usr/lib/tuned/cpu-partitioning/script.sh").Status);
+        var cmdline = items.Single(i => i.Name == "cmdline");
+        Assert.Equal(("Passed", "{'skew_tick=1', 'nohz=on'}"), (cmdline.Status, cmdline.Actual));
+        var cgroup = items.Single(i => i.Name == "cgroup 'set0' affinity");
+        Assert.Equal(("Failed", "0-3", "2-3"), (cgroup.Status, cgroup.Actual, cgroup.Expected));
+        Assert.Equal(("20", "30"), (items.Single(i => i.Name == "vm.dirty_ratio").Actual, items.Single(i => i.Name == "vm.dirty_ratio").Expected));
+        Assert.Equal(5, items.Count(i => i.Status == "Failed"));
+    }
+
+    [Fact]
     public void Profile_info_summary()
     {
         Assert.StartsWith("Optimize for deterministic performance", TunedAdmParser.ParseProfileInfoSummary(Fixture("recorded_2.20.0_profile_info.txt")));
@@ -152,5 +176,51 @@ public class TunedAdmParserTests
             var item = TunedAdmParser.ParseVerifyLine($"2026-01-01 00:00:00,000 ERROR    tuned.plugins.base: verify: failed: '{name}' = '{actual}', expected '{expected}'");
             return item is not null && item.Status == "Failed" && item.Name == name && item.Actual == actual && item.Expected == expected;
         }, iter: 500);
+    }
+
+    /// <summary>tuned-adm answering every call with the given output and exit code.</summary>
+    private sealed class FakeTunedAdm(string stdout, int exitCode) : OnloadTools.Processes.IToolRunner
+    {
+        public string? Which(string tool) => "/usr/sbin/" + tool;
+
+        public Task<OnloadTools.Processes.ToolResult> RunAsync(OnloadTools.Processes.ToolCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new OnloadTools.Processes.ToolResult
+            {
+                CommandLine = command.CommandLine, ExecutablePath = "/usr/sbin/tuned-adm", ExitCode = exitCode,
+                StandardOutput = command.Arguments.Contains("active") ? "Current active profile: balanced\n" : stdout,
+                StandardError = "", StartTime = DateTime.UtcNow, EndTime = DateTime.UtcNow,
+            });
+
+        public OnloadTools.Processes.BackgroundProcess Start(OnloadTools.Processes.ToolCommand command) => throw new NotSupportedException();
+    }
+
+    [Theory]
+    [InlineData("", 0, "printed nothing (exit code 0)")]
+    [InlineData("something tuned-adm never said\n", 0, "gave no verdict (exit code 0): something tuned-adm never said")]
+    public async Task Verify_output_without_a_verdict_is_not_verified(string stdout, int exitCode, string reason)
+    {
+        string root = Directory.CreateTempSubdirectory("onloadtools-tuned-").FullName;
+        try
+        {
+            var v = await new TunedService(new FakeTunedAdm(stdout, exitCode), new OnloadTools.Host.HostFileSystem(root)).VerifyAsync(CancellationToken.None);
+            Assert.False(v.Verified);
+            Assert.Contains(reason, v.Reason);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public async Task A_failed_verification_gives_tuned_adms_verdict_without_its_advice()
+    {
+        string root = Directory.CreateTempSubdirectory("onloadtools-tuned-").FullName;
+        try
+        {
+            var v = await new TunedService(new FakeTunedAdm(Fixture("recorded_2.20.0_verify_failed.txt"), 1), new OnloadTools.Host.HostFileSystem(root)).VerifyAsync(CancellationToken.None);
+            Assert.False(v.Verified);
+            Assert.StartsWith("Verification failed", v.Reason);
+            Assert.DoesNotContain("\n", v.Reason);
+            Assert.Contains("systemctl restart tuned", v.Message);
+        }
+        finally { Directory.Delete(root, true); }
     }
 }

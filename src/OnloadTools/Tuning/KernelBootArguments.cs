@@ -1,0 +1,162 @@
+using OnloadTools.Host;
+using OnloadTools.Processes;
+
+namespace OnloadTools.Tuning;
+
+/// <summary>
+/// The running kernel's arguments beside those the default kernel boots with next. Every occurrence of a name is
+/// kept (hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0, two rd.lvm.lv=, several console=): the kernel and
+/// dracut read them all.
+/// </summary>
+public sealed class KernelBootArgumentComparison
+{
+    /// <summary>One entry per occurrence, in the order of the running command line, then those only the next boot has.</summary>
+    public IReadOnlyList<KernelBootArgument> Arguments { get; init; } = Array.Empty<KernelBootArgument>();
+    /// <summary>The default kernel grubby names; null when grubby is absent or failed.</summary>
+    public string? NextBootKernel { get; init; }
+    /// <summary>The default kernel's arguments; null when unknown.</summary>
+    public string? NextBootArguments { get; init; }
+    /// <summary>Why the next boot's arguments are unknown (grubby absent, grubby failed); null when known.</summary>
+    public string? NextBootUnknownReason { get; init; }
+    /// <summary>True when grubby is absent (not a failure: the module then shows only the running kernel).</summary>
+    public bool GrubbyMissing { get; init; }
+
+    public IEnumerable<KernelBootArgument> Pending => Arguments.Where(a => a.Pending.Length > 0);
+}
+
+/// <summary>Compares kernel command lines as multisets of arguments, per name.</summary>
+public static class KernelBootArgumentDiff
+{
+    /// <summary>Added by the boot loader, not part of the entry's arguments.</summary>
+    public static readonly IReadOnlySet<string> LoaderArguments = new HashSet<string>(StringComparer.Ordinal) { "BOOT_IMAGE", "initrd" };
+
+    /// <summary>
+    /// For each name, occurrences with equal values on both sides pair up (unchanged, whatever their order); what is
+    /// left pairs in order as Changed; the rest of the running side is Removed, the rest of the next boot Added.
+    /// With <paramref name="next"/> null (unknown), every running occurrence is listed with NextBoot null.
+    /// </summary>
+    public static IReadOnlyList<KernelBootArgument> Compare(IReadOnlyList<KernelArgument> running, IReadOnlyList<KernelArgument>? next)
+    {
+        var result = new List<KernelBootArgument>();
+        var names = running.Select(a => a.Name).Concat(next?.Select(a => a.Name) ?? Enumerable.Empty<string>()).Distinct(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            var r = running.Where(a => a.Name == name).ToList();
+            bool loader = LoaderArguments.Contains(name);
+            if (next is null || loader)
+            {
+                for (int i = 0; i < r.Count; i++) result.Add(Make(name, i + 1, r[i], null, known: false, pending: ""));
+                continue;
+            }
+            var n = next.Where(a => a.Name == name).ToList();
+            var pairOf = new int[r.Count];
+            var nUsed = new bool[n.Count];
+            for (int i = 0; i < r.Count; i++)
+            {
+                pairOf[i] = -1;
+                for (int j = 0; j < n.Count; j++)
+                {
+                    if (!nUsed[j] && string.Equals(r[i].Value, n[j].Value, StringComparison.Ordinal))
+                    {
+                        pairOf[i] = j;
+                        nUsed[j] = true;
+                        break;
+                    }
+                }
+            }
+            var leftNext = new Queue<int>(Enumerable.Range(0, n.Count).Where(j => !nUsed[j]));
+            for (int i = 0; i < r.Count; i++)
+            {
+                if (pairOf[i] >= 0)
+                {
+                    result.Add(Make(name, i + 1, r[i], n[pairOf[i]], known: true, pending: ""));
+                }
+                else if (leftNext.Count > 0)
+                {
+                    result.Add(Make(name, i + 1, r[i], n[leftNext.Dequeue()], known: true, pending: "Changed"));
+                }
+                else
+                {
+                    result.Add(Make(name, i + 1, r[i], null, known: true, pending: "Removed"));
+                }
+            }
+            int occurrence = r.Count;
+            while (leftNext.Count > 0)
+            {
+                result.Add(Make(name, ++occurrence, null, n[leftNext.Dequeue()], known: true, pending: "Added"));
+            }
+        }
+        return result;
+    }
+
+    private static KernelBootArgument Make(string name, int occurrence, KernelArgument? r, KernelArgument? n, bool known, string pending)
+    {
+        var (flags, cpus) = KernelCommandLine.CpuListArguments.Contains(name)
+            ? KernelCommandLine.ParseCpuArgument(name, r?.Value ?? n?.Value)
+            : (Array.Empty<string>(), Array.Empty<int>());
+        return new KernelBootArgument
+        {
+            Name = name,
+            Occurrence = occurrence,
+            Value = r?.Value,
+            Running = r is not null,
+            NextBoot = known ? n is not null : null,
+            NextBootValue = n?.Value,
+            Pending = pending,
+            Flags = flags,
+            Cpus = cpus,
+        };
+    }
+}
+
+/// <summary>Reads the running kernel's arguments (/proc/cmdline) and the next boot's (grubby) and compares them.</summary>
+public sealed class KernelBootArgumentService
+{
+    private readonly IToolRunner _runner;
+    private readonly HostFileSystem _fs;
+
+    public KernelBootArgumentService(IToolRunner runner, HostFileSystem fs)
+    {
+        _runner = runner;
+        _fs = fs;
+    }
+
+    /// <exception cref="FileNotFoundException">/proc/cmdline cannot be read.</exception>
+    public async Task<KernelBootArgumentComparison> CompareAsync(CancellationToken ct)
+    {
+        string cmdline = HostInfo.KernelCommandLine(_fs)
+            ?? throw new FileNotFoundException($"{_fs.Map("/proc/cmdline")} cannot be read.", _fs.Map("/proc/cmdline"));
+        var running = KernelCommandLine.Parse(cmdline);
+        var grubby = new GrubbyService(_runner);
+        if (!grubby.IsInstalled)
+        {
+            return new KernelBootArgumentComparison
+            {
+                Arguments = KernelBootArgumentDiff.Compare(running, null),
+                GrubbyMissing = true,
+                NextBootUnknownReason = "grubby is not installed: only the running kernel's arguments are shown.",
+            };
+        }
+        GrubbyEntry? entry;
+        try
+        {
+            entry = await grubby.DefaultEntryAsync(ct).ConfigureAwait(false);
+        }
+        catch (ToolFailedException e)
+        {
+            return new KernelBootArgumentComparison
+            {
+                Arguments = KernelBootArgumentDiff.Compare(running, null),
+                NextBootUnknownReason = $"The next boot's arguments are unknown: {e.Message}",
+            };
+        }
+        var next = entry is null ? null : KernelCommandLine.Parse(entry.FullArgs);
+        return new KernelBootArgumentComparison
+        {
+            Arguments = KernelBootArgumentDiff.Compare(running, next),
+            NextBootKernel = entry?.Kernel,
+            NextBootArguments = entry?.FullArgs,
+            NextBootUnknownReason = entry is null ? "grubby names no Linux default boot entry: the next boot's arguments are unknown." : null,
+        };
+    }
+}
