@@ -8,7 +8,7 @@ namespace OnloadTools.Latency;
 /// dynamic programming over mid-ranks — and the Hodges-Lehmann estimate and distribution-free confidence
 /// interval of the shift, taken on the log scale so that it is a ratio (a relative difference).
 /// </summary>
-public static class MannWhitneyTest
+internal static class MannWhitneyTest
 {
     public readonly record struct Result(
         double ReferenceMedian, double DifferenceMedian, double U, double PValue, bool Exact,

@@ -7,7 +7,7 @@ namespace OnloadTools.Latency;
 /// Reads sockperf ping-pong output (versions 3.5 to 3.7: plain or with ANSI colours, with or without a
 /// kernel-bypass library banner before it). Never throws on arbitrary text: what it cannot read stays null.
 /// </summary>
-public static partial class SockperfParser
+internal static partial class SockperfParser
 {
     [GeneratedRegex(@"\x1B\[[0-9;]*[A-Za-z]")]
     private static partial Regex Ansi();
