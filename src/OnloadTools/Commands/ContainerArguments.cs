@@ -11,7 +11,7 @@ namespace OnloadTools.Commands;
 /// Turns a container name, an OnloadContainer, or its deserialized property bag (Invoke-Command, Import-Clixml)
 /// into a <see cref="ContainerReference"/>.
 /// </summary>
-public sealed class ContainerReferenceTransformationAttribute : ArgumentTransformationAttribute
+internal sealed class ContainerReferenceTransformationAttribute : ArgumentTransformationAttribute
 {
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
@@ -99,7 +99,7 @@ public sealed class HostInterfaceNameCompleter : IArgumentCompleter
 /// Turns an image name, an OnloadImage (its Name), an OnloadContainer (its Image), or their deserialized property
 /// bags into image names; arrays element by element.
 /// </summary>
-public sealed class ImageReferenceTransformationAttribute : ArgumentTransformationAttribute
+internal sealed class ImageReferenceTransformationAttribute : ArgumentTransformationAttribute
 {
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {

@@ -21,7 +21,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     public string? Engine { get; set; }
 
     /// <summary>The service for the engine asked for (or detected). Terminates with NotInstalled when there is none.</summary>
-    protected ContainerService Service
+    private protected ContainerService Service
     {
         get
         {
@@ -50,10 +50,10 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     }
 
     /// <summary>The engine name the next call will use, without resolving it (for validation rules).</summary>
-    protected string EngineNameHint => ContainerEngine.Choose(Runner, Engine) ?? ContainerEngine.Podman;
+    private protected string EngineNameHint => ContainerEngine.Choose(Runner, Engine) ?? ContainerEngine.Podman;
 
     /// <summary>The host's Onload version (`onload --version`), read once per invocation; null without Onload.</summary>
-    protected string? HostOnloadVersion
+    private protected string? HostOnloadVersion
     {
         get
         {
@@ -67,7 +67,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     }
 
     /// <summary>Terminates with InvalidArgument when the engine would reject the image reference.</summary>
-    protected void ValidateImage(string? reference, string parameter, bool forNewTag = false)
+    private protected void ValidateImage(string? reference, string parameter, bool forNewTag = false)
     {
         string? problem = ContainerNames.ImageReferenceProblem(reference, allowDigest: !forNewTag, allowId: !forNewTag);
         if (problem is not null)
@@ -78,7 +78,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     }
 
     /// <summary>Terminates with InvalidArgument when the engine would reject the container name.</summary>
-    protected void ValidateContainerName(string? name, string parameter)
+    private protected void ValidateContainerName(string? name, string parameter)
     {
         string? problem = ContainerNames.ContainerNameProblem(name, EngineNameHint);
         if (problem is not null)
@@ -89,7 +89,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
 
     /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).</summary>
     /// <summary>Splits -Name values into literal names (validated, so a bad one is refused before anything runs) and wildcard patterns.</summary>
-    protected static (List<string> Literal, List<WildcardPattern> Patterns) SplitNames(string[]? names, Action<string> validate)
+    private protected static (List<string> Literal, List<WildcardPattern> Patterns) SplitNames(string[]? names, Action<string> validate)
     {
         var literal = new List<string>();
         var patterns = new List<WildcardPattern>();
@@ -105,7 +105,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         return (literal, patterns);
     }
 
-    protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null)
+    private protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null)
     {
         try
         {
@@ -117,11 +117,11 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         }
     }
 
-    protected void Run(Func<CancellationToken, Task> call, object? target, Action? tick = null) =>
+    private protected void Run(Func<CancellationToken, Task> call, object? target, Action? tick = null) =>
         Run<bool>(async ct => { await call(ct).ConfigureAwait(false); return true; }, target, tick);
 
     /// <summary>The PowerShell error for a container operation's failure.</summary>
-    protected ErrorRecord ContainerError(Exception e, object? target) => e switch
+    private protected ErrorRecord ContainerError(Exception e, object? target) => e switch
     {
         ContainerObjectNotFoundException nf => Error(nf, nf.Kind == "image" ? "ImageNotFound" : "ContainerNotFound", ErrorCategory.ObjectNotFound, nf.Name),
         ContainerEngineUnavailableException u => Error(u, "ContainerEngineUnavailable", ErrorCategory.ResourceUnavailable, target,
@@ -133,7 +133,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     };
 
     /// <summary>True for the failures a container cmdlet reports as errors (rather than bugs to rethrow).</summary>
-    protected static bool IsReportable(Exception e) => e is ContainerObjectNotFoundException or ContainerEngineUnavailableException
+    private protected static bool IsReportable(Exception e) => e is ContainerObjectNotFoundException or ContainerEngineUnavailableException
         or OnloadVersionMismatchException or ToolFailedException or ToolTimeoutException or ToolNotFoundException
         or UnauthorizedAccessException or IOException;
 }

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Commands;
 
 /// <summary>The input is not something a LatencyRun can be made from.</summary>
-public sealed class LatencyRunBindingException(string message, object? input) : ArgumentException(message)
+internal sealed class LatencyRunBindingException(string message, object? input) : ArgumentException(message)
 {
     public object? Input { get; } = input;
 }
@@ -18,7 +18,7 @@ public sealed class LatencyRunBindingException(string message, object? input) : 
 /// Deserialized.OnloadTools.LatencySample bags, or as strings when serialized at depth 1), PSCustomObjects
 /// with the same properties (ConvertFrom-Json) and hashtables.
 /// </summary>
-public static class LatencyRunBinder
+internal static class LatencyRunBinder
 {
     private static readonly PropertyInfo[] RunProperties = Settable(typeof(LatencyRun));
     private static readonly PropertyInfo[] SampleProperties = Settable(typeof(LatencySample));

@@ -51,21 +51,21 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     public string? HistoryPath { get; set; }
 
     /// <summary>-Port when it was given, else null.</summary>
-    protected int? BoundPort => MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
+    private protected int? BoundPort => MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
 
     /// <summary>-HistoryPath resolved against the current location, else null.</summary>
-    protected string? ResolvedHistoryPath => HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+    private protected string? ResolvedHistoryPath => HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
 
     /// <summary>Names the Write-Progress activity and the ErrorIds (netperf → NetperfTimedOut).</summary>
     protected abstract string ToolName { get; }
     protected abstract int ProgressId { get; }
-    protected string Activity => MyInvocation.MyCommand.Name;
+    private protected string Activity => MyInvocation.MyCommand.Name;
 
     /// <summary>How the loop treats an iteration that failed.</summary>
-    protected readonly record struct IterationFailure(ErrorRecord Error, bool SkipRestOfTest, bool SkipAllTests);
+    private protected readonly record struct IterationFailure(ErrorRecord Error, bool SkipRestOfTest, bool SkipAllTests);
 
     /// <summary>One test type of the measurement (TCP_RR, UDP pingpong …) and how to run one of its iterations.</summary>
-    protected sealed class TestPlan
+    private protected sealed class TestPlan
     {
         public required LatencyRun Run { get; init; }
         /// <summary>"host:port", for progress and errors.</summary>
@@ -77,7 +77,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>Runs every test's iterations in turn.</summary>
     /// <param name="plans">Made lazily, one test at a time, so each run's StartTime is when it really starts.</param>
     /// <param name="classify">Maps a tool's failure to its error; null rethrows it.</param>
-    protected void MeasureAll(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
+    private protected void MeasureAll(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
         Func<Exception, TestPlan, IterationFailure?> classify)
     {
         int total = plans.Count * iterations;

@@ -14,7 +14,7 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stop = new();
 
     /// <summary>Tripped by Ctrl+C; every process started with it is killed at once.</summary>
-    protected CancellationToken Cancellation => _stop.Token;
+    private protected CancellationToken Cancellation => _stop.Token;
 
     /// <summary>The process runner (tests of the module use the real one with doubles on PATH).</summary>
     internal IToolRunner Runner { get; set; } = ToolRunner.Default;
@@ -29,13 +29,13 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Waits for a task on the pipeline thread, calling <paramref name="tick"/> about once a second.</summary>
     /// <remarks>The task's own exception is rethrown (never an AggregateException).</remarks>
-    protected T Await<T>(Task<T> task, Action? tick = null)
+    private protected T Await<T>(Task<T> task, Action? tick = null)
     {
         WaitTicking(task, tick);
         return task.GetAwaiter().GetResult();
     }
 
-    protected void Await(Task task, Action? tick = null)
+    private protected void Await(Task task, Action? tick = null)
     {
         WaitTicking(task, tick);
         task.GetAwaiter().GetResult();
@@ -51,11 +51,11 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>"tuned-adm" → "TunedAdm", for ErrorIds.</summary>
-    protected static string Pascal(string tool) =>
+    private protected static string Pascal(string tool) =>
         string.Concat(Path.GetFileName(tool).Split('-', '_', '.').Where(p => p.Length > 0)
             .Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
 
-    protected static ErrorRecord Error(Exception e, string errorId, ErrorCategory category, object? target, string? recommendedAction = null)
+    private protected static ErrorRecord Error(Exception e, string errorId, ErrorCategory category, object? target, string? recommendedAction = null)
     {
         var record = new ErrorRecord(e, errorId, category, target);
         if (recommendedAction is not null)
@@ -66,14 +66,14 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>A missing tool: NotInstalled, naming the RHEL package.</summary>
-    protected static ErrorRecord NotInstalled(ToolNotFoundException e) =>
+    private protected static ErrorRecord NotInstalled(ToolNotFoundException e) =>
         Error(e, Pascal(e.Tool) + "NotInstalled", ErrorCategory.NotInstalled, e.Tool, ToolCatalog.InstallHint(e.Tool));
 
-    protected static ErrorRecord TimedOut(ToolTimeoutException e) =>
+    private protected static ErrorRecord TimedOut(ToolTimeoutException e) =>
         Error(e, "ToolTimedOut", ErrorCategory.OperationTimeout, e.CommandLine);
 
     /// <summary>Maps the exceptions every domain service can raise; null when it is not one of them.</summary>
-    protected static ErrorRecord? CommonError(Exception e, object? target) => e switch
+    private protected static ErrorRecord? CommonError(Exception e, object? target) => e switch
     {
         ToolNotFoundException nf => NotInstalled(nf),
         ToolTimeoutException to => TimedOut(to),
@@ -83,7 +83,7 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
     };
 
     /// <summary>Throws the PowerShell form of a domain exception (rethrows unknown ones).</summary>
-    protected void ThrowCommon(Exception e, object? target)
+    private protected void ThrowCommon(Exception e, object? target)
     {
         if (CommonError(e, target) is { } record) ThrowTerminatingError(record);
         throw e;

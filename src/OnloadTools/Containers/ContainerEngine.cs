@@ -3,7 +3,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Containers;
 
 /// <summary>The container engine CLI the module drives: podman (RHEL's engine) or docker. Both take the same arguments for everything used here.</summary>
-public sealed class ContainerEngine
+internal sealed class ContainerEngine
 {
     public const string Podman = "podman";
     public const string Docker = "docker";
@@ -60,7 +60,7 @@ public sealed class ContainerEngine
 }
 
 /// <summary>Neither podman nor docker is installed.</summary>
-public sealed class ContainerEngineNotFoundException : Exception
+internal sealed class ContainerEngineNotFoundException : Exception
 {
     public ContainerEngineNotFoundException()
         : base("No container engine was found: neither 'podman' nor 'docker' is on PATH. " +
@@ -70,7 +70,7 @@ public sealed class ContainerEngineNotFoundException : Exception
 }
 
 /// <summary>The engine ran but its daemon or service cannot be reached (docker without dockerd).</summary>
-public sealed class ContainerEngineUnavailableException : Exception
+internal sealed class ContainerEngineUnavailableException : Exception
 {
     public ContainerEngineUnavailableException(ToolResult result)
         : base($"The {System.IO.Path.GetFileName(result.ExecutablePath)} engine is not available: {result.Describe()}")
@@ -82,7 +82,7 @@ public sealed class ContainerEngineUnavailableException : Exception
 }
 
 /// <summary>An image or container the engine does not know.</summary>
-public sealed class ContainerObjectNotFoundException : Exception
+internal sealed class ContainerObjectNotFoundException : Exception
 {
     public ContainerObjectNotFoundException(string kind, string name, ToolResult? result = null)
         : base($"No {kind} named '{name}' was found" + (result is null ? "." : $": {result.Describe()}"))
@@ -98,7 +98,7 @@ public sealed class ContainerObjectNotFoundException : Exception
 }
 
 /// <summary>Host and image Onload versions differ (user-space and kernel module must match).</summary>
-public sealed class OnloadVersionMismatchException : Exception
+internal sealed class OnloadVersionMismatchException : Exception
 {
     public OnloadVersionMismatchException(string image, string imageVersion, string hostVersion)
         : base($"Image '{image}' holds Onload {imageVersion} but this host runs Onload {hostVersion}. " +

@@ -6,7 +6,7 @@ namespace OnloadTools.Containers;
 /// The names the engines accept, checked before anything runs: image references (the distribution reference
 /// grammar podman and docker share) and container names.
 /// </summary>
-public static partial class ContainerNames
+internal static partial class ContainerNames
 {
     // podman: [a-zA-Z0-9][a-zA-Z0-9_.-]*  docker: the same with at least two characters.
     [GeneratedRegex(@"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$", RegexOptions.CultureInvariant)]

@@ -16,7 +16,7 @@ public sealed class ContainerReference
     public string? Engine { get; }
 
     /// <summary>The prefix that runs a command inside the container: [engine, "exec", name].</summary>
-    public IReadOnlyList<string> ExecPrefix(IToolRunner runner) => new[] { ContainerEngine.Choose(runner, Engine) ?? ContainerEngine.Podman, "exec", Name };
+    internal IReadOnlyList<string> ExecPrefix(IToolRunner runner) => new[] { ContainerEngine.Choose(runner, Engine) ?? ContainerEngine.Podman, "exec", Name };
 
     /// <summary>How a run measured from inside it is labelled ("container:NAME").</summary>
     public string Location => "container:" + Name;

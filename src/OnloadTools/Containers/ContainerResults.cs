@@ -3,7 +3,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Containers;
 
 /// <summary>Turns what the engine reports into the module's result objects.</summary>
-public static class ContainerResults
+internal static class ContainerResults
 {
     public static OnloadImage Image(ImageInspect i, string engine, string? hostOnloadVersion,
         IEnumerable<InstalledPackage>? packages = null, string? packageQuery = null)
@@ -60,7 +60,7 @@ public static class ContainerResults
 }
 
 /// <summary>What Start-OnloadContainer was asked for; builds the `run -d` command.</summary>
-public sealed class ContainerRunSpec
+internal sealed class ContainerRunSpec
 {
     public required string Image { get; init; }
     public string? Name { get; init; }

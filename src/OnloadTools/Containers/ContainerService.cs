@@ -11,7 +11,7 @@ namespace OnloadTools.Containers;
 /// The container operations of the module, as podman/docker CLI calls (the same arguments work for both):
 /// inspect, list, run, stop, remove, exec and build. Pure C#; the cmdlets drive it.
 /// </summary>
-public sealed partial class ContainerService
+internal sealed partial class ContainerService
 {
     public static readonly TimeSpan QuickTimeout = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
@@ -189,13 +189,13 @@ public sealed partial class ContainerService
 }
 
 /// <summary>A package installed in an image.</summary>
-public sealed record InstalledPackage(string Name, string Version)
+internal sealed record InstalledPackage(string Name, string Version)
 {
     public override string ToString() => $"{Name} {Version}";
 }
 
 /// <summary>Reads "name\tversion" lines (rpm -qa --queryformat / dpkg-query -W -f). Never throws.</summary>
-public static class PackageListParser
+internal static class PackageListParser
 {
     public static IReadOnlyList<InstalledPackage> Parse(string? text)
     {
@@ -224,7 +224,7 @@ public static class PackageListParser
 }
 
 /// <summary>Reads `ip -j addr` output. Never throws.</summary>
-public static class InterfaceAddressParser
+internal static class InterfaceAddressParser
 {
     public static string? FirstIPv4(string? json)
     {
@@ -255,7 +255,7 @@ public static class InterfaceAddressParser
 }
 
 /// <summary>Reads build steps ("STEP 3/7:" from podman/buildah, "Step 3/7 :" from docker, "[3/7]" from BuildKit). Never throws.</summary>
-public static partial class BuildProgressParser
+internal static partial class BuildProgressParser
 {
     [GeneratedRegex(@"(?:STEP|Step)\s+(\d+)/(\d+)|\[\s*(\d+)/(\d+)\]", RegexOptions.CultureInvariant)]
     private static partial Regex StepRegex();

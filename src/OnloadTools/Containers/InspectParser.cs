@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace OnloadTools.Containers;
 
 /// <summary>What `podman/docker image inspect` says about an image (the fields this module uses).</summary>
-public sealed class ImageInspect
+internal sealed class ImageInspect
 {
     public string Id { get; init; } = "";
     public string[] Tags { get; init; } = Array.Empty<string>();
@@ -16,7 +16,7 @@ public sealed class ImageInspect
 }
 
 /// <summary>What `podman/docker container inspect` says about a container (the fields this module uses).</summary>
-public sealed class ContainerInspect
+internal sealed class ContainerInspect
 {
     public string Id { get; init; } = "";
     public string Name { get; init; } = "";
@@ -41,7 +41,7 @@ public sealed class ContainerInspect
 /// names start with '/', fields may be null or missing. Never throws: text that is not an inspect array gives an
 /// empty list.
 /// </summary>
-public static class InspectParser
+internal static class InspectParser
 {
     private static readonly JsonDocumentOptions Options = new()
     {

@@ -8,10 +8,10 @@ using OnloadTools.Processes;
 namespace OnloadTools.Containers;
 
 /// <summary>How a package file is installed: dnf, yum or microdnf (UBI minimal) for RPMs, apt for DEBs.</summary>
-public enum PackageKind { Rpm, Deb }
+internal enum PackageKind { Rpm, Deb }
 
 /// <summary>A package file to copy into the image, and the name it gets in the build context.</summary>
-public sealed class ImagePackage
+internal sealed class ImagePackage
 {
     public ImagePackage(string sourcePath, string contextName, PackageKind kind)
     {
@@ -27,7 +27,7 @@ public sealed class ImagePackage
 }
 
 /// <summary>Everything New-OnloadImage puts in a Dockerfile. The Dockerfile is always generated from this, never written by hand.</summary>
-public sealed partial class OnloadImageSpec
+internal sealed partial class OnloadImageSpec
 {
     public const string OnloadVersionLabel = "org.openonload.version";
     public const string PackageDirectory = "/tmp/onloadtools-packages";

@@ -4,7 +4,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Containers;
 
 /// <summary>Finds the Onload version a set of package files installs: asks dpkg-deb/rpm about the file, else reads the file name.</summary>
-public static partial class PackageFileProbe
+internal static partial class PackageFileProbe
 {
     [GeneratedRegex(@"^(?:open)?onload(?:[-_](?:user|userspace|base))?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OnloadPackageName();

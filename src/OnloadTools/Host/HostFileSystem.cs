@@ -4,7 +4,7 @@ namespace OnloadTools.Host;
 /// Reads /proc, /sys, /etc and /dev through a root folder. Production uses "/"; tests point it at a fake tree
 /// (a two-socket host, a Solarflare adapter) with the ONLOADTOOLS_HOST_ROOT environment variable.
 /// </summary>
-public sealed class HostFileSystem
+internal sealed class HostFileSystem
 {
     public const string RootVariable = "ONLOADTOOLS_HOST_ROOT";
 

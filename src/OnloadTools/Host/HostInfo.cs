@@ -1,7 +1,7 @@
 namespace OnloadTools.Host;
 
 /// <summary>Facts about the host that every measurement records so a number can be trusted later.</summary>
-public static class HostInfo
+internal static class HostInfo
 {
     public static string HostName(HostFileSystem fs) =>
         fs.ReadText("/proc/sys/kernel/hostname") is { Length: > 0 } h ? h : System.Environment.MachineName;

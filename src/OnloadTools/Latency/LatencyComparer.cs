@@ -4,7 +4,7 @@ using System.Globalization;
 namespace OnloadTools.Latency;
 
 /// <summary>How Compare-LatencyRun decides.</summary>
-public sealed class ComparisonOptions
+internal sealed class ComparisonOptions
 {
     /// <summary>± % inside which the whole CI must lie for the verdict Equivalent (default 5).</summary>
     public double EquivalenceMargin { get; set; } = 5;
@@ -36,7 +36,7 @@ public sealed class ComparisonOptions
 /// means. Order statistics (P50, P99, Min): exact Mann-Whitney U and the Hodges-Lehmann CI of the ratio.
 /// Several runs of one test on one side are pooled (their iterations together).
 /// </summary>
-public static class LatencyComparer
+internal static class LatencyComparer
 {
     public static readonly IReadOnlyList<string> AllMetrics = new[] { "Mean", "P50", "P99", "Min", "StdDev", "TransactionRate" };
 

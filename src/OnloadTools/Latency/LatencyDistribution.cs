@@ -7,7 +7,7 @@ namespace OnloadTools.Latency;
 /// significant digits: any percentile is within 0.01 % of the exact order statistic, and exact below 32.768 µs)
 /// plus exact count, mean, standard deviation, minimum and maximum. Memory is fixed (about 3 MB) whatever the count.
 /// </summary>
-public sealed class LatencyDistribution
+internal sealed class LatencyDistribution
 {
     /// <summary>Largest latency recorded as itself (60 s); larger values are clamped to it and counted.</summary>
     public const long HighestTrackableNanoseconds = 60_000_000_000;

@@ -7,7 +7,7 @@ namespace OnloadTools.Latency;
 /// The on-disk form of runs: one JSON document per run, with a schema version, written atomically
 /// (temporary file, flush, rename) so a crash mid-write never corrupts what was there.
 /// </summary>
-public static class LatencyRunStore
+internal static class LatencyRunStore
 {
     public static readonly JsonSerializerOptions JsonOptions = new()
     {

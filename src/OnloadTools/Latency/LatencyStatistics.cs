@@ -1,7 +1,7 @@
 namespace OnloadTools;
 
 /// <summary>Descriptive statistics over per-iteration values; nulls are ignored, an empty set gives null.</summary>
-public static class LatencyStatistics
+internal static class LatencyStatistics
 {
     public static double? Mean(IEnumerable<double?> values)
     {

@@ -17,7 +17,7 @@ namespace OnloadTools.Latency;
 /// take more than <see cref="ExactWorkLimit"/> steps (many distinct values and large samples, where the normal
 /// approximation is accurate) is the normal approximation with tie and continuity correction used.
 /// </remarks>
-public static class MannWhitneyTest
+internal static class MannWhitneyTest
 {
     public readonly record struct Result(
         double ReferenceMedian, double DifferenceMedian, double U, double PValue, bool Exact,

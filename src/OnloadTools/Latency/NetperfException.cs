@@ -2,7 +2,7 @@ using OnloadTools.Processes;
 
 namespace OnloadTools.Latency;
 
-public enum NetperfFailure
+internal enum NetperfFailure
 {
     /// <summary>No netserver reachable at the target.</summary>
     Connection,
@@ -23,7 +23,7 @@ public enum NetperfFailure
 }
 
 /// <summary>One netperf iteration (or the server it needs) failed; carries the raw output.</summary>
-public sealed class NetperfException : Exception
+internal sealed class NetperfException : Exception
 {
     public NetperfException(NetperfFailure failure, string message, string rawOutput, ToolResult? result = null)
         : base(message)

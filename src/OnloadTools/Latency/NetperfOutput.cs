@@ -1,7 +1,7 @@
 namespace OnloadTools.Latency;
 
 /// <summary>How netperf printed its result.</summary>
-public enum NetperfOutputFormat
+internal enum NetperfOutputFormat
 {
     /// <summary>Nothing recognisable.</summary>
     Unknown,
@@ -16,7 +16,7 @@ public enum NetperfOutputFormat
 }
 
 /// <summary>What kind of failure netperf reported.</summary>
-public enum NetperfErrorKind
+internal enum NetperfErrorKind
 {
     None,
     /// <summary>No netserver reachable: "establish control: are you sure there is a netserver listening …".</summary>
@@ -28,7 +28,7 @@ public enum NetperfErrorKind
 }
 
 /// <summary>The parsed banner line: "MIGRATED TCP REQUEST/RESPONSE TEST from … to HOST (…) port 0 AF_INET : +/-2.5% @ 99% conf. : demo".</summary>
-public sealed class NetperfBanner
+internal sealed class NetperfBanner
 {
     public string Text { get; init; } = "";
     public bool Migrated { get; init; }
@@ -42,7 +42,7 @@ public sealed class NetperfBanner
 }
 
 /// <summary>Everything the parser extracted from one netperf invocation.</summary>
-public sealed class NetperfOutput
+internal sealed class NetperfOutput
 {
     public NetperfOutputFormat Format { get; init; }
     public NetperfBanner? Banner { get; init; }

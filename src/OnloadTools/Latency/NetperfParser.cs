@@ -8,7 +8,7 @@ namespace OnloadTools.Latency;
 /// confidence warning block and netperf's error messages. Never throws: text it does not understand
 /// gives <see cref="NetperfOutputFormat.Unknown"/>.
 /// </summary>
-public static partial class NetperfParser
+internal static partial class NetperfParser
 {
     /// <summary>The output selectors Measure-NetperfLatency asks for with -- -k.</summary>
     public static readonly string[] LatencySelectors =

@@ -1,7 +1,7 @@
 namespace OnloadTools.Latency;
 
 /// <summary>Everything Measure-NetperfLatency was asked to do.</summary>
-public sealed class NetperfRequest
+internal sealed class NetperfRequest
 {
     public const int DefaultPort = 12865;
 

@@ -1,7 +1,7 @@
 namespace OnloadTools.Latency;
 
 /// <summary>Turns parsed netperf output into a <see cref="LatencySample"/>.</summary>
-public static class NetperfSampleMapper
+internal static class NetperfSampleMapper
 {
     public static LatencySample ToSample(NetperfOutput output, string testName, int iteration)
     {

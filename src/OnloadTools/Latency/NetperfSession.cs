@@ -10,7 +10,7 @@ namespace OnloadTools.Latency;
 /// one at a time and builds the runs. The cmdlet drives the loop so it can report progress and emit each run
 /// as soon as it is complete.
 /// </summary>
-public sealed class NetperfSession : IDisposable
+internal sealed class NetperfSession : IDisposable
 {
     private readonly IToolRunner _runner;
     private readonly HostFileSystem _fs;

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace OnloadTools.Latency;
 
-public static partial class NetperfVersion
+internal static partial class NetperfVersion
 {
     [GeneratedRegex(@"[Nn]etperf version\s+(?<v>\S+)")]
     private static partial Regex VersionRegex();

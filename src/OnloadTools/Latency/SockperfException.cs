@@ -2,7 +2,7 @@ using OnloadTools.Processes;
 
 namespace OnloadTools.Latency;
 
-public enum SockperfFailure
+internal enum SockperfFailure
 {
     /// <summary>No sockperf server answered (TCP refused, no UDP reply, or the name does not resolve).</summary>
     Connection,
@@ -19,7 +19,7 @@ public enum SockperfFailure
 }
 
 /// <summary>One sockperf iteration (or the server it needs) failed; carries sockperf's raw output.</summary>
-public sealed class SockperfException : Exception
+internal sealed class SockperfException : Exception
 {
     public SockperfException(SockperfFailure failure, string message, string rawOutput, ToolResult? result = null, Exception? inner = null)
         : base(message, inner)

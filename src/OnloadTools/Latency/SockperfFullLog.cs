@@ -5,7 +5,7 @@ namespace OnloadTools.Latency;
 /// <see cref="LatencyDistribution"/> without holding the rows: one pass over the bytes, the last field of each
 /// data row parsed as fixed-point microseconds into whole nanoseconds. Header and footer lines are skipped.
 /// </summary>
-public static class SockperfFullLog
+internal static class SockperfFullLog
 {
     public sealed class Result
     {

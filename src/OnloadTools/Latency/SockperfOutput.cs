@@ -1,7 +1,7 @@
 namespace OnloadTools.Latency;
 
 /// <summary>What kind of failure sockperf's output reports (sockperf exits 0 even when it fails).</summary>
-public enum SockperfErrorKind
+internal enum SockperfErrorKind
 {
     None,
     /// <summary>Nothing answered: TCP connection refused, or no UDP reply ("Is the server down?").</summary>
@@ -13,7 +13,7 @@ public enum SockperfErrorKind
 }
 
 /// <summary>The summary sockperf ping-pong prints, as parsed from its text. Latencies in microseconds.</summary>
-public sealed class SockperfOutput
+internal sealed class SockperfOutput
 {
     /// <summary>"3.7-no.git" from "== version #3.7-no.git ==".</summary>
     public string? Version { get; set; }

@@ -10,7 +10,7 @@ namespace OnloadTools.Latency;
 /// may add more. When a figure the module reports is absent, a warning naming sockperf's version says so.
 /// Never throws on arbitrary text: what it cannot read stays null.
 /// </summary>
-public static partial class SockperfParser
+internal static partial class SockperfParser
 {
     [GeneratedRegex(@"\x1B\[[0-9;]*[A-Za-z]")]
     private static partial Regex Ansi();

@@ -1,7 +1,7 @@
 namespace OnloadTools.Latency;
 
 /// <summary>Everything Measure-SockperfLatency was asked to do.</summary>
-public sealed class SockperfRequest
+internal sealed class SockperfRequest
 {
     /// <summary>sockperf's own default port.</summary>
     public const int DefaultPort = 11111;

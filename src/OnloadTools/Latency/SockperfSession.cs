@@ -13,7 +13,7 @@ namespace OnloadTools.Latency;
 /// `sockperf server` per protocol on a free loopback port), runs ping-pong iterations one at a time and builds the
 /// runs. The cmdlet drives the loop so it can report progress and emit each run as soon as it is complete.
 /// </summary>
-public sealed partial class SockperfSession : IDisposable
+internal sealed partial class SockperfSession : IDisposable
 {
     private readonly IToolRunner _runner;
     private readonly HostFileSystem _fs;

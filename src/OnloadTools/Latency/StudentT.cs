@@ -5,7 +5,7 @@ namespace OnloadTools.Latency;
 /// Student's t distribution from first principles: the regularized incomplete beta function (continued fraction,
 /// modified Lentz) and log-gamma (Lanczos). No statistics package is needed.
 /// </summary>
-public static class StudentT
+internal static class StudentT
 {
     /// <summary>P(T ≤ t) for T ~ t(df); df may be fractional (Welch–Satterthwaite).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -5,7 +5,7 @@ namespace OnloadTools.Latency;
 /// Welch's unequal-variance t-test of two means (Welch–Satterthwaite degrees of freedom) and Fieller's
 /// confidence interval for their ratio, which gives the CI of the relative difference directly.
 /// </summary>
-public static class WelchTest
+internal static class WelchTest
 {
     public readonly record struct Result(
         double ReferenceMean, double DifferenceMean, double T, double DegreesOfFreedom, double PValue,

@@ -3,7 +3,7 @@ using System.Text;
 namespace OnloadTools.Processes;
 
 /// <summary>A native command as an executable name and an argument list: never a shell string.</summary>
-public sealed class ToolCommand
+internal sealed class ToolCommand
 {
     public ToolCommand(string tool, IEnumerable<string> arguments)
     {
@@ -37,7 +37,7 @@ public sealed class ToolCommand
 }
 
 /// <summary>POSIX-shell quoting, used only to display command lines (never to run them).</summary>
-public static class ShellQuoting
+internal static class ShellQuoting
 {
     public static string Join(IEnumerable<string> words) => string.Join(" ", words.Select(Quote));
 

@@ -1,7 +1,7 @@
 namespace OnloadTools.Processes;
 
 /// <summary>A tool is not on PATH. Carries the RHEL package that provides it.</summary>
-public sealed class ToolNotFoundException : Exception
+internal sealed class ToolNotFoundException : Exception
 {
     public ToolNotFoundException(string tool)
         : base($"'{tool}' was not found on PATH. {ToolCatalog.InstallHint(tool)}")
@@ -13,7 +13,7 @@ public sealed class ToolNotFoundException : Exception
 }
 
 /// <summary>A tool ran longer than its timeout and was killed.</summary>
-public sealed class ToolTimeoutException : Exception
+internal sealed class ToolTimeoutException : Exception
 {
     public ToolTimeoutException(string commandLine, TimeSpan timeout)
         : base($"'{commandLine}' did not finish within {timeout.TotalSeconds:0.#} s and was stopped.")
@@ -27,7 +27,7 @@ public sealed class ToolTimeoutException : Exception
 }
 
 /// <summary>The tool ran but reported failure (non-zero exit code).</summary>
-public sealed class ToolFailedException : Exception
+internal sealed class ToolFailedException : Exception
 {
     public ToolFailedException(ToolResult result, string? context = null)
         : base((context is null ? "" : context + " ") + result.Describe())
@@ -39,7 +39,7 @@ public sealed class ToolFailedException : Exception
 }
 
 /// <summary>Which package provides each external tool on RHEL, for NotInstalled errors.</summary>
-public static class ToolCatalog
+internal static class ToolCatalog
 {
     private static readonly Dictionary<string, string> Packages = new(StringComparer.Ordinal)
     {

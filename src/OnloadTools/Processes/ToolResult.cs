@@ -1,7 +1,7 @@
 namespace OnloadTools.Processes;
 
 /// <summary>What one native command did: its exact command line, exit code, captured output and timing.</summary>
-public sealed class ToolResult
+internal sealed class ToolResult
 {
     public required string CommandLine { get; init; }
     public required string ExecutablePath { get; init; }

@@ -5,7 +5,7 @@ using System.Text;
 namespace OnloadTools.Processes;
 
 /// <summary>The one place the module starts a process.</summary>
-public interface IToolRunner
+internal interface IToolRunner
 {
     /// <summary>Full path of a tool on PATH, or null when it is not installed.</summary>
     string? Which(string tool);
@@ -21,7 +21,7 @@ public interface IToolRunner
 }
 
 /// <summary>A process started in the background; Dispose kills it (and waits for it to be gone).</summary>
-public sealed class BackgroundProcess : IDisposable
+internal sealed class BackgroundProcess : IDisposable
 {
     private readonly CancellationTokenSource _kill;
     private readonly Task<CommandResult> _task;
@@ -61,7 +61,7 @@ public sealed class BackgroundProcess : IDisposable
     }
 }
 
-public sealed class ToolRunner : IToolRunner
+internal sealed class ToolRunner : IToolRunner
 {
     public static ToolRunner Default { get; } = new();
 

@@ -10,7 +10,7 @@ namespace OnloadTools.Reporting;
 /// and the renderer are all inline, and a Content-Security-Policy forbids the page any network access.
 /// The verdicts are plain HTML, readable without scripts.
 /// </summary>
-public static class HtmlReportWriter
+internal static class HtmlReportWriter
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

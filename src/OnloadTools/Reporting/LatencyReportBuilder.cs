@@ -3,7 +3,7 @@ using OnloadTools.Latency;
 
 namespace OnloadTools.Reporting;
 
-public sealed class ReportOptions
+internal sealed class ReportOptions
 {
     /// <summary>The label of the reference runs; null: the first label of the input (when there are several).</summary>
     public string? ReferenceLabel { get; set; }
@@ -19,7 +19,7 @@ public sealed class ReportOptions
 /// latest run against the earlier ones), their per-iteration points and confidence intervals, the comparison
 /// verdicts in words, the percentile ladder or CDF, and the trend over runs with the baseline.
 /// </summary>
-public static class LatencyReportBuilder
+internal static class LatencyReportBuilder
 {
     private static readonly string[] Palette = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf" };
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;

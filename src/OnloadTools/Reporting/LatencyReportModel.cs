@@ -1,7 +1,7 @@
 namespace OnloadTools.Reporting;
 
 /// <summary>What the HTML report shows, computed in C# (the page only draws it). Serialized into the page as JSON.</summary>
-public sealed class LatencyReportModel
+internal sealed class LatencyReportModel
 {
     public string Title { get; set; } = "";
     public string Generated { get; set; } = "";
@@ -10,7 +10,7 @@ public sealed class LatencyReportModel
     public List<TestSection> Sections { get; set; } = new();
 }
 
-public sealed class TestSection
+internal sealed class TestSection
 {
     public string Id { get; set; } = "";
     public string TestName { get; set; } = "";
@@ -28,7 +28,7 @@ public sealed class TestSection
 }
 
 /// <summary>One side (a label, or a baseline / latest run of a history) with its per-iteration means and a CI of their mean.</summary>
-public sealed class LabelSeries
+internal sealed class LabelSeries
 {
     public string Name { get; set; } = "";
     /// <summary>reference, difference, baseline or latest.</summary>
@@ -41,7 +41,7 @@ public sealed class LabelSeries
     public double? CiHigh { get; set; }
 }
 
-public sealed class MetricInterval
+internal sealed class MetricInterval
 {
     public string Metric { get; set; } = "";
     public string Difference { get; set; } = "";
@@ -52,14 +52,14 @@ public sealed class MetricInterval
 }
 
 /// <summary>Percentile ladder / CDF: x are percentiles (0-100), each series one iteration of one label.</summary>
-public sealed class Ladder
+internal sealed class Ladder
 {
     /// <summary>"full distribution" when every round trip was read, else "summary percentiles".</summary>
     public string Source { get; set; } = "";
     public List<LadderSeries> Series { get; set; } = new();
 }
 
-public sealed class LadderSeries
+internal sealed class LadderSeries
 {
     public string Name { get; set; } = "";
     public string Color { get; set; } = "";
@@ -68,7 +68,7 @@ public sealed class LadderSeries
 }
 
 /// <summary>Runs over time (nights): one point per run, the mean of its iteration means.</summary>
-public sealed class Trend
+internal sealed class Trend
 {
     public string[] Times { get; set; } = Array.Empty<string>();
     public List<TrendSeries> Series { get; set; } = new();
@@ -76,7 +76,7 @@ public sealed class Trend
     public string BaselineDescription { get; set; } = "";
 }
 
-public sealed class TrendSeries
+internal sealed class TrendSeries
 {
     public string Name { get; set; } = "";
     public string Color { get; set; } = "";
@@ -85,7 +85,7 @@ public sealed class TrendSeries
     public string?[] RunIds { get; set; } = Array.Empty<string?>();
 }
 
-public sealed class VerdictLine
+internal sealed class VerdictLine
 {
     public string Text { get; set; } = "";
     /// <summary>Equivalent, Slower, Faster or Inconclusive.</summary>

@@ -1,7 +1,7 @@
 namespace OnloadTools.Solarflare;
 
 /// <summary>`ethtool -i IFACE`: driver, version, firmware-version, bus-info … as key → value. Never throws.</summary>
-public static class EthtoolInfoParser
+internal static class EthtoolInfoParser
 {
     public static IReadOnlyDictionary<string, string> Parse(string? text)
     {

@@ -8,7 +8,7 @@ namespace OnloadTools.Solarflare;
 /// are its device nodes present, which profiles exist, and so can this host run accelerated processes now.
 /// Never throws for a host without Onload: that is an answer (Installed = false), not an error.
 /// </summary>
-public sealed class OnloadHostInspector
+internal sealed class OnloadHostInspector
 {
     public static readonly string[] RequiredModules = { "onload", "sfc_char", "sfc_resource", "sfc" };
     public static readonly string[] DeviceNodes = { "/dev/onload", "/dev/onload_epoll", "/dev/onload_cplane", "/dev/sfc_char" };

@@ -7,7 +7,7 @@ namespace OnloadTools.Solarflare;
 /// `rpmbuild -ta` (as the reference architecture did), then reads each package's name, version and architecture
 /// with `rpm -qp --queryformat`.
 /// </summary>
-public sealed class OnloadPackageBuilder
+internal sealed class OnloadPackageBuilder
 {
     public const string QueryFormat = "%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n";
 

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Solarflare;
 
 /// <summary>Reads the Onload version from `onload --version` or from its start-up banner.</summary>
-public static partial class OnloadVersionParser
+internal static partial class OnloadVersionParser
 {
     // "Onload 8.1.2.26", "OpenOnload 201811", "oo:memcached[69454]: Using Onload 20201215 [1]"
     [GeneratedRegex(@"\b(?:Open)?Onload\s+(?:version\s+)?(?<v>v?\d[\w.\-]*)", RegexOptions.CultureInvariant)]

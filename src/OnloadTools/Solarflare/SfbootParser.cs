@@ -4,14 +4,14 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Solarflare;
 
 /// <summary>One port's block of sfboot output: setting (as the sfboot option name) → sfboot's displayed value.</summary>
-public sealed class SfbootPort
+internal sealed class SfbootPort
 {
     public required string InterfaceName { get; init; }
     /// <summary>Keyed by the sfboot option name (pf-count, switch-mode …) whatever label the utility version printed.</summary>
     public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
 }
 
-public sealed class SfbootOutput
+internal sealed class SfbootOutput
 {
     /// <summary>Utility version from the banner ("8.2.4"), when printed.</summary>
     public string? UtilityVersion { get; init; }
@@ -24,7 +24,7 @@ public sealed class SfbootOutput
 /// on this port", "MSI-X interrupt limit" vs "PF MSI-X interrupt limit", "Number of Virtual Functions" vs "Virtual
 /// Functions on each PF", "SRIOV" vs "SR-IOV"); both map to the sfboot option names. Never throws.
 /// </summary>
-public static partial class SfbootParser
+internal static partial class SfbootParser
 {
     // Displayed label (lower case, single spaces, ASCII hyphens) → sfboot option name.
     private static readonly (string Label, string Option)[] Labels =

@@ -7,7 +7,7 @@ namespace OnloadTools.Solarflare;
 /// Finds the sfc network interfaces in sysfs (/sys/class/net/*/device/driver → sfc) through the host root, with
 /// the physical port each function uses, so the PFs of a partitioned port can be grouped as the guide does.
 /// </summary>
-public sealed class SfcInterfaceReader
+internal sealed class SfcInterfaceReader
 {
     private readonly HostFileSystem _fs;
 
@@ -87,7 +87,7 @@ public sealed class SfcInterfaceReader
 }
 
 /// <summary>The kernel's CPU list format ("0-3,8,10-11").</summary>
-public static class CpuList
+internal static class CpuList
 {
     public static int[] Parse(string? text)
     {
@@ -117,7 +117,7 @@ public static class CpuList
 /// IPv4 from the local host entries of /proc/net/fib_trie matched to the interface of the /proc/net/route subnet
 /// that holds them. An address without a subnet route (a bare /32) is not attributed.
 /// </summary>
-public static class InterfaceAddresses
+internal static class InterfaceAddresses
 {
     public sealed class Addresses
     {

@@ -4,7 +4,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Solarflare;
 
 /// <summary>The boot configuration Set-SfcPartitioning asks for (sfboot option values).</summary>
-public sealed class SfcPartitioningRequest
+internal sealed class SfcPartitioningRequest
 {
     /// <summary>One port (sfboot --adapter=NAME), or null for every Solarflare adapter (sfboot with no --adapter).</summary>
     public string? InterfaceName { get; init; }
@@ -21,7 +21,7 @@ public sealed class SfcPartitioningRequest
 /// Set-SfcPartitioning's domain: the exact sfboot command line of the reference architecture, the combinations sfboot
 /// refuses (checked before the adapter is touched), and the before/after of each setting.
 /// </summary>
-public static class SfcPartitioning
+internal static class SfcPartitioning
 {
     public const int MaxPfCount = 16;
 

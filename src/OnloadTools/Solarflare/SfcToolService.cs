@@ -3,7 +3,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Solarflare;
 
 /// <summary>sfboot/sfupdate reported that it found no such adapter, or no Solarflare adapter at all.</summary>
-public sealed class SfcAdapterNotFoundException : Exception
+internal sealed class SfcAdapterNotFoundException : Exception
 {
     public SfcAdapterNotFoundException(string? interfaceName, string message) : base(message)
     {
@@ -17,7 +17,7 @@ public sealed class SfcAdapterNotFoundException : Exception
 /// Runs the Solarflare utilities (sfboot, sfupdate) and ethtool by name from PATH and turns their output into
 /// SfcAdapter objects. The same code runs against the real tools and against the test doubles.
 /// </summary>
-public sealed class SfcToolService
+internal sealed class SfcToolService
 {
     public static readonly TimeSpan QueryTimeout = TimeSpan.FromMinutes(2);
     public static readonly TimeSpan WriteTimeout = TimeSpan.FromMinutes(30);

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Solarflare;
 
 /// <summary>One adapter port as `sfupdate` (no --write) lists it.</summary>
-public sealed class SfupdatePort
+internal sealed class SfupdatePort
 {
     public required string InterfaceName { get; init; }
     public string? MacAddress { get; set; }
@@ -19,9 +19,9 @@ public sealed class SfupdatePort
 }
 
 /// <summary>One image `sfupdate --write` wrote: "eno49: updating Boot ROM from 3.3.1.6312 to 4.4.0.1002".</summary>
-public sealed record SfupdateWrite(string InterfaceName, string Component, string From, string To);
+internal sealed record SfupdateWrite(string InterfaceName, string Component, string From, string To);
 
-public sealed class SfupdateOutput
+internal sealed class SfupdateOutput
 {
     public string? UtilityVersion { get; init; }
     public List<SfupdatePort> Ports { get; } = new();
@@ -37,7 +37,7 @@ public sealed class SfupdateOutput
 /// Parses sfupdate's adapter listing and its --write transcript (Solarstorm v4.x and Solarflare v8.x utilities:
 /// v4.x writes "controller firmware" and "Boot ROM", v8.x a single "Bundle firmware"). Never throws.
 /// </summary>
-public static partial class SfupdateParser
+internal static partial class SfupdateParser
 {
     [GeneratedRegex(@"^(?<if>[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63})\s+-\s+MAC:\s*(?<mac>\S+)", RegexOptions.CultureInvariant)]
     private static partial Regex PortHeader();

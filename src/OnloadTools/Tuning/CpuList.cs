@@ -3,6 +3,7 @@ using System.Text;
 
 namespace OnloadTools.Tuning;
 
+// Public: the NicCpuAffinity table view formats CPU lists with it.
 /// <summary>Linux CPU lists ("0-3,8,10-11") and hex masks ("00000000,0000ff00") as sorted CPU numbers.</summary>
 public static class CpuList
 {

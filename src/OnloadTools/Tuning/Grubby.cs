@@ -3,7 +3,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Tuning;
 
 /// <summary>One boot entry of 'grubby --info'.</summary>
-public sealed class GrubbyEntry
+internal sealed class GrubbyEntry
 {
     public int Index { get; set; } = -1;
     public string? Kernel { get; set; }
@@ -24,7 +24,7 @@ public sealed class GrubbyEntry
 /// Parses grubby's output: --info (RHEL 7 legacy: only args quoted, no id, "non linux entry" stanzas; RHEL 8/9
 /// BLS: every value quoted, id line) and --default-kernel (whose stdout may carry grubby-bls fork warnings). Never throws.
 /// </summary>
-public static class GrubbyParser
+internal static class GrubbyParser
 {
     public static List<GrubbyEntry> ParseInfo(string? text)
     {
@@ -85,7 +85,7 @@ public static class GrubbyParser
 }
 
 /// <summary>Reads and changes the kernel arguments of the boot entries through grubby (never reboots).</summary>
-public sealed class GrubbyService
+internal sealed class GrubbyService
 {
     public const string Grubby = "grubby";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -7,7 +7,7 @@ using OnloadTools.Solarflare;
 namespace OnloadTools.Tuning;
 
 /// <summary>What Test-OnloadHost checks against.</summary>
-public sealed class HostReadinessRequest
+internal sealed class HostReadinessRequest
 {
     public string Profile { get; init; } = "network-latency";
     public string? InterfaceName { get; init; }
@@ -22,7 +22,7 @@ public sealed class HostReadinessRequest
 /// (files through HostFileSystem, tools through IToolRunner) and says Pass, Warn (it cannot tell: hardware
 /// missing, no cpufreq …) or Fail, with what it found, what it expected and the command that fixes it.
 /// </summary>
-public sealed class HostReadiness
+internal sealed class HostReadiness
 {
     public const string OnloadVersionLabel = "org.openonload.version";
     public static readonly string[] OnloadModules = { "onload", "sfc_char", "sfc_resource" };

@@ -8,7 +8,7 @@ namespace OnloadTools.Tuning;
 /// kept (hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0, two rd.lvm.lv=, several console=): the kernel and
 /// dracut read them all.
 /// </summary>
-public sealed class KernelBootArgumentComparison
+internal sealed class KernelBootArgumentComparison
 {
     /// <summary>One entry per occurrence, in the order of the running command line, then those only the next boot has.</summary>
     public IReadOnlyList<KernelBootArgument> Arguments { get; init; } = Array.Empty<KernelBootArgument>();
@@ -25,7 +25,7 @@ public sealed class KernelBootArgumentComparison
 }
 
 /// <summary>Compares kernel command lines as multisets of arguments, per name.</summary>
-public static class KernelBootArgumentDiff
+internal static class KernelBootArgumentDiff
 {
     /// <summary>Added by the boot loader, not part of the entry's arguments.</summary>
     public static readonly IReadOnlySet<string> LoaderArguments = new HashSet<string>(StringComparer.Ordinal) { "BOOT_IMAGE", "initrd" };
@@ -110,7 +110,7 @@ public static class KernelBootArgumentDiff
 }
 
 /// <summary>Reads the running kernel's arguments (/proc/cmdline) and the next boot's (grubby) and compares them.</summary>
-public sealed class KernelBootArgumentService
+internal sealed class KernelBootArgumentService
 {
     private readonly IToolRunner _runner;
     private readonly HostFileSystem _fs;

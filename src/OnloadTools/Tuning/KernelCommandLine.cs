@@ -3,7 +3,7 @@ using System.Text;
 namespace OnloadTools.Tuning;
 
 /// <summary>One word of a kernel command line: a flag (nosoftlockup) or name=value (isolcpus=1,3).</summary>
-public sealed record KernelArgument(string Name, string? Value)
+internal sealed record KernelArgument(string Name, string? Value)
 {
     public string Text => Value is null ? Name : $"{Name}={Value}";
     public override string ToString() => Text;
@@ -13,7 +13,7 @@ public sealed record KernelArgument(string Name, string? Value)
 /// Parses kernel command lines (/proc/cmdline, grubby's args="…", tuned's bootloader cmdline) the way the kernel
 /// does: words split on white space, double quotes group, everything after a bare "--" belongs to init.
 /// </summary>
-public static class KernelCommandLine
+internal static class KernelCommandLine
 {
     /// <summary>Arguments whose value is a CPU list.</summary>
     public static readonly IReadOnlySet<string> CpuListArguments = new HashSet<string>(StringComparer.Ordinal)

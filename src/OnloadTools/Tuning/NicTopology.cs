@@ -5,7 +5,7 @@ using OnloadTools.Host;
 namespace OnloadTools.Tuning;
 
 /// <summary>The interface does not exist under /sys/class/net.</summary>
-public sealed class InterfaceNotFoundException : Exception
+internal sealed class InterfaceNotFoundException : Exception
 {
     public InterfaceNotFoundException(string name, IEnumerable<string> existing)
         : base($"There is no network interface '{name}' on this host (/sys/class/net has: {string.Join(", ", existing)}).")
@@ -20,7 +20,7 @@ public sealed class InterfaceNotFoundException : Exception
 /// Reads where a network interface's adapter sits (PCI function, NUMA node, local CPUs) and the CPU topology
 /// (isolated CPUs, SMT siblings) from /sys, and picks a pair of CPUs for netperf -T.
 /// </summary>
-public sealed partial class NicTopology
+internal sealed partial class NicTopology
 {
     private readonly HostFileSystem _fs;
 

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Tuning;
 
 /// <summary>What 'tuned-adm list' printed.</summary>
-public sealed class TunedListOutput
+internal sealed class TunedListOutput
 {
     public List<(string Name, string? Summary)> Profiles { get; } = new();
     public string? ActiveProfile { get; set; }
@@ -15,10 +15,10 @@ public sealed class TunedListOutput
 }
 
 /// <summary>What 'tuned-adm verify' printed.</summary>
-public enum TunedVerifyOutcome { Unknown, Succeeded, Failed, DaemonNotRunning, NoProfile }
+internal enum TunedVerifyOutcome { Unknown, Succeeded, Failed, DaemonNotRunning, NoProfile }
 
 /// <summary>Parsers of tuned-adm's text (2.4 on CentOS 6 to 2.2x) and of tuned's verification log lines. They never throw.</summary>
-public static partial class TunedAdmParser
+internal static partial class TunedAdmParser
 {
     public const string DaemonDown = "Cannot talk to";
 

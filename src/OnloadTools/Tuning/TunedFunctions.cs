@@ -14,7 +14,7 @@ namespace OnloadTools.Tuning;
 /// package2cpus, intel_recommended_pstate …) are left as written, and so is a call tuned would reject (wrong argument count).
 /// A failed assertion is recorded: tuned refuses to load such a profile.
 /// </summary>
-public sealed partial class TunedFunctions
+internal sealed partial class TunedFunctions
 {
     private readonly HostFileSystem _fs;
     private readonly List<string> _failedAssertions = new();

@@ -5,7 +5,7 @@ using OnloadTools.Host;
 namespace OnloadTools.Tuning;
 
 /// <summary>One section of a tuned.conf: its keys in file order.</summary>
-public sealed class TunedSection
+internal sealed class TunedSection
 {
     public TunedSection(string name) { Name = name; }
     public string Name { get; }
@@ -22,7 +22,7 @@ public sealed class TunedSection
 }
 
 /// <summary>A parsed tuned.conf.</summary>
-public sealed class TunedConfig
+internal sealed class TunedConfig
 {
     public List<TunedSection> Sections { get; } = new();
     public TunedSection? this[string name] => Sections.FirstOrDefault(s => s.Name == name);
@@ -56,10 +56,10 @@ public sealed class TunedConfig
 }
 
 /// <summary>An effective setting: the plugin, the key and which profile of the include chain set it.</summary>
-public sealed record EffectiveSetting(string Section, string Plugin, string Name, string Value, string DefinedIn);
+internal sealed record EffectiveSetting(string Section, string Plugin, string Name, string Value, string DefinedIn);
 
 /// <summary>A profile with its include= chain resolved into the settings tuned would apply.</summary>
-public sealed class EffectiveProfile
+internal sealed class EffectiveProfile
 {
     public required string Name { get; init; }
     public required IReadOnlyList<string> Chain { get; init; }
@@ -81,7 +81,7 @@ public sealed class EffectiveProfile
 /// The tuned profiles installed on the host: /usr/lib/tuned/NAME/tuned.conf, overridden by /etc/tuned/NAME
 /// (and the profiles/ subfolders newer tuned uses). Resolves include= chains like tuned's loader does.
 /// </summary>
-public sealed partial class TunedProfileCatalog
+internal sealed partial class TunedProfileCatalog
 {
     public static readonly string[] ProfileDirectories = { "/usr/lib/tuned", "/usr/lib/tuned/profiles", "/etc/tuned", "/etc/tuned/profiles" };
 

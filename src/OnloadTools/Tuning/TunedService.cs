@@ -4,7 +4,7 @@ using OnloadTools.Processes;
 namespace OnloadTools.Tuning;
 
 /// <summary>The tuned daemon does not answer tuned-adm (it is not running, or D-Bus is down).</summary>
-public sealed class TunedDaemonException : Exception
+internal sealed class TunedDaemonException : Exception
 {
     public TunedDaemonException(ToolResult result)
         : base($"The tuned daemon does not answer: {result.Describe()} Start it with 'systemctl start tuned' (or 'tuned -d').")
@@ -16,7 +16,7 @@ public sealed class TunedDaemonException : Exception
 }
 
 /// <summary>tuned-adm refused a profile that is not installed.</summary>
-public sealed class TunedProfileNotFoundException : Exception
+internal sealed class TunedProfileNotFoundException : Exception
 {
     public TunedProfileNotFoundException(string name, string? detail = null)
         : base($"The tuned profile '{name}' is not installed." + (detail is null ? "" : " " + detail))
@@ -28,7 +28,7 @@ public sealed class TunedProfileNotFoundException : Exception
 }
 
 /// <summary>Talks to tuned through tuned-adm and reads what it changed from /proc/sys and /sys.</summary>
-public sealed class TunedService
+internal sealed class TunedService
 {
     public const string TunedAdm = "tuned-adm";
     public const string LogPath = "/var/log/tuned/tuned.log";

@@ -4,13 +4,13 @@ using OnloadTools.Host;
 namespace OnloadTools.Tuning;
 
 /// <summary>A value on the host a tuned setting controls, and where to read it.</summary>
-public sealed record ProbedSetting(string Plugin, string Name, string? Path, string? Expected);
+internal sealed record ProbedSetting(string Plugin, string Name, string? Path, string? Expected);
 
 /// <summary>
 /// Maps tuned settings to the files that hold their live values (/proc/sys for sysctl, /sys for vm, sysfs, cpu
 /// governor) and reads them, so a profile switch is judged by the kernel's values and not by tuned's word.
 /// </summary>
-public static partial class TunedSettingProbe
+internal static partial class TunedSettingProbe
 {
     public const string ThpPath = "/sys/kernel/mm/transparent_hugepage/enabled";
     public const string GovernorName = "governor";

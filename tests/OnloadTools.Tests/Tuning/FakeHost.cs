@@ -9,7 +9,7 @@ public static class FakeHost
 
     public static string Root(string name) => TestPaths.Fixture("hosts", name);
 
-    public static HostFileSystem Fs(string name) => new(Root(name));
+    internal static HostFileSystem Fs(string name) => new(Root(name));
 
     /// <summary>Copies a fake root (symlinks kept as links) to a temp folder the test may change.</summary>
     public static string Copy(string name)
