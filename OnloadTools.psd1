@@ -25,6 +25,7 @@
         'Export-LatencyRun'
         'Import-LatencyRun'
         'Export-LatencyReport'
+        'Select-LatencyBaseline'
         # Tuning
         'Get-TunedProfile'
         'Invoke-TunedProfile'

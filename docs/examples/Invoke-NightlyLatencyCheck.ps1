@@ -1,76 +1,156 @@
 <#
 .SYNOPSIS
-    Nightly latency check: measure tonight, add it to the run history, compare it with a baseline, and fail the
-    job (exit code 1) when a test regressed.
+    Nightly latency check: measure tonight, add it to the run history, compare it with a baseline, and tell cron
+    by the exit code whether the night was ordinary (0), regressed (1) or the job itself broke (2).
 
 .DESCRIPTION
     1. Reads the history (a folder of run files, or a .jsonl file) before measuring.
     2. Measures tonight with Measure-NetperfLatency (or takes already measured runs from -TonightRun).
        With a history folder the runs are saved after every iteration (Measure-NetperfLatency -HistoryPath), so a
        crash or Ctrl+C loses nothing; with a .jsonl history they are appended by Export-LatencyRun.
+       A failed iteration is reported and the night goes on: the next iterations and the next tests are still
+       measured, and the run is saved with Status Partial.
     3. Picks the baseline of each test:
-         -Baseline Median (default): of the last -BaselineCount completed runs of that test with the same label,
-           the one whose mean latency is the median (the lower middle for an even count). It is a real run, so its
-           per-iteration values go into the comparison, and one bad night cannot move the baseline.
+         -Baseline Median (default): Select-LatencyBaseline -Count -BaselineCount over the completed runs of that
+           test with the same label — of the last -BaselineCount runs, the run whose mean latency is the median
+           (the lower middle for an even count). This is the module's one baseline rule; Export-LatencyReport uses
+           the same rule for a history (its -BaselineCount), so the report compares the same two runs and shows the
+           same numbers as this script. The baseline is a real run, and one bad night cannot move it.
          -Baseline <RunId>[, <RunId> …]: these runs (a RunId prefix is enough), each for its own test.
-    4. Compare-LatencyRun baseline vs tonight; writes the comparisons; warns about each regression.
-    5. Exits 1 if any comparison is a regression (significantly slower by more than -RegressionThreshold %),
-       else 0. A test without any baseline yet (the first night) is a warning, not a failure.
+    4. Compare-LatencyRun baseline vs tonight; writes the comparisons (objects) and, for each test, ONE verdict
+       line of at most 80 characters on the information stream (stdout of pwsh -File, so in cron's log):
+         TCP_RR: ok, Equivalent; mean 20.05 -> 20.11 us (+0.3 %, CI -1.2..+1.8 %)
+         UDP_RR: REGRESSION; Mean 20.05 -> 25.06 us (+25.0 %, CI +20.1..+30.2 %)
+         UDP_RR: FIRST NIGHT, no baseline yet; run 3f9c2a1b starts the history
+         UDP_RR: BROKEN, nothing measured
+    5. Exits with the job's verdict.
 
-    Uses only core cmdlets and OnloadTools cmdlets, so it runs in any PowerShell 7.4+ host.
+    EXIT CODES
+      0  an ordinary night: every test was measured and none regressed (a first night without a baseline is 0).
+      1  a regression: some test is significantly slower than its baseline by more than -RegressionThreshold %.
+      2  the job itself broke: bad arguments, the OnloadTools module missing, netperf or the netserver
+         unreachable (a test measured nothing), the history not writable, an ambiguous -Baseline. 2 wins over 1:
+         a night that did not measure everything is not a verdict.
+
+    Uses only core cmdlets and OnloadTools cmdlets, so it runs in any PowerShell 7.4+ host. The parameters are
+    checked by the script itself (not by PowerShell's binder), so that a bad argument is exit code 2, not 1.
+
+.PARAMETER HistoryPath
+    A history folder (one JSON file per run) or a .jsonl file. Required.
+
+.PARAMETER Baseline
+    'Median' (the default: Select-LatencyBaseline over the last -BaselineCount runs), or one or more RunIds
+    (prefixes allowed).
+
+.PARAMETER BaselineCount
+    The median baseline is taken over the last N completed runs of each test (1-1000, default 7).
+
+.PARAMETER Duration
+    Seconds per netperf iteration (1-86400, default 10).
+
+.PARAMETER Iterations
+    Iterations per test (1-1000, default 5).
+
+.PARAMETER TestName
+    TCP_RR, UDP_RR and/or TCP_CRR (default TCP_RR and UDP_RR).
+
+.PARAMETER Label
+    The label tonight's runs get and the median baseline is chosen from (default nightly).
+
+.PARAMETER ComputerName
+    The netserver host; default: this host (a private netserver on loopback).
+
+.PARAMETER Port
+    The netserver's control port (1-65535; default netperf's 12865).
+
+.PARAMETER Onload
+    Measure with netperf under onload.
+
+.PARAMETER EquivalenceMargin
+    ± % inside which the whole confidence interval must lie for Equivalent (0-1000, default 5).
+
+.PARAMETER RegressionThreshold
+    % slowdown the whole confidence interval must exceed for a regression (0-1000, default 5).
+
+.PARAMETER TonightRun
+    Runs already measured tonight (for example on another host via Invoke-Command): no measurement is made.
 
 .EXAMPLE
-    pwsh -File Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Duration 30 -Iterations 10
-    # cron/systemd timer: a non-zero exit status marks the night as failed.
+    pwsh -NoProfile -File Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Duration 30 -Iterations 10 >> /var/log/onload-latency.log 2>&1
+    # cron/systemd timer: 0 ordinary, 1 regression, 2 the job broke.
 
 .EXAMPLE
     ./Invoke-NightlyLatencyCheck.ps1 -HistoryPath ./history.jsonl -Baseline 3f9c2a1b -TestName TCP_RR
 #>
 [CmdletBinding()]
 param(
-    # A history folder (one JSON file per run) or a .jsonl file.
-    [Parameter(Mandatory)]
-    [ValidateNotNullOrEmpty()]
     [string] $HistoryPath,
-
-    # 'Median' (median of the last -BaselineCount runs), or one or more RunIds (prefixes allowed).
-    [ValidateNotNullOrEmpty()]
     [string[]] $Baseline = @('Median'),
-
-    [ValidateRange(1, 1000)]
-    [int] $BaselineCount = 7,
-
-    # Seconds per netperf iteration.
-    [ValidateRange(1, 86400)]
-    [int] $Duration = 10,
-
-    [ValidateRange(1, 1000)]
-    [int] $Iterations = 5,
-
-    [ValidateSet('TCP_RR', 'UDP_RR', 'TCP_CRR')]
+    [object] $BaselineCount = 7,
+    [object] $Duration = 10,
+    [object] $Iterations = 5,
     [string[]] $TestName = @('TCP_RR', 'UDP_RR'),
-
-    # The label tonight's runs get and the baseline is chosen from.
-    [ValidateNotNullOrEmpty()]
     [string] $Label = 'nightly',
-
-    # netserver host; default: this host (a private netserver on loopback).
     [string] $ComputerName,
-
+    [object] $Port,
     [switch] $Onload,
-
-    [ValidateRange(0, 1000)]
-    [double] $EquivalenceMargin = 5,
-
-    [ValidateRange(0, 1000)]
-    [double] $RegressionThreshold = 5,
-
-    # Runs already measured tonight (for example on another host via Invoke-Command): no measurement is made.
-    [object[]] $TonightRun
+    [object] $EquivalenceMargin = 5,
+    [object] $RegressionThreshold = 5,
+    [object[]] $TonightRun,
+    # Anything else on the command line is a bad argument (exit 2), not a binder error (exit 1).
+    [Parameter(ValueFromRemainingArguments)]
+    [object[]] $UnknownArgument
 )
 
 Set-StrictMode -Version 3.0
-$ErrorActionPreference = 'Stop'
+# Errors are handled where they happen: a non-terminating error (one failed iteration) must not end the night.
+$ErrorActionPreference = 'Continue'
+
+# The verdict lines: what Write-Line does (information with the PSHOST tag, on stdout of pwsh -File), in core
+# cmdlets only.
+function Write-Line([string] $Text) {
+    $PSCmdlet.WriteInformation([System.Management.Automation.HostInformationMessage]@{ Message = $Text }, [string[]] @('PSHOST'))
+}
+
+# ---- 0. the job's own failures: exit 2 ----
+function Exit-Broken([string] $Message, [string] $ErrorId, [object] $Target) {
+    $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+            [System.InvalidOperationException]::new($Message), $ErrorId,
+            [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target))
+    Write-Line "JOB BROKEN: $Message"
+    exit 2
+}
+
+function ConvertTo-Checked([string] $Name, [object] $Value, [type] $Type, [double] $Min, [double] $Max) {
+    $parsed = $null
+    if ($null -eq $Value -or -not [System.Management.Automation.LanguagePrimitives]::TryConvertTo($Value, $Type, [cultureinfo]::InvariantCulture, [ref] $parsed)) {
+        Exit-Broken "-$Name '$Value' is not a $($Type.Name) ($Min to $Max)." 'BadArgument' $Value
+    }
+    if ($parsed -lt $Min -or $parsed -gt $Max) {
+        Exit-Broken "-$Name $parsed is out of range ($Min to $Max)." 'BadArgument' $Value
+    }
+    $parsed
+}
+
+if ($UnknownArgument) { Exit-Broken "Unknown argument(s): $($UnknownArgument -join ' ')." 'BadArgument' $UnknownArgument }
+if ([string]::IsNullOrWhiteSpace($HistoryPath)) { Exit-Broken '-HistoryPath is required (a history folder or a .jsonl file).' 'BadArgument' $null }
+$BaselineCount = ConvertTo-Checked BaselineCount $BaselineCount ([int]) 1 1000
+$Duration = ConvertTo-Checked Duration $Duration ([int]) 1 86400
+$Iterations = ConvertTo-Checked Iterations $Iterations ([int]) 1 1000
+$EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0 1000
+$RegressionThreshold = ConvertTo-Checked RegressionThreshold $RegressionThreshold ([double]) 0 1000
+if ($PSBoundParameters.ContainsKey('Port')) { $Port = ConvertTo-Checked Port $Port ([int]) 1 65535 }
+$TestName = @($TestName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+foreach ($t in $TestName) {
+    if ($t -notin 'TCP_RR', 'UDP_RR', 'TCP_CRR') { Exit-Broken "-TestName '$t' is not one of TCP_RR, UDP_RR, TCP_CRR." 'BadArgument' $t }
+}
+if (-not $Label) { Exit-Broken '-Label must not be empty.' 'BadArgument' $Label }
+if (@($Baseline).Count -eq 0 -or @($Baseline | Where-Object { -not $_ }).Count -gt 0) { Exit-Broken '-Baseline must be Median or RunIds.' 'BadArgument' $Baseline }
+
+if (-not (Get-Command Select-LatencyBaseline -ErrorAction Ignore)) {
+    try { Import-Module OnloadTools -ErrorAction Stop }
+    catch { Exit-Broken "The OnloadTools module cannot be loaded: $($_.Exception.Message)" 'ModuleMissing' 'OnloadTools' }
+}
 
 $HistoryPath = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($HistoryPath)
 $isLines = $HistoryPath.EndsWith('.jsonl', [StringComparison]::OrdinalIgnoreCase)
@@ -79,85 +159,113 @@ $isLines = $HistoryPath.EndsWith('.jsonl', [StringComparison]::OrdinalIgnoreCase
 $history = @()
 if ([IO.Directory]::Exists($HistoryPath) -or [IO.File]::Exists($HistoryPath)) {
     # A corrupt file is reported but does not stop the check.
-    $history = @(Import-LatencyRun -LiteralPath $HistoryPath -ErrorAction Continue |
-        Where-Object { $_.Status -eq 'Completed' })
+    $history = @(Import-LatencyRun -LiteralPath $HistoryPath -ErrorAction Continue)
 }
 
 # ---- 2. tonight ----
+$broken = [System.Collections.Generic.List[string]]::new()
 if ($PSBoundParameters.ContainsKey('TonightRun')) {
-    $tonight = @($TonightRun | Export-LatencyRun -Path $HistoryPath -PassThru)
+    try { $tonight = @($TonightRun | Export-LatencyRun -Path $HistoryPath -PassThru -ErrorAction Stop) }
+    catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
+    $TestName = @($tonight | ForEach-Object TestName)
 }
 else {
     $measure = @{ TestName = $TestName; Duration = $Duration; Iterations = $Iterations; Label = $Label }
     if ($ComputerName) { $measure.ComputerName = $ComputerName }
+    if ($PSBoundParameters.ContainsKey('Port')) { $measure.Port = $Port }
     if ($Onload) { $measure.Onload = $true }
     if (-not $isLines) { $measure.HistoryPath = $HistoryPath }
-    $tonight = @(Measure-NetperfLatency @measure)
-    if ($isLines) { $tonight | Export-LatencyRun -Path $HistoryPath }
-}
-if ($tonight.Count -eq 0) {
-    $PSCmdlet.WriteWarning('Nothing was measured tonight.')
-    exit 1
+    # -ErrorAction Continue: a failed iteration is written (to stderr in cron's log) and the night goes on.
+    $measureErrors = $null
+    try {
+        $tonight = @(Measure-NetperfLatency @measure -ErrorAction Continue -ErrorVariable measureErrors)
+    }
+    catch {
+        # A terminating error: netperf missing, the private netserver cannot start, a bad interface …
+        Exit-Broken "Measure-NetperfLatency failed: $($_.Exception.Message)" $_.FullyQualifiedErrorId $_.TargetObject
+    }
+    if ($isLines -and $tonight.Count -gt 0) {
+        try { $tonight | Export-LatencyRun -Path $HistoryPath -ErrorAction Stop }
+        catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
+    }
+    foreach ($run in $tonight | Where-Object { $_.IterationsFailed -gt 0 }) {
+        $PSCmdlet.WriteWarning("$($run.TestName): $($run.IterationsFailed) of $($run.IterationsRequested) iteration(s) failed; the run is compared on the $($run.IterationsCompleted) that completed.")
+    }
 }
 $tonightIds = @($tonight | ForEach-Object RunId)
 $history = @($history | Where-Object { $tonightIds -notcontains $_.RunId })
 
 # ---- 3. baselines ----
-# A stable insertion sort by one property (the script keeps to core cmdlets, which have no Sort-Object).
-function Get-Ordered([object[]] $Items, [string] $Property) {
-    $list = [System.Collections.Generic.List[object]]::new()
-    foreach ($item in $Items) {
-        $i = $list.Count
-        while ($i -gt 0 -and $list[$i - 1].$Property -gt $item.$Property) { $i-- }
-        $list.Insert($i, $item)
-    }
-    , $list.ToArray()
-}
-
 function Select-Baseline([string] $Test) {
     $sameTest = @($history | Where-Object { $_.TestName -eq $Test })
     if ($Baseline.Count -eq 1 -and $Baseline[0] -eq 'Median') {
-        $candidates = @($sameTest | Where-Object { $_.Label -eq $Label -and $null -ne $_.MeanLatency })
-        if ($candidates.Count -eq 0) { return $null }
-        # Last N by start time, then the median by mean latency.
-        $byTime = Get-Ordered $candidates 'StartTime'
-        $lastN = $byTime[[Math]::Max(0, $byTime.Count - $BaselineCount)..($byTime.Count - 1)]
-        $byMean = Get-Ordered $lastN 'MeanLatency'
-        return $byMean[[Math]::Floor(($byMean.Count - 1) / 2)]
+        # The module's one baseline rule (also Export-LatencyReport's): see Select-LatencyBaseline.
+        return Get-First @($sameTest | Where-Object { $_.Label -eq $Label } | Select-LatencyBaseline -Count $BaselineCount)
     }
     foreach ($id in $Baseline) {
         $match = @($sameTest | Where-Object { $_.RunId -eq $id })
         if ($match.Count -eq 0) { $match = @($sameTest | Where-Object { $_.RunId.StartsWith($id, [StringComparison]::OrdinalIgnoreCase) }) }
         if ($match.Count -gt 1) {
-            throw "Baseline '$id' matches $($match.Count) $Test runs ($(($match | ForEach-Object RunId) -join ', ')): give more of the RunId."
+            Exit-Broken "Baseline '$id' matches $($match.Count) $Test runs ($(($match | ForEach-Object RunId) -join ', ')): give more of the RunId." 'AmbiguousBaseline' $id
         }
         if ($match.Count -eq 1) { return $match[0] }
     }
     return $null
 }
 
+# The first item, or $null (strict mode forbids indexing an empty array).
+function Get-First([object[]] $Items) { foreach ($i in $Items) { return $i } }
+
+function Format-Verdict([string] $Test, [string] $Text) {
+    # One line per test, at most 80 characters, for a log read on a terminal or in a mail.
+    $line = "${Test}: $Text"
+    if ($line.Length -gt 80) { $line = $line.Substring(0, 77) + '...' }
+    $line
+}
+
 # ---- 4. compare ----
 $regressions = 0
-foreach ($run in $tonight) {
+foreach ($test in $TestName) {
+    $run = Get-First @($tonight | Where-Object TestName -eq $test)
+    if ($null -eq $run) {
+        $broken.Add($test)
+        Write-Line (Format-Verdict $test 'BROKEN, nothing measured (see the errors above)')
+        continue
+    }
     $base = Select-Baseline $run.TestName
     if ($null -eq $base) {
         $PSCmdlet.WriteWarning("$($run.TestName): no baseline in $HistoryPath yet ($($Baseline -join ', ')); tonight's run $($run.RunId) starts the history.")
+        Write-Line (Format-Verdict $test "FIRST NIGHT, no baseline yet; run $($run.RunId.Substring(0, 8)) starts the history")
         continue
     }
     $PSCmdlet.WriteVerbose("$($run.TestName): baseline is run $($base.RunId) of $($base.StartTime.ToString('u')).")
     $comparisons = @(Compare-LatencyRun -ReferenceRun $base -DifferenceRun $run `
             -EquivalenceMargin $EquivalenceMargin -RegressionThreshold $RegressionThreshold)
-    foreach ($c in $comparisons) {
-        if ($c.IsRegression) {
-            $regressions++
-            $PSCmdlet.WriteWarning(('REGRESSION {0} {1}: {2:N2} -> {3:N2} {4} ({5:+0.0;-0.0}%, {6:0}% CI [{7:+0.0;-0.0}, {8:+0.0;-0.0}]%, p={9:0.0000}) against run {10}' -f
-                    $c.TestName, $c.Metric, $c.ReferenceValue, $c.DifferenceValue, $c.Unit, $c.DeltaPercent,
-                    ($c.ConfidenceLevel * 100), $c.ConfidenceIntervalLow, $c.ConfidenceIntervalHigh, $c.PValue, $base.RunId))
-        }
+    $regressed = @($comparisons | Where-Object IsRegression)
+    foreach ($c in $regressed) {
+        $regressions++
+        $PSCmdlet.WriteWarning(('REGRESSION {0} {1}: {2:N2} -> {3:N2} {4} ({5:+0.0;-0.0}%, {6:0}% CI [{7:+0.0;-0.0}, {8:+0.0;-0.0}]%, p={9:0.0000}) against run {10}' -f
+                $c.TestName, $c.Metric, $c.ReferenceValue, $c.DifferenceValue, $c.Unit, $c.DeltaPercent,
+                ($c.ConfidenceLevel * 100), $c.ConfidenceIntervalLow, $c.ConfidenceIntervalHigh, $c.PValue, $base.RunId))
+    }
+    $lead = if ($regressed.Count -gt 0) { $regressed[0] } else { Get-First (@($comparisons | Where-Object Metric -eq 'Mean') + $comparisons) }
+    if ($null -eq $lead) {
+        Write-Line (Format-Verdict $test 'not compared (no metric on both sides)')
+    }
+    else {
+        $status = if ($regressed.Count -gt 0) { 'REGRESSION' } else { "ok, $($lead.Verdict)" }
+        $ci = if ($null -ne $lead.ConfidenceIntervalLow) { (', CI {0:+0.0;-0.0}..{1:+0.0;-0.0} %' -f $lead.ConfidenceIntervalLow, $lead.ConfidenceIntervalHigh) } else { '' }
+        $unit = if ($lead.Unit -eq 'µs') { 'us' } else { $lead.Unit }
+        Write-Line (Format-Verdict $test ('{0}; {1} {2:0.##} -> {3:0.##} {4} ({5:+0.0;-0.0} %{6})' -f
+                $status, $lead.Metric, $lead.ReferenceValue, $lead.DifferenceValue, $unit, $lead.DeltaPercent, $ci))
     }
     $comparisons
 }
 
 # ---- 5. the job's verdict ----
+if ($broken.Count -gt 0) {
+    Write-Line "JOB BROKEN: nothing measured for $($broken -join ', ') (exit 2)"
+    exit 2
+}
 if ($regressions -gt 0) { exit 1 }
 exit 0

@@ -170,6 +170,105 @@ Describe 'Invoke-NightlyLatencyCheck.ps1' {
     }
 }
 
+Describe 'Invoke-NightlyLatencyCheck.ps1 exit codes and log' {
+    BeforeAll {
+        $nightly = "$PSScriptRoot/../../docs/examples/Invoke-NightlyLatencyCheck.ps1"
+        $moduleRoot = (Resolve-Path "$PSScriptRoot/../../out").Path
+        # A fresh pwsh, as cron starts it: the .NET tool's pwsh runs under dotnet.
+        $exe = [Environment]::ProcessPath
+        $pwshArgs = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { "$PSHOME/pwsh.dll" })
+        function Invoke-Cron([string[]] $ScriptArgs, [hashtable] $Environment = @{}, [string] $Log) {
+            $saved = @{}
+            foreach ($k in $Environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }
+            try { & $exe @pwshArgs -NoProfile -NonInteractive -File $nightly @ScriptArgs *> $Log }
+            finally { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
+            $LASTEXITCODE
+        }
+    }
+    BeforeEach {
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+    }
+
+    It 'exits 2, not 1, on bad arguments' {
+        & $nightly -HistoryPath $dir -Duration abc -ErrorAction SilentlyContinue -InformationAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 2
+        & $nightly -HistoryPath $dir -Iterations 0 -ErrorAction SilentlyContinue -InformationAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 2
+        & $nightly -HistoryPath $dir -TestName TCP_STREAM -ErrorAction SilentlyContinue -InformationAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 2
+        & $nightly -ErrorAction SilentlyContinue -InformationAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 2
+        Test-Path $dir | Should -BeFalse -Because 'nothing is measured or written'
+    }
+
+    It 'exits 2 for an unknown argument given on the command line, as cron gives it' {
+        $log = Join-Path $TestDrive 'unknown.log'
+        Invoke-Cron @('-HistoryPath', $dir, '-Bogus', '1') @{ PSModulePath = $moduleRoot } $log | Should -Be 2
+        Get-Content $log -Raw | Should -Match 'Unknown argument'
+    }
+
+    It 'exits 2 when the OnloadTools module is missing' {
+        $log = Join-Path $TestDrive 'nomodule.log'
+        $empty = New-Item -ItemType Directory (Join-Path $TestDrive 'no-modules') -Force
+        Invoke-Cron @('-HistoryPath', $dir) @{ PSModulePath = $empty.FullName } $log | Should -Be 2
+        Get-Content $log -Raw | Should -Match 'OnloadTools module cannot be loaded'
+    }
+
+    It 'exits 2 when the netserver is unreachable (real netperf against a closed port)' -Skip:$noNetperf {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $closed = $listener.LocalEndpoint.Port; $listener.Stop()
+        & $nightly -HistoryPath $dir -TestName TCP_RR -Duration 1 -Iterations 2 -ComputerName 127.0.0.1 -Port $closed `
+            -ErrorVariable e -ErrorAction SilentlyContinue -InformationVariable info -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 2
+        ($e | ForEach-Object FullyQualifiedErrorId) -join ' ' | Should -Match 'NetserverUnreachable'
+        ($info | ForEach-Object { "$_" }) | Should -Contain 'TCP_RR: BROKEN, nothing measured (see the errors above)'
+    }
+
+    It 'states the verdict of each test in a line of its own, at most 80 columns' {
+        foreach ($n in 1..3) {
+            New-SyntheticRun -Night $n | Export-LatencyRun -Path $dir
+            New-SyntheticRun -Night $n -Test UDP_RR -Mean 18 | Export-LatencyRun -Path $dir
+        }
+        $tonight = @(New-SyntheticRun -Night 4 -Mean 26), (New-SyntheticRun -Night 4 -Test UDP_RR -Mean 18.02)
+        $null = & $nightly -HistoryPath $dir -TonightRun $tonight -InformationVariable info -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 1
+        $lines = @($info | ForEach-Object { "$_" })
+        $lines | Should -HaveCount 2
+        $lines[0] | Should -Match '^TCP_RR: REGRESSION; Mean 20 -> 26 us \(\+30\.0 %, CI \+\d'
+        $lines[1] | Should -Match '^UDP_RR: ok, Equivalent; Mean 18 -> 18\.02 us'
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+    }
+
+    It 'goes on after a failed iteration: the next iterations and tests are measured, the log has every verdict' -Skip:$noNetperf {
+        # netperf fails once (the second measuring call: TCP_RR's second iteration) and is the real netperf otherwise.
+        $bin = New-Item -ItemType Directory (Join-Path $TestDrive 'flaky-bin') -Force
+        $real = (Get-Command netperf -CommandType Application)[0].Source
+        $counter = Join-Path $TestDrive 'netperf-calls'
+        Set-Content -Path "$bin/netperf" -Value @"
+#!/bin/sh
+case " `$* " in *" -V "*) exec $real "`$@" ;; esac
+n=`$(cat $counter 2>/dev/null || echo 0); n=`$((n + 1)); echo `$n > $counter
+if [ "`$n" = 2 ]; then echo "send_omni: recv_response: Connection reset by peer" >&2; exit 1; fi
+exec $real "`$@"
+"@
+        chmod +x "$bin/netperf"
+        $log = Join-Path $TestDrive 'night.log'
+        $code = Invoke-Cron @('-HistoryPath', $dir, '-TestName', 'TCP_RR,UDP_RR', '-Duration', '1', '-Iterations', '2') `
+            @{ PSModulePath = $moduleRoot; PATH = "$bin$([IO.Path]::PathSeparator)$env:PATH"; COLUMNS = '80' } $log
+        $text = Get-Content $log
+        $code | Should -Be 0 -Because ($text -join "`n")
+        Get-Content $counter | Should -Be 4 -Because 'all four iterations were attempted'
+        $runs = @(Import-LatencyRun -Path $dir)
+        $runs.TestName | Should -Be @('TCP_RR', 'UDP_RR')
+        $runs.Status | Should -Not -Contain 'InProgress'
+        ($runs | Where-Object TestName -eq TCP_RR).IterationsFailed | Should -Be 1
+        ($runs | Where-Object TestName -eq UDP_RR).Status | Should -Be 'Completed'
+        $verdicts = @($text | Where-Object { $_ -match '^(TCP_RR|UDP_RR): ' })
+        $verdicts | Should -HaveCount 2
+        $verdicts | ForEach-Object { $_ | Should -Match 'FIRST NIGHT' ; $_.Length | Should -BeLessOrEqual 80 }
+    }
+}
+
 Describe 'Import-LatencyRun completion' {
     It 'completes -Label and -TestName from the history at -Path' {
         $dir = Join-Path $TestDrive 'complete'

@@ -63,8 +63,8 @@ Describe 'Export-LatencyReport' {
         $file | Should -BeOfType System.IO.FileInfo
         $file.FullName | Should -Be $html
         $text = Get-Content -Raw $html
-        $text | Should -Match 'tuned vs kernel: tuned '
-        $text | Should -Match 'vs baseline: 4 earlier run\(s\)'
+        $text | Should -Match 'Against kernel, tuned '
+        $text | Should -Match 'Against baseline \(2026-11-1\d 02:00:00\), latest \(2026-11-20 02:00:00\)'
         $text | Should -Match 'full distribution \(every round trip\)'
         $text | Should -Match "default-src 'none'"
         Assert-Renders $html 7 (Join-Path $script:Dir 'report.png')
@@ -78,7 +78,7 @@ Describe 'Export-LatencyReport' {
         )
         $runs | Export-LatencyReport -Path $html
         $text = Get-Content -Raw $html
-        $text | Should -Match 'container vs bare-metal: container adds no measurable latency at the mean'
+        $text | Should -Match 'Against bare-metal, container adds no measurable latency at the mean'
         $text | Should -Match 'REGRESSION'
         $text.IndexOf('<ul class="verdicts">') | Should -BeLessThan $text.IndexOf('<canvas')
         Assert-Renders $html 6 (Join-Path $script:Dir 'v.png')
@@ -92,6 +92,50 @@ Describe 'Export-LatencyReport' {
         Get-Content -Raw $html | Should -Match '<title>First</title>'
         $runs | Export-LatencyReport -Path $html -Title Second -Confirm:$false
         Get-Content -Raw $html | Should -Match '<title>Second</title>'
+    }
+
+    It 'answers the nightly script''s question with the nightly script''s numbers (one baseline rule)' {
+        $history = Join-Path $script:Dir 'history'
+        # Six ordinary nights and one bad one: pooling the earlier nights and taking their median run disagree.
+        $means = 20, 20.2, 40, 20.1, 19.9, 20.3, 20.05
+        for ($n = 0; $n -lt 7; $n++) {
+            New-Run nightly TCP_RR $means[$n] 6 ([datetime]::new(2026, 11, 1 + $n, 2, 0, 0, [DateTimeKind]::Utc)) (70 + $n) | Export-LatencyRun -Path $history
+        }
+        $tonight = New-Run nightly TCP_RR 27 6 ([datetime]::new(2026, 11, 8, 2, 0, 0, [DateTimeKind]::Utc)) 99
+        $nightly = Join-Path $PSScriptRoot '../../docs/examples/Invoke-NightlyLatencyCheck.ps1'
+        $out = & $nightly -HistoryPath $history -TonightRun $tonight -WarningAction SilentlyContinue -InformationAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 1
+        $scriptMean = $out | Where-Object Metric -eq Mean
+
+        $html = Join-Path $script:Dir 'nightly.html'
+        Import-LatencyRun -Path $history | Export-LatencyReport -Path $html
+        $json = [regex]::Match((Get-Content -Raw $html), '<script type="application/json" id="report-data">(.*?)</script>', 'Singleline').Groups[1].Value
+        $model = $json | ConvertFrom-Json
+        $reportMean = $model.sections[0].intervals | Where-Object metric -eq 'Mean latency'
+        $reportMean.deltaPercent | Should -Be ([math]::Round($scriptMean.DeltaPercent, 3))
+        $reportMean.low | Should -Be ([math]::Round($scriptMean.ConfidenceIntervalLow, 3))
+        $model.sections[0].notes -join ' ' | Should -Match "RunId $($scriptMean.ReferenceRunId)"
+    }
+
+    It 'draws netperf runs'' percentile ladder only as far as p99 and the maximum' {
+        $html = Join-Path $script:Dir 'ladder.html'
+        @(New-Run a TCP_RR 20 3 ([datetime]'2026-11-20') 1; New-Run b TCP_RR 21 3 ([datetime]'2026-11-20') 2) | Export-LatencyReport -Path $html
+        $json = [regex]::Match((Get-Content -Raw $html), '<script type="application/json" id="report-data">(.*?)</script>', 'Singleline').Groups[1].Value
+        $ladder = ($json | ConvertFrom-Json).sections[0].ladder
+        $ladder.measuredPercentiles | Should -Be @(50, 90, 99)
+        $ladder.topPercentile | Should -Be 99
+        $ladder.hasMax | Should -BeTrue
+        $ladder.series | ForEach-Object { $_.percentiles | Where-Object { $_ -gt 99 -and $_ -lt 100 } | Should -BeNullOrEmpty }
+        Assert-Renders $html 3 (Join-Path $script:Dir 'ladder.png')
+    }
+
+    It 'Select-LatencyBaseline picks the median of the last -Count runs, deserialized or not' {
+        $runs = for ($n = 0; $n -lt 5; $n++) { New-Run nightly TCP_RR (20, 35, 21, 22, 19)[$n] 3 ([datetime]::new(2026, 11, 1 + $n, 2, 0, 0, [DateTimeKind]::Utc)) $n }
+        $typed = $runs | Export-LatencyRun -Path (Join-Path $script:Dir 'b.jsonl') -PassThru
+        ($typed | Select-LatencyBaseline).RunId | Should -Be $typed[2].RunId                     # 19 20 [21] 22 35
+        ($typed | Select-LatencyBaseline -Count 2).RunId | Should -Be $typed[4].RunId           # [19] 22
+        $remoted = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($typed, 3))
+        ($remoted | Select-LatencyBaseline).RunId | Should -Be $typed[2].RunId
     }
 
     It 'refuses an unknown reference label' {

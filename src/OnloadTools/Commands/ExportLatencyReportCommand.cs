@@ -41,6 +41,12 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
     [ValidateRange(0.0, 1000.0)]
     public double RegressionThreshold { get; set; } = 5;
 
+    /// <summary>For a history of one label: the baseline is the median run (by mean latency) of the last N completed
+    /// earlier runs of each test (default 7), the rule Select-LatencyBaseline applies.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int BaselineCount { get; set; } = LatencyBaseline.DefaultCount;
+
     /// <summary>Returns the written file.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -92,6 +98,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
             ReferenceLabel = ReferenceLabel,
             Title = Title,
             Generated = DateTime.UtcNow,
+            BaselineCount = BaselineCount,
             Comparison = new ComparisonOptions { EquivalenceMargin = EquivalenceMargin, RegressionThreshold = RegressionThreshold },
         };
         var model = LatencyReportBuilder.Build(_runs, options);

@@ -12,6 +12,8 @@ internal sealed class ReportOptions
     public ComparisonOptions Comparison { get; set; } = new();
     /// <summary>At most this many CDF lines per test (the most recent iterations are kept).</summary>
     public int MaxLadderSeries { get; set; } = 40;
+    /// <summary>For a history of one label: the baseline is chosen by <see cref="LatencyBaseline"/> among this many earlier runs.</summary>
+    public int BaselineCount { get; set; } = LatencyBaseline.DefaultCount;
 }
 
 /// <summary>
@@ -93,16 +95,27 @@ internal static class LatencyReportBuilder
         }
         else if (labelsHere.Count == 1 && testRuns.Count > 1)
         {
-            // A history of one label (nightly runs): the latest run against the earlier ones, pooled.
+            // A history of one label (nightly runs): the latest run against the baseline, chosen among the earlier
+            // runs by the module's one rule (LatencyBaseline) — the same run Select-LatencyBaseline gives the scripts.
             history = true;
             var byTime = testRuns.OrderBy(r => r.StartTime).ToList();
             var latest = byTime[^1];
-            var earlier = byTime.Take(byTime.Count - 1).ToList();
-            string baseName = $"baseline: {earlier.Count} earlier run(s)";
-            string latestName = $"latest: {Time(latest.StartTime)}";
-            sides.Add((baseName, "baseline", "#7f7f7f", earlier));
-            sides.Add((latestName, "latest", colors[latest.Label], new List<LatencyRun> { latest }));
-            if (!mixedKinds) AddComparisons(section, comparisons, earlier, new List<LatencyRun> { latest }, baseName, latestName, options);
+            var baseline = LatencyBaseline.Select(byTime.Take(byTime.Count - 1), options.BaselineCount);
+            string latestName = $"latest ({Time(latest.StartTime)})";
+            if (baseline is null)
+            {
+                section.Notes.Add($"No earlier completed run of {first.TestName} to take a baseline from: the latest run is shown, not compared.");
+                sides.Add((latestName, "latest", colors[latest.Label], new List<LatencyRun> { latest }));
+            }
+            else
+            {
+                string baseName = $"baseline ({Time(baseline.StartTime)})";
+                section.Notes.Add($"Baseline: the run of {Time(baseline.StartTime)} (RunId {baseline.RunId}), {LatencyBaseline.Describe(options.BaselineCount)} before the latest.");
+                sides.Add((baseName, "baseline", "#7f7f7f", new List<LatencyRun> { baseline }));
+                sides.Add((latestName, "latest", colors[latest.Label], new List<LatencyRun> { latest }));
+                if (!mixedKinds) AddComparisons(section, comparisons, new List<LatencyRun> { baseline }, new List<LatencyRun> { latest }, baseName, latestName, options);
+            }
+            section.Trend = BuildTrend(testRuns, referenceLabel, colors, baseline, options.BaselineCount);
         }
         else
         {
@@ -132,7 +145,7 @@ internal static class LatencyReportBuilder
         }
 
         section.Ladder = BuildLadder(sides.Select(s => (s.Name, s.Color, s.Runs)).ToList(), history, options.MaxLadderSeries);
-        section.Trend = BuildTrend(testRuns, referenceLabel, colors, history);
+        if (!history) section.Trend = BuildTrend(testRuns, referenceLabel, colors, null, options.BaselineCount);
         return section;
     }
 
@@ -174,14 +187,15 @@ internal static class LatencyReportBuilder
             "Equivalent" => $"adds no measurable latency at the {what} (within ±{Num(o.EquivalenceMargin)} %)",
             "Slower" => $"adds {Num(Math.Abs(c.Delta))} µs {Interval(c)} at the {what}",
             "Faster" => $"is {Num(Math.Abs(c.Delta))} µs faster {Interval(c)} at the {what}",
-            _ => $"cannot be told apart from {reference} at the {what} either way (inconclusive)",
+            _ => $"cannot be told apart at the {what} either way (inconclusive)",
         };
         var parts = new List<string>();
         if (mean is not null) parts.Add(Part(mean, "mean"));
         if (p99 is not null) parts.Add(Part(p99, "p99"));
-        if (parts.Count == 0) return $"{difference} vs {reference}: see the metrics below.";
+        if (parts.Count == 0) return $"{difference} against {reference}: see the metrics below.";
         bool regression = (mean?.IsRegression ?? false) || (p99?.IsRegression ?? false);
-        return $"{difference} vs {reference}: {difference} {string.Join("; it ", parts)}." + (regression ? " This is a REGRESSION." : "");
+        // Each label is named once: the sentence says who is compared, then "it" for the difference.
+        return $"Against {reference}, {difference} {string.Join("; it ", parts)}." + (regression ? " This is a REGRESSION." : "");
     }
 
     private static string Interval(LatencyComparison c) =>
@@ -193,7 +207,11 @@ internal static class LatencyReportBuilder
     public static string Sentence(LatencyComparison c, string difference, string reference, ComparisonOptions o)
     {
         bool rate = !c.LowerIsBetter;
-        string direction = c.Delta == 0 ? "equal to" : rate ? (c.Delta > 0 ? "higher than" : "lower than") : (c.Delta > 0 ? "slower than" : "faster than");
+        bool jitter = c.Metric == "StdDev";   // less jitter is steadier, not faster
+        string direction = c.Delta == 0 ? "is equal to"
+            : rate ? (c.Delta > 0 ? "is higher than" : "is lower than")
+            : jitter ? (c.Delta > 0 ? "has more jitter than" : "has less jitter than")
+            : (c.Delta > 0 ? "is slower than" : "is faster than");
         string size = $"{Num(Math.Abs(c.Delta))} {c.Unit} ({Signed(c.DeltaPercent)} %)";
         string ci = c.ConfidenceIntervalLow is { } lo && c.ConfidenceIntervalHigh is { } hi
             ? $"{Num(c.ConfidenceLevel * 100)} % CI of the difference {Signed(lo)} % to {Signed(hi)} %"
@@ -202,12 +220,12 @@ internal static class LatencyReportBuilder
         string verdict = c.Verdict switch
         {
             "Equivalent" => $"Equivalent: no measurable difference (the interval lies within ±{Num(c.EquivalenceMargin)} %)",
-            "Slower" => rate ? "Slower: significantly lower rate" : "Slower: significantly slower",
-            "Faster" => rate ? "Faster: significantly higher rate" : "Faster: significantly faster",
+            "Slower" => rate ? "Slower: significantly lower rate" : jitter ? "More jitter: significantly less steady" : "Slower: significantly slower",
+            "Faster" => rate ? "Faster: significantly higher rate" : jitter ? "Less jitter: significantly steadier" : "Faster: significantly faster",
             _ => "Inconclusive: not enough evidence either way",
         };
-        string regression = c.IsRegression ? $" REGRESSION: slower by more than {Num(c.RegressionThreshold)} % with confidence." : "";
-        return $"{MetricName(c.Metric)}: {difference} is {direction} {reference} by {size}; {ci}{p} ({c.Method}; {c.ReferenceCount} vs {c.DifferenceCount} iterations). {verdict}.{regression}";
+        string regression = c.IsRegression ? $" REGRESSION: {(jitter ? "more jitter" : "slower")} by more than {Num(c.RegressionThreshold)} % with confidence." : "";
+        return $"{MetricName(c.Metric)}: {difference} {direction} {reference} by {size}; {ci}{p} ({c.Method}; {c.ReferenceCount} vs {c.DifferenceCount} iterations). {verdict}.{regression}";
     }
 
     public static string MetricName(string metric) => metric switch
@@ -249,21 +267,27 @@ internal static class LatencyReportBuilder
                         ps = points.Select(x => x.P).ToArray();
                         ls = points.Select(x => R(x.V!.Value)).ToArray();
                     }
-                    string what = history || sideRuns.Count > 1 ? $"{name} {Time(run.StartTime)} #{s.Iteration}" : $"{name} #{s.Iteration}";
+                    string what = sideRuns.Count > 1 ? $"{name} {Time(run.StartTime)} #{s.Iteration}" : $"{name} #{s.Iteration}";
                     series.Add((s.StartTime, new LadderSeries { Name = what, Color = color, Percentiles = ps, Latencies = ls }));
                 }
             }
         }
         if (series.Count == 0) return null;
         var kept = series.Count <= max ? series : series.OrderByDescending(x => x.Time).Take(max).ToList();
+        var shown = series.Where(kept.Contains).Select(x => x.S).ToList();
+        // The axis goes as far as a percentile was measured (netperf: p99), never through percentiles no run has.
+        var measured = shown.SelectMany(x => x.Percentiles).Where(p => p is > 0 and < 100).Distinct().OrderBy(p => p).ToArray();
         return new Ladder
         {
             Source = full ? "full distribution (every round trip)" : "summary percentiles",
-            Series = series.Where(kept.Contains).Select(x => x.S).ToList(),
+            Series = shown,
+            MeasuredPercentiles = measured,
+            TopPercentile = measured.Length > 0 ? measured[^1] : 0,
+            HasMax = shown.Any(x => x.Percentiles.Contains(100)),
         };
     }
 
-    private static Trend? BuildTrend(List<LatencyRun> testRuns, string? referenceLabel, Dictionary<string, string> colors, bool history)
+    private static Trend? BuildTrend(List<LatencyRun> testRuns, string? referenceLabel, Dictionary<string, string> colors, LatencyRun? historyBaseline, int baselineCount)
     {
         var byLabel = testRuns.GroupBy(r => r.Label, StringComparer.OrdinalIgnoreCase).ToList();
         if (!byLabel.Any(g => g.Count() > 1)) return null;
@@ -281,11 +305,10 @@ internal static class LatencyReportBuilder
             }
             trend.Series.Add(new TrendSeries { Name = g.Key, Color = colors[g.Key], Values = values, RunIds = ids });
         }
-        if (history)
+        if (historyBaseline is not null)
         {
-            var earlier = testRuns.OrderBy(r => r.StartTime).SkipLast(1).Select(r => r.MeanLatency).ToList();
-            trend.Baseline = LatencyStatistics.Median(earlier) is { } b ? R(b) : null;
-            trend.BaselineDescription = $"baseline: median of the {earlier.Count} earlier run(s)";
+            trend.Baseline = historyBaseline.MeanLatency is { } b ? R(b) : null;
+            trend.BaselineDescription = $"baseline: run of {Time(historyBaseline.StartTime)}, {LatencyBaseline.Describe(baselineCount)}";
         }
         else if (referenceLabel is not null && testRuns.Any(r => Same(r.Label, referenceLabel)))
         {

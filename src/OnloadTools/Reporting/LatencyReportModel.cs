@@ -57,6 +57,12 @@ internal sealed class Ladder
     /// <summary>"full distribution" when every round trip was read, else "summary percentiles".</summary>
     public string Source { get; set; } = "";
     public List<LadderSeries> Series { get; set; } = new();
+    /// <summary>The percentiles between 0 and 100 that some series measured, ascending (the axis labels these only).</summary>
+    public double[] MeasuredPercentiles { get; set; } = Array.Empty<double>();
+    /// <summary>The highest measured percentile below 100 (the axis ends there, or just after it at the maximum).</summary>
+    public double TopPercentile { get; set; }
+    /// <summary>Whether some series has its maximum (percentile 100), drawn just right of <see cref="TopPercentile"/>.</summary>
+    public bool HasMax { get; set; }
 }
 
 internal sealed class LadderSeries

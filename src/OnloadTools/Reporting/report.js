@@ -96,29 +96,40 @@
     });
   }
 
-  // x position of a percentile: its "nines" (90 → 1, 99 → 2, 99.9 → 3 …); the maximum just beyond the last point.
-  function nines(p) { return p >= 100 ? 6.5 : Math.min(6.4, -Math.log10(1 - p / 100)); }
-  var nineLabels = { 0: '0', 1: 'p90', 2: 'p99', 3: 'p99.9', 4: 'p99.99', 5: 'p99.999', 6: 'p99.9999' };
+  // x position of a percentile: its "nines" (90 → 1, 99 → 2, 99.9 → 3 …). The axis ends at the highest percentile
+  // that was measured (netperf: p99); the maximum, when measured, is drawn half a step beyond it. No line is drawn
+  // through percentiles that no run measured.
+  function nines(p) { return -Math.log10(1 - p / 100); }
+  function pctLabel(p) { return p === 0 ? 'min' : 'p' + String(Math.round(p * 10000) / 10000); }
 
   function ladderChart(s) {
     if (!s.ladder) return;
-    var few = s.ladder.series.length <= 10;
+    var L = s.ladder;
+    var few = L.series.length <= 10;
+    var top = nines(L.topPercentile);
+    var maxX = top + 0.5;
+    var ticks = {};
+    L.measuredPercentiles.forEach(function (p) { ticks[nines(p).toFixed(3)] = pctLabel(p); });
+    ticks[(0).toFixed(3)] = 'min';
+    if (L.hasMax) ticks[maxX.toFixed(3)] = 'max';
     draw(s.id + '-ladder', {
       type: 'line',
       data: {
-        datasets: s.ladder.series.map(function (l) {
+        datasets: L.series.map(function (l) {
           return { label: l.name, borderColor: l.color, backgroundColor: l.color, borderWidth: 1.5, pointRadius: 2, showLine: true,
-            data: l.percentiles.map(function (p, k) { return { x: nines(p), y: l.latencies[k] }; }) };
+            data: l.percentiles.map(function (p, k) { return { x: p >= 100 ? maxX : nines(p), y: l.latencies[k] }; }) };
         })
       },
       options: {
         parsing: false,
         scales: {
-          x: { type: 'linear', min: 0, max: 6.5, ticks: { stepSize: 1, callback: function (v) { return nineLabels[v] !== undefined ? nineLabels[v] : ''; } },
-               title: { display: true, text: 'percentile (max at the right edge)' } },
+          x: { type: 'linear', min: 0, max: L.hasMax ? maxX : top,
+               afterBuildTicks: function (axis) { axis.ticks = Object.keys(ticks).map(function (v) { return { value: Number(v) }; }); },
+               ticks: { autoSkip: false, callback: function (v) { return ticks[Number(v).toFixed(3)] || ''; } },
+               title: { display: true, text: 'percentile (measured percentiles only' + (L.hasMax ? '; max at the right edge)' : ')') } },
           y: { type: 'logarithmic', title: { display: true, text: 'µs (log scale)' } }
         },
-        plugins: { legend: { display: few }, title: { display: true, text: 'Percentile ladder: ' + s.ladder.source } }
+        plugins: { legend: { display: few }, title: { display: true, text: 'Percentile ladder: ' + L.source } }
       }
     });
   }

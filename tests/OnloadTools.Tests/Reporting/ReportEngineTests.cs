@@ -61,8 +61,8 @@ public class ReportEngineTests
             Assert.Equal(html, file.FullName);
 
             string text = File.ReadAllText(html);
-            Assert.Contains("tuned vs kernel: tuned ", text);
-            Assert.Contains("latest: 2026-11-20 02:00:00 vs baseline: 4 earlier run(s)", text);
+            Assert.Contains("Against kernel, tuned ", text);
+            Assert.Matches(@"Against baseline \(2026-11-1[6-9] 02:00:00\), latest \(2026-11-20 02:00:00\) ", text);
             Assert.Contains("full distribution (every round trip)", text);
             // sockperf section: points, intervals, ladder; nightly section: points, intervals, ladder, trend.
             AssertRendersInChromium(html, 7, Path.Combine(dir, "report.png"));
@@ -98,7 +98,7 @@ public class ReportEngineTests
             Assert.Equal("Deserialized.OnloadTools.LatencyRun", r.Output[0].BaseObject);
             Assert.Single(r.Output); // no -PassThru: nothing else
             string text = File.ReadAllText(html);
-            Assert.Contains("container vs bare-metal: container adds no measurable latency at the mean", text);  // TCP_RR, +1 %
+            Assert.Contains("Against bare-metal, container adds no measurable latency at the mean", text);  // TCP_RR, +1 %
             Assert.Contains("REGRESSION", text);                                                                // UDP_RR, +22 %
             AssertRendersInChromium(html, 6, Path.Combine(dir, "remoted.png"));
 

@@ -24,7 +24,7 @@ public class ReportTests
         var tcp = model.Sections[0];
         var head = tcp.Verdicts[0];
         Assert.True(head.IsHeadline);
-        Assert.StartsWith("container vs bare-metal: container adds ", head.Text);
+        Assert.StartsWith("Against bare-metal, container adds ", head.Text);
         Assert.Contains("at the mean", head.Text);
         Assert.True(head.IsRegression, head.Text);                // +20 % is beyond the 5 % threshold
         var mean = tcp.Verdicts.Single(v => v.Text.StartsWith("Mean latency:"));
@@ -59,22 +59,99 @@ public class ReportTests
     }
 
     [Fact]
-    public void A_history_of_one_label_compares_the_latest_night_with_the_earlier_ones_and_marks_the_baseline()
+    public void A_history_of_one_label_compares_the_latest_night_with_the_baseline_run_and_marks_it()
     {
         var nights = Enumerable.Range(0, 6).Select(n =>
-            SyntheticRuns.Make("nightly", "TCP_RR", n == 5 ? 26 : 20, 0.02, 5, 10 + n, new DateTime(2026, 11, 15 + n, 2, 0, 0, DateTimeKind.Utc))).ToList();
+            SyntheticRuns.Make("nightly", "TCP_RR", n == 5 ? 26 : 20 + 0.5 * n, 0.002, 5, 10 + n, new DateTime(2026, 11, 15 + n, 2, 0, 0, DateTimeKind.Utc))).ToList();
         var model = LatencyReportBuilder.Build(nights, new ReportOptions());
         var s = Assert.Single(model.Sections);
         Assert.NotNull(s.Trend);
         Assert.Equal(6, s.Trend!.Times.Length);
         Assert.Equal("2026-11-20 02:00:00", s.Trend.Times[^1]);
-        Assert.InRange(s.Trend.Baseline!.Value, 19.5, 20.5);   // median of the five earlier nights, not tonight's 26
-        Assert.Contains("median of the 5 earlier run(s)", s.Trend.BaselineDescription);
+        var baseline = LatencyBaseline.Select(nights.Take(5))!;  // the median of the five earlier nights: the third
+        Assert.Equal(nights[2].RunId, baseline.RunId);
+        Assert.Equal(Math.Round(baseline.MeanLatency!.Value, 3), s.Trend.Baseline);
+        Assert.Contains("median run by mean latency of the last 7 completed run(s)", s.Trend.BaselineDescription);
         Assert.Equal(new[] { "baseline", "latest" }, s.Labels.Select(l => l.Role));
-        Assert.Equal(25, s.Labels[0].IterationMeans.Length);
-        Assert.StartsWith("latest: 2026-11-20 02:00:00 vs baseline: 5 earlier run(s):", s.Verdicts[0].Text);
+        Assert.Equal(5, s.Labels[0].IterationMeans.Length);        // one real run, not the earlier nights pooled
+        Assert.StartsWith("Against baseline (2026-11-17 02:00:00), latest (2026-11-20 02:00:00) adds ", s.Verdicts[0].Text);
+        Assert.Contains(s.Notes, n => n.Contains(baseline.RunId));
         Assert.Equal("Slower", s.Verdicts[0].Verdict);
         Assert.True(s.Verdicts[0].IsRegression);
+    }
+
+    [Fact]
+    public void The_report_of_a_history_gives_the_numbers_of_Compare_LatencyRun_against_the_baseline_run()
+    {
+        // One bad night in the history: pooling the earlier nights and taking the median run give different numbers.
+        var nights = new List<LatencyRun>();
+        double[] means = { 20, 20.2, 35, 20.1, 19.9, 20.3, 27 };
+        for (int n = 0; n < means.Length; n++)
+        {
+            nights.Add(SyntheticRuns.Make("nightly", "TCP_RR", means[n], 0.02, 5, 40 + n, new DateTime(2026, 11, 1 + n, 2, 0, 0, DateTimeKind.Utc)));
+        }
+        var options = new ReportOptions { BaselineCount = 5 };
+        var section = Assert.Single(LatencyReportBuilder.Build(nights, options).Sections);
+        var baseline = LatencyBaseline.Select(nights.Take(6), 5)!;
+        var expected = LatencyComparer.Compare(new[] { baseline }, new[] { nights[^1] }, options.Comparison);
+        var mean = expected.Single(c => c.Metric == "Mean");
+        var shown = section.Intervals.Single(i => i.Metric == "Mean latency");
+        Assert.Equal(Math.Round(mean.DeltaPercent, 3), shown.DeltaPercent);
+        Assert.Equal(Math.Round(mean.ConfidenceIntervalLow!.Value, 3), shown.Low);
+        Assert.Equal(section.Intervals.Count, expected.Count);
+    }
+
+    [Fact]
+    public void InProgress_and_Partial_runs_are_never_the_baseline()
+    {
+        var nights = Enumerable.Range(0, 5).Select(n =>
+            SyntheticRuns.Make("nightly", "TCP_RR", 20 + n, 0.01, 5, 60 + n, new DateTime(2026, 11, 1 + n, 2, 0, 0, DateTimeKind.Utc))).ToList();
+        nights[1].Status = "InProgress";
+        nights[2].Status = "Partial";
+        // Candidates among the four earlier nights: 20 and 23 → the lower middle, 20.
+        var s = Assert.Single(LatencyReportBuilder.Build(nights, new ReportOptions()).Sections);
+        Assert.Equal(nights[0].RunId, LatencyBaseline.Select(nights.Take(4))!.RunId);
+        Assert.Contains(s.Notes, n => n.Contains(nights[0].RunId));
+    }
+
+    [Fact]
+    public void The_ladder_of_netperf_runs_goes_as_far_as_p99_and_the_maximum()
+    {
+        var model = LatencyReportBuilder.Build(BareMetalVersusContainer(), new ReportOptions());
+        var ladder = model.Sections[0].Ladder!;
+        Assert.Equal(new[] { 50.0, 90, 99 }, ladder.MeasuredPercentiles);
+        Assert.Equal(99, ladder.TopPercentile);
+        Assert.True(ladder.HasMax);
+        Assert.All(ladder.Series, l => Assert.DoesNotContain(l.Percentiles, p => p is > 99 and < 100));
+    }
+
+    [Fact]
+    public void The_ladder_of_sockperf_percentiles_goes_as_far_as_they_were_measured()
+    {
+        var run = SyntheticRuns.Make("kernel", "UDP_PINGPONG", 10, 0.02, 3, 7);
+        foreach (var x in run.Samples) { x.P999Latency = x.MeanLatency * 2; x.P9999Latency = x.MeanLatency * 2.5; x.MaxLatency = null; }
+        var ladder = LatencyReportBuilder.Build(new[] { run }, new ReportOptions()).Sections[0].Ladder!;
+        Assert.Equal(99.99, ladder.TopPercentile);
+        Assert.False(ladder.HasMax);
+    }
+
+    [Fact]
+    public void Each_sentence_names_each_label_once_and_lower_jitter_is_never_faster()
+    {
+        var calm = SyntheticRuns.Make("bare-metal", "TCP_RR", 20, 0.02, 10, 1);
+        var jumpy = SyntheticRuns.Make("container", "TCP_RR", 20, 0.02, 10, 2);
+        foreach (var x in calm.Samples) x.StdDevLatency = x.MeanLatency * 0.3;   // the container has LESS jitter
+        var s = LatencyReportBuilder.Build(new[] { calm, jumpy }, new ReportOptions()).Sections[0];
+        foreach (var v in s.Verdicts)
+        {
+            Assert.Single(Regex.Matches(v.Text, "bare-metal"));
+            Assert.Single(Regex.Matches(v.Text, "container"));
+        }
+        var jitter = s.Verdicts.Single(v => v.Text.StartsWith("Jitter"));
+        Assert.Equal("Faster", jitter.Verdict);
+        Assert.Contains("container has less jitter than bare-metal", jitter.Text);
+        Assert.Contains("Less jitter: significantly steadier", jitter.Text);
+        Assert.DoesNotContain("faster", jitter.Text, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -108,6 +185,6 @@ public class ReportTests
         int verdict = html.IndexOf("<ul class=\"verdicts\">", StringComparison.Ordinal);
         int canvas = html.IndexOf("<canvas", StringComparison.Ordinal);
         Assert.True(verdict > 0 && verdict < canvas);
-        Assert.Contains("container vs bare-metal: container adds", html);
+        Assert.Contains("Against bare-metal, container adds", html);
     }
 }
