@@ -7,7 +7,7 @@ namespace OnloadTools.Latency;
 /// latency is the median — the lower middle for an even count. The baseline is a real run, so its per-iteration
 /// values go into the comparison, and one bad night (or one slow host) cannot move it.
 /// </summary>
-public static class LatencyBaseline
+internal static class LatencyBaseline
 {
     /// <summary>How many of the most recent completed runs the median is taken from by default.</summary>
     public const int DefaultCount = 7;
