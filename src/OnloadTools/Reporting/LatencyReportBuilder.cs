@@ -91,13 +91,19 @@ public static class LatencyReportBuilder
                 if (!mixedKinds) AddComparisons(section, comparisons, refRuns, diffRuns, referenceLabel, label, options);
             }
         }
-        else if (labelsHere.Count == 1 && testRuns.Count > 1)
+        else if (labelsHere.Count == 1 && testRuns.Count > 1 && BaselineRuns(testRuns).Count > 0)
         {
-            // A history of one label (nightly runs): the latest run against the earlier ones, pooled.
+            // A history of one label (nightly runs): the latest run against the earlier ones, pooled. Runs whose
+            // measurement never finished (InProgress) are shown but never part of the baseline.
             history = true;
             var byTime = testRuns.OrderBy(r => r.StartTime).ToList();
             var latest = byTime[^1];
-            var earlier = byTime.Take(byTime.Count - 1).ToList();
+            var earlier = BaselineRuns(testRuns);
+            int unfinished = byTime.Count - 1 - earlier.Count;
+            if (unfinished > 0)
+            {
+                section.Notes.Add($"{unfinished} earlier run(s) of {first.TestName} never finished (status InProgress): left out of the baseline.");
+            }
             string baseName = $"baseline: {earlier.Count} earlier run(s)";
             string latestName = $"latest: {Time(latest.StartTime)}";
             sides.Add((baseName, "baseline", "#7f7f7f", earlier));
@@ -283,7 +289,7 @@ public static class LatencyReportBuilder
         }
         if (history)
         {
-            var earlier = testRuns.OrderBy(r => r.StartTime).SkipLast(1).Select(r => r.MeanLatency).ToList();
+            var earlier = BaselineRuns(testRuns).Select(r => r.MeanLatency).ToList();
             trend.Baseline = LatencyStatistics.Median(earlier) is { } b ? R(b) : null;
             trend.BaselineDescription = $"baseline: median of the {earlier.Count} earlier run(s)";
         }
@@ -295,6 +301,10 @@ public static class LatencyReportBuilder
         }
         return trend;
     }
+
+    /// <summary>The runs of a one-label history the latest is compared with: every earlier run whose measurement finished.</summary>
+    private static List<LatencyRun> BaselineRuns(List<LatencyRun> testRuns) =>
+        testRuns.OrderBy(r => r.StartTime).SkipLast(1).Where(r => LatencyRunStatus.IsFinished(r.Status)).ToList();
 
     /// <summary>Mean of the values and its t-interval (null bounds with fewer than two values).</summary>
     public static (double? Mean, double? Low, double? High) MeanInterval(double[] values, double level)
