@@ -100,19 +100,30 @@ public static class RegularFile
     }
 
     /// <summary>
-    /// True when another process holds an exclusive lock on the open file (a writer appending to it right now):
-    /// takes and releases a shared, non-blocking flock. Always false off Linux.
+    /// Takes a shared flock on the open file, waiting up to <paramref name="wait"/> while a writer holds its exclusive
+    /// lock (an append takes milliseconds). True once held (until the stream is closed), or when the file system does
+    /// not lock; false when a writer kept it locked the whole time. Always true off Linux.
     /// </summary>
-    public static bool IsLockedByWriter(FileStream stream)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was tripped while waiting.</exception>
+    public static bool TryLockShared(FileStream stream, TimeSpan wait, CancellationToken cancellation)
     {
-        if (!OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux()) return true;
         int fd = (int)stream.SafeFileHandle.DangerousGetHandle();
-        if (Flock(fd, LOCK_SH | LOCK_NB) == 0)
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
         {
-            Flock(fd, LOCK_UN);
-            return false;
+            if (Flock(fd, LOCK_SH | LOCK_NB) == 0) return true;
+            if (Marshal.GetLastPInvokeError() != EWOULDBLOCK) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
+            cancellation.ThrowIfCancellationRequested();
         }
-        return Marshal.GetLastPInvokeError() == EWOULDBLOCK;
+    }
+
+    /// <summary>Releases the lock <see cref="TryLockShared"/> took, before the stream is closed.</summary>
+    public static void Unlock(FileStream stream)
+    {
+        if (OperatingSystem.IsLinux()) Flock((int)stream.SafeFileHandle.DangerousGetHandle(), LOCK_UN);
     }
 
     private static string TypeName(int mode) => (mode & S_IFMT) switch

@@ -362,6 +362,15 @@ public static class LatencyRunStore
     /// </summary>
     private static void LoadLines(string file, FileStream stream, long length, LoadResult result, CancellationToken cancellation)
     {
+        // Writers append under an exclusive lock: reading under a shared one sees whole appends only. A writer that
+        // keeps the lock longer than this makes the file busy: its complete lines are read, its end is left alone.
+        bool busy = !Host.RegularFile.TryLockShared(stream, TimeSpan.FromSeconds(2), cancellation);
+        length = stream.Length;   // what was appended while waiting for the lock is part of this read
+        if (length > MaxFileBytes)
+        {
+            result.Problems.Add(new LoadProblem(file, null, $"'{file}' grew past {MaxFileBytes / (1024 * 1024)} MiB; run histories are read up to that size per file.", ProblemKind.TooLarge));
+            return;
+        }
         // Each complete line (number, text or null when too long), the line after it decides whether a bad one was torn.
         var lines = new List<(int Number, string? Text)>();
         var current = new MemoryStream();
@@ -388,10 +397,10 @@ public static class LatencyRunStore
             }
             Append(buffer.AsSpan(start, n - start));
         }
+        if (!busy) Host.RegularFile.Unlock(stream);   // parsing needs no lock: writers wait only for the read
         bool hasTail = current.Length > 0 || tooLong;
         string? tail = hasTail && !tooLong ? System.Text.Encoding.UTF8.GetString(current.GetBuffer(), 0, (int)current.Length) : null;
         // An unterminated end, or a bad last line, while a writer holds the lock: an append in flight, not damage.
-        bool busy = Host.RegularFile.IsLockedByWriter(stream);
 
         for (int i = 0; i < lines.Count; i++)
         {
