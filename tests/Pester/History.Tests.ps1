@@ -124,6 +124,127 @@ Describe 'Export-LatencyRun and Import-LatencyRun' {
         $back[0].Samples.MeanLatency | Should -Be $measured.Samples.MeanLatency
         @(Get-ChildItem $dir).Count | Should -Be 1
     }
+
+    It 'never writes outside the history folder, whatever TestName and RunId say' {
+        $outside = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'outside')
+        $run = New-SyntheticRun
+        $run.TestName = 'a/../../outside/'
+        $run | Export-LatencyRun -Path $dir -ErrorAction Stop
+        $other = New-SyntheticRun -Night 2
+        $other.RunId = '../../outside/x'
+        $other | Export-LatencyRun -Path $dir -ErrorAction Stop
+        Get-ChildItem $outside.FullName -Force | Should -BeNullOrEmpty
+        $files = @(Get-ChildItem $dir -File)
+        $files | Should -HaveCount 2
+        $files.Name | ForEach-Object { $_ | Should -Match '^[0-9TZ]+_[A-Za-z0-9_-]+\.json$' }
+        (Import-LatencyRun $dir).TestName | Should -Contain 'a/../../outside/'
+    }
+
+    It 'reads only regular files: a FIFO, a symbolic link and a 2 GB file are one error each, the good run still loads' {
+        New-SyntheticRun | Export-LatencyRun -Path $dir
+        $fifo = Join-Path $dir 'pipe.jsonl'
+        & mkfifo $fifo
+        $LASTEXITCODE | Should -Be 0
+        $secret = Join-Path $TestDrive 'secret-file'
+        Set-Content -Path $secret -Value 'Qsecret'
+        $link = Join-Path $dir '20261102T020000Z_nightly_TCP_RR_11111111.json'
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $secret
+        $big = Join-Path $dir 'big.json'
+        $fs = [IO.FileStream]::new($big, 'CreateNew'); $fs.SetLength(2GB); $fs.Dispose()
+
+        # In a PowerShell of its own, so that a read blocking on the FIFO fails this test instead of hanging it.
+        $ps = [PowerShell]::Create()
+        $null = $ps.AddScript("Import-Module '$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1'; Import-LatencyRun '$dir'")
+        $async = $ps.BeginInvoke()
+        $done = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30))
+        if (-not $done) {
+            # Release a reader blocked on the FIFO (a writer opening it, then closing it; given up after 2 s) before failing.
+            & timeout 2 sh -c "exec 3>'$fifo'"
+            $ps.BeginStop($null, $null) | Out-Null
+            $done | Should -BeTrue -Because 'Import-LatencyRun must not block on a FIFO'
+        }
+        $runs = @($ps.EndInvoke($async))
+        $errs = @($ps.Streams.Error)
+        $ps.Dispose()
+
+        $runs | Should -HaveCount 1
+        $errs | Should -HaveCount 3
+        $byTarget = @{}; foreach ($e in $errs) { $byTarget[[string]$e.TargetObject] = $e }
+        $byTarget[$fifo].FullyQualifiedErrorId | Should -BeLike 'LatencyRunFileNotRegular,*'
+        $byTarget[$fifo].CategoryInfo.Category | Should -Be 'InvalidType'
+        $byTarget[$link].FullyQualifiedErrorId | Should -BeLike 'LatencyRunFileNotRegular,*'
+        $byTarget[$link].Exception.Message | Should -BeLike '*symbolic link*'
+        $byTarget[$big].FullyQualifiedErrorId | Should -BeLike 'LatencyRunFileTooLarge,*'
+        $byTarget[$big].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $errs | ForEach-Object { $_.Exception.Message | Should -Not -Match "'Q'" }
+    }
+
+    It 'reports a bad line in the middle of a .jsonl as corruption and only a torn last line as interrupted' {
+        $file = Join-Path $dir 'history.jsonl'
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $file
+        $line = (Get-Content $file -TotalCount 1)
+        New-Item -ItemType Directory -Path $dir -Force | Out-Null
+        [IO.File]::WriteAllText($file, $line + "`n" + $line.Substring(0, 40) + "`n" + $line.Replace('"nightly"', '"second"') + "`n")
+        $runs = @(Import-LatencyRun $file -ErrorVariable errs -ErrorAction SilentlyContinue -WarningVariable warns -WarningAction SilentlyContinue)
+        $warns | Should -BeNullOrEmpty
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'LatencyRunFileCorrupt,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $errs[0].TargetObject | Should -Be $file
+        $errs[0].Exception.Message | Should -BeLike '*line 2*'
+    }
+
+    It 'reads a .jsonl another writer is appending to up to its complete lines, warning, never calling it corrupt' {
+        $file = Join-Path $dir 'history.jsonl'
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $file
+        New-SyntheticRun -Night 2 | Export-LatencyRun -Path $file
+        $writer = [IO.FileStream]::new($file, 'Open', 'ReadWrite', 'None')
+        try {
+            $null = $writer.Seek(0, 'End')
+            $half = [Text.Encoding]::UTF8.GetBytes('{"schemaVersion":1,"kind":"OnloadTools.LatencyRun","run":{"label":"nigh')
+            $writer.Write($half, 0, $half.Length); $writer.Flush()
+            $runs = @(Import-LatencyRun $file -ErrorVariable errs -WarningVariable warns -WarningAction SilentlyContinue)
+        }
+        finally { $writer.Dispose() }
+        $runs | Should -HaveCount 2
+        $errs | Should -BeNullOrEmpty
+        $warns | Should -HaveCount 1
+        "$warns" | Should -BeLike "*line 3*another process*"
+    }
+
+    It 'leaves out runs still InProgress with a warning, unless -IncludeIncomplete' {
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $dir
+        $killed = New-SyntheticRun -Night 2
+        $killed.Status = 'InProgress'
+        $killed | Export-LatencyRun -Path $dir
+        $runs = @(Import-LatencyRun $dir -WarningVariable warns -WarningAction SilentlyContinue)
+        $runs | Should -HaveCount 1
+        $runs[0].Status | Should -Be 'Completed'
+        $warns | Should -HaveCount 1
+        "$warns" | Should -BeLike "*$($killed.RunId)*InProgress*-IncludeIncomplete*"
+        $all = @(Import-LatencyRun $dir -IncludeIncomplete -WarningVariable warns2)
+        $all | Should -HaveCount 2
+        $warns2 | Should -BeNullOrEmpty
+    }
+
+    It 'finalises the history of a run stopped by a failed iteration under -ErrorAction Stop (flaky netperf double)' {
+        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))).FullName
+        $oldPath = $env:PATH
+        $env:PATH = "$PSScriptRoot/../fixtures/bin-netperf-flaky:$oldPath"
+        try {
+            $file = Join-Path $dir 'history.jsonl'
+            { Measure-NetperfLatency -TestName TCP_RR -Iterations 3 -Duration 1 -HistoryPath $file -ErrorAction Stop } |
+                Should -Throw -ErrorId 'NetperfFailed,OnloadTools.Commands.MeasureNetperfLatencyCommand'
+        }
+        finally { $env:PATH = $oldPath; Remove-Item Env:ONLOADTOOLS_DOUBLE_STATE }
+        $lines = @(Get-Content $file | ConvertFrom-Json)
+        $lines[-1].run.status | Should -Be 'Stopped'
+        $lines[-1].run.samples | Should -HaveCount 1
+        $back = @(Import-LatencyRun $file -WarningVariable warns)
+        $back | Should -HaveCount 1
+        $back[0].Status | Should -Be 'Stopped'
+        $warns | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'Invoke-NightlyLatencyCheck.ps1' {

@@ -206,5 +206,72 @@ Describe 'Latency (netperf)' {
             $copy.Samples | Should -HaveCount 2
             $copy.Samples[0].MeanLatency | Should -Be $run.Samples[0].MeanLatency
         }
+
+        It 'refuses a -HistoryPath that cannot be a history once, before measuring' {
+            $notes = Join-Path $TestDrive 'notes.txt'
+            Set-Content -Path $notes -Value 'keep me'
+            $cases = @(
+                @{ Path = $notes; Id = 'HistoryPathIsAFile'; Category = 'InvalidArgument' }
+                @{ Path = (Join-Path $TestDrive 'one.json'); Id = 'HistoryPathNotSupported'; Category = 'InvalidArgument' }
+                @{ Path = (Join-Path $notes 'history.jsonl'); Id = 'HistoryPathNotWritable'; Category = 'PermissionDenied' }
+                @{ Path = '/proc/onloadtools-history'; Id = 'HistoryPathNotWritable'; Category = 'PermissionDenied' }
+            )
+            foreach ($case in $cases) {
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $out = $null; $errs = $null
+                try { $out = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 2 -HistoryPath $case.Path -ErrorVariable errs -ErrorAction SilentlyContinue } catch { $errs = @($_) }
+                $sw.Elapsed.TotalSeconds | Should -BeLessThan 1.5 -Because "$($case.Path) is refused before netperf runs"
+                $out | Should -BeNullOrEmpty
+                @($errs) | Should -HaveCount 1 -Because "$($case.Path) is reported once"
+                $errs[0].FullyQualifiedErrorId | Should -Be "$($case.Id),OnloadTools.Commands.MeasureNetperfLatencyCommand"
+                $errs[0].CategoryInfo.Category | Should -Be $case.Category
+                $errs[0].TargetObject | Should -Be $case.Path
+            }
+            Get-Content $notes | Should -Be 'keep me'
+        }
+
+        It 'finalises the run file as Stopped on Ctrl+C, never leaving it InProgress' {
+            $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
+            $file = Join-Path $dir 'history.jsonl'
+            $ps = [PowerShell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-NetperfLatency -TestName TCP_RR -Iterations 5 -Duration 1 -HistoryPath '$dir'; Measure-NetperfLatency -TestName UDP_RR -Iterations 5 -Duration 1 -HistoryPath '$file'")
+                $null = $ps.BeginInvoke()
+                $deadline = (Get-Date).AddSeconds(30)
+                while ((Get-Date) -lt $deadline -and -not (Test-Path $file)) { Start-Sleep -Milliseconds 50 }
+                Test-Path $file | Should -BeTrue
+                Start-Sleep -Milliseconds 300
+                $ps.Stop()
+                $doc = Get-Content -Raw (Get-ChildItem $dir -Filter *.json).FullName | ConvertFrom-Json
+                $doc.run.status | Should -Be 'Completed'
+                $last = Get-Content $file | Select-Object -Last 1 | ConvertFrom-Json
+                $last.run.status | Should -Be 'Stopped'
+                $last.run.samples.Count | Should -BeGreaterOrEqual 1
+                (Import-LatencyRun $file -WarningVariable warns).Status | Should -Be 'Stopped'
+                $warns | Should -BeNullOrEmpty
+            }
+            finally {
+                $ps.Dispose()
+                Remove-Item -Recurse -Force $dir -ErrorAction Ignore
+            }
+        }
+
+        It 'refuses a -Container name that would reach the engine as an option, before anything runs' {
+            $bin = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))
+            $marker = Join-Path $TestDrive 'engine-ran'
+            foreach ($engine in 'podman', 'docker') {
+                Set-Content -Path (Join-Path $bin $engine) -Value "#!/bin/sh`necho `"`$@`" >> '$marker'`nexit 1"
+                & chmod +x (Join-Path $bin $engine)
+            }
+            $env:PATH = "$($bin.FullName):$script:OldPath"
+            foreach ($name in '--privileged', '--user=0', '-it') {
+                { Measure-NetperfLatency -Container $name -ComputerName 127.0.0.1 -TestName TCP_RR -Iterations 1 -Duration 1 -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'InvalidContainerName,OnloadTools.Commands.MeasureNetperfLatencyCommand'
+                $err = $Error[0]
+                $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+                $err.TargetObject | Should -Be $name
+            }
+            Test-Path $marker | Should -BeFalse -Because 'no engine command may run for a refused name'
+        }
     }
 }

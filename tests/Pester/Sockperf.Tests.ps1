@@ -80,7 +80,7 @@ Describe 'Latency (sockperf)' {
                 $files = Get-ChildItem $dir -Filter *.json
                 $files | Should -HaveCount 1
                 $doc = Get-Content -Raw $files[0].FullName | ConvertFrom-Json
-                $doc.run.status | Should -Be 'Partial'
+                $doc.run.status | Should -Be 'Stopped'
                 $doc.run.tool | Should -Be 'sockperf'
                 $doc.run.samples.Count | Should -BeGreaterOrEqual 1
             }

@@ -29,19 +29,23 @@ public sealed class ExportLatencyRunCommand : OnloadCmdlet
     protected override void BeginProcessing()
     {
         _path = GetUnresolvedProviderPathFromPSPath(Path);
-        if (!LatencyRunStore.IsLinesFile(_path) && File.Exists(_path))
+        // Nothing is created here: -WhatIf must write nothing. Unwritable places are reported per run (LatencyRunWriteFailed).
+        if (LatencyRunStore.CheckHistoryPath(_path, probeWrite: false) is { } problem)
         {
-            ThrowTerminatingError(Error(new ArgumentException(
-                    $"'{_path}' is a file. Export-LatencyRun writes to a history folder (one file per run) or appends to a file whose name ends in .jsonl."),
-                "HistoryPathIsAFile", ErrorCategory.InvalidArgument, _path));
-        }
-        if (!LatencyRunStore.IsLinesFile(_path) && _path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-        {
-            ThrowTerminatingError(Error(new ArgumentException(
-                    $"'{_path}' looks like a single JSON file. Give a folder (one file per run) or a path ending in .jsonl (one line per run, appended)."),
-                "HistoryPathNotSupported", ErrorCategory.InvalidArgument, _path));
+            var (errorId, category) = Classify(problem.Issue);
+            ThrowTerminatingError(Error(new ArgumentException(problem.Message), errorId, category, _path));
         }
     }
+
+    /// <summary>The ErrorId and category of a path that cannot be a history (shared with Measure-*Latency -HistoryPath).</summary>
+    internal static (string ErrorId, ErrorCategory Category) Classify(LatencyRunStore.HistoryPathIssue issue) => issue switch
+    {
+        LatencyRunStore.HistoryPathIssue.IsAFile => ("HistoryPathIsAFile", ErrorCategory.InvalidArgument),
+        LatencyRunStore.HistoryPathIssue.SingleJsonFile => ("HistoryPathNotSupported", ErrorCategory.InvalidArgument),
+        LatencyRunStore.HistoryPathIssue.IsAFolder => ("HistoryPathIsAFolder", ErrorCategory.InvalidArgument),
+        LatencyRunStore.HistoryPathIssue.NotRegularFile => ("HistoryPathNotRegularFile", ErrorCategory.InvalidArgument),
+        _ => ("HistoryPathNotWritable", ErrorCategory.PermissionDenied),
+    };
 
     protected override void ProcessRecord()
     {

@@ -5,7 +5,9 @@ namespace OnloadTools.Commands;
 
 /// <summary>
 /// Import-LatencyRun: reads runs back from history folders, run files and .jsonl files as typed LatencyRun objects,
-/// oldest first. A corrupt file is a non-terminating error naming it; everything else still loads.
+/// oldest first. A corrupt file is a non-terminating error naming it; everything else still loads. Histories come
+/// from outside: only regular files are read (no FIFOs, devices, or links inside a folder), each up to a size limit,
+/// and Ctrl+C stops the reading. Runs whose measurement never finished (Status InProgress) are left out with a warning.
 /// </summary>
 [Cmdlet(VerbsData.Import, "LatencyRun", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(LatencyRun))]
@@ -41,6 +43,11 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Last { get; set; }
 
+    /// <summary>Also returns runs still marked InProgress: measurements that never finished (the process was killed) or
+    /// are being measured right now. Without it they are left out with a warning.</summary>
+    [Parameter]
+    public SwitchParameter IncludeIncomplete { get; set; }
+
     private readonly LatencyRunStore.LoadResult _loaded = new();
 
     protected override void ProcessRecord()
@@ -48,20 +55,48 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
         foreach (string file in Resolve())
         {
             int problemsBefore = _loaded.Problems.Count;
-            LatencyRunStore.Load(file, _loaded);
+            try
+            {
+                LatencyRunStore.Load(file, _loaded, Cancellation);
+            }
+            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
             foreach (var problem in _loaded.Problems.Skip(problemsBefore))
             {
-                string where = problem.Line is { } line ? $"{problem.Path}, line {line}" : problem.Path;
-                if (problem.TornTail)
-                {
-                    WriteWarning($"Skipped an incomplete run at {where}: a write was interrupted (crash or power loss); the runs before it are intact.");
-                }
-                else
-                {
-                    WriteError(Error(new InvalidDataException($"Cannot read a run from {where}: {problem.Message}"),
-                        "LatencyRunFileCorrupt", ErrorCategory.InvalidData, problem.Path));
-                }
+                Report(problem);
             }
+        }
+    }
+
+    private void Report(LatencyRunStore.LoadProblem problem)
+    {
+        string where = problem.Line is { } line ? $"{problem.Path}, line {line}" : problem.Path;
+        switch (problem.Kind)
+        {
+            case LatencyRunStore.ProblemKind.TornTail:
+                WriteWarning($"Skipped an incomplete run at {where}: a write was interrupted (crash or power loss); the runs before it are intact.");
+                break;
+            case LatencyRunStore.ProblemKind.Busy:
+                WriteWarning($"Did not read {where}: {problem.Message}");
+                break;
+            case LatencyRunStore.ProblemKind.NotRegular:
+                WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
+                    "LatencyRunFileNotRegular", ErrorCategory.InvalidType, problem.Path));
+                break;
+            case LatencyRunStore.ProblemKind.TooLarge:
+                WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
+                    "LatencyRunFileTooLarge", ErrorCategory.LimitsExceeded, problem.Path));
+                break;
+            case LatencyRunStore.ProblemKind.Unreadable:
+                WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
+                    "LatencyRunFileUnreadable", ErrorCategory.ReadError, problem.Path));
+                break;
+            default:
+                WriteError(Error(new InvalidDataException($"Cannot read a run from {where}: {problem.Message}"),
+                    "LatencyRunFileCorrupt", ErrorCategory.InvalidData, problem.Path));
+                break;
         }
     }
 
@@ -69,15 +104,26 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
     {
         var labels = Label?.Select(l => new WildcardPattern(l, WildcardOptions.IgnoreCase)).ToArray();
         var tests = TestName?.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToArray();
-        IEnumerable<LatencyRun> runs = _loaded.Runs
-            .Select(l => l.Run)
+        var chosen = _loaded.Runs
             // One run saved several times (after every iteration, or to a folder and a .jsonl): keep its most complete copy.
-            .GroupBy(r => r.RunId)
-            .Select(g => g.OrderByDescending(r => r.Samples.Length)
-                .ThenByDescending(r => r.Status != "InProgress") // the final save of a run beats its per-iteration saves
-                .ThenByDescending(r => r.EndTime).First())
-            .Where(r => labels is null || labels.Any(p => p.IsMatch(r.Label)))
-            .Where(r => tests is null || tests.Any(p => p.IsMatch(r.TestName)));
+            .GroupBy(l => l.Run.RunId)
+            .Select(g => g.OrderByDescending(l => l.Run.Samples.Length)
+                .ThenByDescending(l => LatencyRunStatus.IsFinished(l.Run.Status)) // the final save of a run beats its per-iteration saves
+                .ThenByDescending(l => l.Run.EndTime).First())
+            .Where(l => labels is null || labels.Any(p => p.IsMatch(l.Run.Label)))
+            .Where(l => tests is null || tests.Any(p => p.IsMatch(l.Run.TestName)))
+            .ToList();
+        if (!IncludeIncomplete)
+        {
+            foreach (var l in chosen.Where(l => !LatencyRunStatus.IsFinished(l.Run.Status)))
+            {
+                string where = l.Line is { } line ? $"{l.Path}, line {line}" : l.Path;
+                WriteWarning($"Left out run {l.Run.RunId} ({l.Run.Label} {l.Run.TestName}, {l.Run.StartTime:yyyy-MM-dd HH:mm:ss} UTC, {l.Run.Samples.Length} iteration(s)) at {where}: " +
+                    $"its status is '{l.Run.Status}', its measurement never finished (killed, or still running). -IncludeIncomplete imports it.");
+            }
+            chosen.RemoveAll(l => !LatencyRunStatus.IsFinished(l.Run.Status));
+        }
+        IEnumerable<LatencyRun> runs = chosen.Select(l => l.Run);
         if (Last > 0)
         {
             runs = runs.GroupBy(r => (r.Label.ToUpperInvariant(), r.TestName.ToUpperInvariant()))

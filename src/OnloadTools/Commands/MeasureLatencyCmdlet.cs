@@ -56,6 +56,19 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>-HistoryPath resolved against the current location, else null.</summary>
     private protected string? ResolvedHistoryPath => HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
 
+    /// <summary>Refuses a -HistoryPath that cannot be a history (an existing non-.jsonl file, an unwritable place) once,
+    /// before anything is measured.</summary>
+    protected override void BeginProcessing()
+    {
+        if (HistoryPath is null) return;
+        string path = ResolvedHistoryPath!;
+        if (LatencyRunStore.CheckHistoryPath(path, probeWrite: true) is { } problem)
+        {
+            var (errorId, category) = ExportLatencyRunCommand.Classify(problem.Issue);
+            ThrowTerminatingError(Error(new ArgumentException(problem.Message, nameof(HistoryPath)), errorId, category, path));
+        }
+    }
+
     /// <summary>Names the Write-Progress activity and the ErrorIds (netperf → NetperfTimedOut).</summary>
     protected abstract string ToolName { get; }
     protected abstract int ProgressId { get; }
@@ -80,6 +93,30 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     private protected void MeasureAll(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
         Func<Exception, TestPlan, IterationFailure?> classify)
     {
+        try
+        {
+            MeasureEach(plans, iterations, secondsPerIteration, historyPath, classify);
+        }
+        finally
+        {
+            // However the measurement ends — Ctrl+C, a terminating error (-ErrorAction Stop on a failed iteration), a
+            // host stopping the pipeline — the run being measured is finalised as Stopped in the history: a history
+            // never keeps a run marked InProgress by a command that ended.
+            if (_unfinished is { } run)
+            {
+                _unfinished = null;
+                run.Finish(stopped: true);
+                Persist(run, historyPath, quiet: true);
+            }
+        }
+    }
+
+    /// <summary>The run whose iterations are being measured (not yet finished), for the finally of MeasureAll.</summary>
+    private LatencyRun? _unfinished;
+
+    private void MeasureEach(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
+        Func<Exception, TestPlan, IterationFailure?> classify)
+    {
         int total = plans.Count * iterations;
         int done = 0;
         bool skipAll = false;
@@ -89,6 +126,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
             if (skipAll) break;
             TestPlan plan = makePlan();
             LatencyRun run = plan.Run;
+            _unfinished = run;
             bool skipRest = false;
             for (int i = 1; i <= iterations && !skipRest && !skipAll; i++)
             {
@@ -117,9 +155,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                 }
                 catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
                 {
-                    // Ctrl+C: the tool is already killed; keep what was measured, then let the pipeline stop.
-                    run.Finish(stopped: true);
-                    Persist(run, historyPath);
+                    // Ctrl+C: the tool is already killed; MeasureAll saves what was measured as Stopped, then the pipeline stops.
                     throw new PipelineStoppedException();
                 }
                 catch (ToolTimeoutException e)
@@ -140,6 +176,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
             }
 
             run.Finish(stopped: false);
+            _unfinished = null;
             if (run.Samples.Length > 0)
             {
                 Persist(run, historyPath);
@@ -151,17 +188,18 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     }
 
     /// <summary>Saves the run to the history (folder or .jsonl); a history that cannot be written never loses the measurement.</summary>
-    private void Persist(LatencyRun run, string? historyPath)
+    /// <param name="quiet">Writes nothing to the host (the command is already ending with an exception).</param>
+    private void Persist(LatencyRun run, string? historyPath, bool quiet = false)
     {
         if (historyPath is null || run.Samples.Length == 0) return;
         try
         {
             string path = LatencyRunStore.Export(run, historyPath);
-            WriteDebug($"Saved {run.TestName} ({run.Samples.Length} iteration(s)) to {path}");
+            if (!quiet && !Stopping) WriteDebug($"Saved {run.TestName} ({run.Samples.Length} iteration(s)) to {path}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (!Stopping)
+            if (!quiet && !Stopping)
             {
                 WriteError(Error(e, "HistoryWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, historyPath));
             }

@@ -85,6 +85,17 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         ClientLocation = Container?.Location ?? "host",
     };
 
+    /// <summary>Refuses a container name the engine would read as an option (--privileged) or reject, before anything runs.</summary>
+    protected override void BeginProcessing()
+    {
+        if (Container is { } container
+            && ContainerNames.ContainerNameProblem(container.Name, container.Engine?.ToLowerInvariant() ?? ContainerEngine.Podman) is { } problem)
+        {
+            ThrowTerminatingError(Error(new ArgumentException(problem, nameof(Container)), "InvalidContainerName", ErrorCategory.InvalidArgument, container.Name));
+        }
+        base.BeginProcessing();
+    }
+
     protected override void ProcessRecord()
     {
         var request = BuildRequest(ComputerName);

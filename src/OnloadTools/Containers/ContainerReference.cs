@@ -16,7 +16,13 @@ public sealed class ContainerReference
     public string? Engine { get; }
 
     /// <summary>The prefix that runs a command inside the container: [engine, "exec", name].</summary>
-    internal IReadOnlyList<string> ExecPrefix(IToolRunner runner) => new[] { ContainerEngine.Choose(runner, Engine) ?? ContainerEngine.Podman, "exec", Name };
+    /// <exception cref="ArgumentException">The name is not a container name (it could be read as an option: --privileged).</exception>
+    internal IReadOnlyList<string> ExecPrefix(IToolRunner runner)
+    {
+        string engine = ContainerEngine.Choose(runner, Engine) ?? ContainerEngine.Podman;
+        if (ContainerNames.ContainerNameProblem(Name, ContainerEngine.Podman) is { } problem) throw new ArgumentException(problem, nameof(Name));
+        return new[] { engine, "exec", Name };
+    }
 
     /// <summary>How a run measured from inside it is labelled ("container:NAME").</summary>
     public string Location => "container:" + Name;

@@ -18,7 +18,7 @@ internal static class LatencyBaseline
 
     /// <summary>The runs a baseline may be chosen from: completed (not InProgress, not Partial) and with a mean latency.</summary>
     public static bool IsCandidate(LatencyRun run) =>
-        string.Equals(run.Status, "Completed", StringComparison.OrdinalIgnoreCase) && run.MeanLatency is not null;
+        string.Equals(run.Status, LatencyRunStatus.Completed, StringComparison.OrdinalIgnoreCase) && run.MeanLatency is not null;
 
     /// <summary>The baseline among runs of ONE test; null when none is a candidate.</summary>
     public static LatencyRun? Select(IEnumerable<LatencyRun> runs, int count = DefaultCount)

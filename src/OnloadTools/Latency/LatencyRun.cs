@@ -28,8 +28,12 @@ public sealed class LatencyRun
     public int IterationsRequested { get; set; }
     public int IterationsCompleted => Samples.Length;
     public int IterationsFailed { get; set; }
-    /// <summary>Completed, Partial (some iterations failed or it was stopped), or InProgress while being measured.</summary>
-    public string Status { get; set; } = "InProgress";
+    /// <summary>
+    /// <see cref="LatencyRunStatus.Completed"/>, <see cref="LatencyRunStatus.Partial"/> (some iterations failed),
+    /// <see cref="LatencyRunStatus.Stopped"/> (Ctrl+C or an error stopped the command), or
+    /// <see cref="LatencyRunStatus.InProgress"/>: being measured, or a file whose measurement never finished.
+    /// </summary>
+    public string Status { get; set; } = LatencyRunStatus.InProgress;
 
     public LatencySample[] Samples { get; set; } = Array.Empty<LatencySample>();
 
@@ -80,11 +84,14 @@ public sealed class LatencyRun
         EndTime = sample.EndTime;
     }
 
-    /// <summary>Marks the run finished: Completed when every iteration produced a sample, else Partial.</summary>
+    /// <summary>Marks the run finished: Stopped when the command was stopped before its iterations were done,
+    /// Completed when every iteration produced a sample, else Partial.</summary>
     internal void Finish(bool stopped)
     {
         EndTime = Samples.Length > 0 ? Samples[^1].EndTime : DateTime.UtcNow;
-        Status = !stopped && IterationsFailed == 0 && Samples.Length == IterationsRequested ? "Completed" : "Partial";
+        Status = stopped ? LatencyRunStatus.Stopped
+            : IterationsFailed == 0 && Samples.Length == IterationsRequested ? LatencyRunStatus.Completed
+            : LatencyRunStatus.Partial;
     }
 
     /// <summary>Records the host the run was measured on: name, kernel, active tuned profile.</summary>
@@ -98,4 +105,20 @@ public sealed class LatencyRun
 
     public override string ToString() =>
         $"{Label} {TestName}: {IterationsCompleted} iteration(s), mean {MeanLatency?.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} µs";
+}
+
+/// <summary>The values of <see cref="LatencyRun.Status"/> (kept as text in files and on the wire).</summary>
+public static class LatencyRunStatus
+{
+    /// <summary>Being measured; in a file, a measurement that never finished (the process was killed). Never complete.</summary>
+    public const string InProgress = "InProgress";
+    /// <summary>Every requested iteration produced a sample.</summary>
+    public const string Completed = "Completed";
+    /// <summary>The run ended normally but some iterations failed.</summary>
+    public const string Partial = "Partial";
+    /// <summary>Ctrl+C or an error stopped the command: the samples kept are the iterations completed before.</summary>
+    public const string Stopped = "Stopped";
+
+    /// <summary>True when the run's measurement ended (Completed, Partial or Stopped); false for InProgress and unknown values.</summary>
+    public static bool IsFinished(string? status) => status is Completed or Partial or Stopped;
 }

@@ -41,7 +41,11 @@ internal static class LatencyRunStore
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException("Not a valid OnloadTools run document: " + e.Message, e);
+            // The parser's own message quotes the offending character: a file that is not ours (a link to a secret)
+            // must not have its content echoed into an error. Where, never what.
+            string where = e.LineNumber is { } line ? $" at line {line + 1}, byte {(e.BytePositionInLine ?? 0) + 1}" : "";
+            string member = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" ({e.Path})";
+            throw new InvalidDataException($"Not a valid OnloadTools run document: the JSON is malformed or of the wrong shape{where}{member}.", e);
         }
         if (doc?.Run is null) throw new InvalidDataException("The document holds no OnloadTools run.");
         if (doc.SchemaVersion > LatencyRun.SchemaVersion)
@@ -51,25 +55,128 @@ internal static class LatencyRunStore
         return doc.Run;
     }
 
-    /// <summary>The file name a run is kept under in a history folder: sortable by time.</summary>
+    /// <summary>
+    /// The file name a run is kept under in a history folder: sortable by time. Every part comes from a safe alphabet
+    /// (letters, digits, '-', '_'): runs arrive from .jsonl files and other hosts, and a TestName such as
+    /// 'a/../../outside/' must never name a place outside the folder.
+    /// </summary>
     public static string FileNameFor(LatencyRun run)
     {
-        string safeLabel = new string(run.Label.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
-        if (safeLabel.Length == 0) safeLabel = "run";
-        return $"{run.StartTime:yyyyMMdd'T'HHmmss'Z'}_{safeLabel}_{run.TestName}_{run.RunId[..Math.Min(8, run.RunId.Length)]}.json";
+        string id = Safe(run.RunId, "run");
+        return $"{run.StartTime:yyyyMMdd'T'HHmmss'Z'}_{Safe(run.Label, "run")}_{Safe(run.TestName, "test")}_{id[..Math.Min(8, id.Length)]}.json";
+    }
+
+    private static string Safe(string? text, string fallback)
+    {
+        string safe = new string((text ?? "").Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
+        if (safe.Length > 64) safe = safe[..64];
+        return safe.Trim('-').Length == 0 ? fallback : safe;
     }
 
     /// <summary>Writes (or replaces) the run's file in <paramref name="directory"/> atomically; returns its path.</summary>
     public static string SaveToDirectory(LatencyRun run, string directory)
     {
         Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, FileNameFor(run));
+        string full = Path.GetFullPath(directory);
+        string path = Path.Combine(full, FileNameFor(run));
+        if (!string.Equals(Path.GetDirectoryName(path), Path.TrimEndingDirectorySeparator(full), StringComparison.Ordinal))
+        {
+            throw new IOException($"Refusing to write '{path}': it is not directly inside '{full}'.");
+        }
         WriteAtomically(path, Serialize(run));
         return path;
     }
 
     /// <summary>True when a path names an append-only history file (one compact JSON document per line).</summary>
     public static bool IsLinesFile(string path) => path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Why a path cannot be a history.</summary>
+    public enum HistoryPathIssue
+    {
+        /// <summary>An existing file not ending in .jsonl (a folder history was meant).</summary>
+        IsAFile,
+        /// <summary>A path ending in .json: one run's file, not a history.</summary>
+        SingleJsonFile,
+        /// <summary>A .jsonl path that is a folder.</summary>
+        IsAFolder,
+        /// <summary>A .jsonl path that exists but is not a regular file (FIFO, device …).</summary>
+        NotRegularFile,
+        /// <summary>The place cannot be written (permissions, read-only file system, a file where a folder is needed).</summary>
+        NotWritable,
+    }
+
+    public sealed record HistoryPathProblem(HistoryPathIssue Issue, string Message);
+
+    /// <summary>
+    /// Checks that <paramref name="path"/> can be a history before anything is measured or written: a folder (existing
+    /// or to be created) or a .jsonl file. With <paramref name="probeWrite"/>, also proves it can be written: creates
+    /// the folder (as the first save would) and a temporary file in it, removed at once; an existing .jsonl is opened
+    /// for appending and closed unchanged.
+    /// </summary>
+    public static HistoryPathProblem? CheckHistoryPath(string path, bool probeWrite)
+    {
+        bool lines = IsLinesFile(path);
+        if (lines)
+        {
+            if (Directory.Exists(path))
+                return new(HistoryPathIssue.IsAFolder, $"'{path}' is a folder. A history is a folder (one file per run) or a file whose name ends in .jsonl; give the folder without .jsonl or a file name inside it.");
+            if (File.Exists(path))
+            {
+                try
+                {
+                    using var probe = Host.RegularFile.OpenRead(path, long.MaxValue, followSymlinks: true, out _);
+                }
+                catch (Host.RegularFileException e)
+                {
+                    return new(HistoryPathIssue.NotRegularFile, $"'{path}' cannot be a history: {e.Message}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Unreadable is judged below by the write probe, which is what a history needs.
+                }
+                if (!probeWrite) return null;
+                for (int attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        using var append = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                        return null;
+                    }
+                    catch (IOException) when (attempt < 40)
+                    {
+                        Thread.Sleep(50);   // another writer's append holds the lock for a moment
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        return NotWritable(path, e);
+                    }
+                }
+            }
+        }
+        else
+        {
+            if (File.Exists(path))
+                return new(HistoryPathIssue.IsAFile, $"'{path}' is a file. A history is a folder (one file per run) or a file whose name ends in .jsonl (one line per run, appended).");
+            if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(path))
+                return new(HistoryPathIssue.SingleJsonFile, $"'{path}' looks like a single JSON file. Give a folder (one file per run) or a path ending in .jsonl (one line per run, appended).");
+        }
+        if (!probeWrite) return null;
+        string folder = lines ? Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/" : Path.GetFullPath(path);
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, ".onloadtools-write-test-" + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return NotWritable(lines ? path : folder, e);
+        }
+    }
+
+    private static HistoryPathProblem NotWritable(string path, Exception e) =>
+        new(HistoryPathIssue.NotWritable, $"Cannot write the history '{path}': {e.Message}");
 
     /// <summary>
     /// Writes a run to a history: a .jsonl file gets one more line (appended, flushed to disk; existing lines are
@@ -86,26 +193,42 @@ internal static class LatencyRunStore
         return SaveToDirectory(run, path);
     }
 
-    /// <summary>Appends one compact line and fsyncs. A torn last line left by a crash is closed off first, so it stays
-    /// the only casualty (Import skips it with a warning).</summary>
+    /// <summary>The line written after a torn last line when the next append closes it off: it tells readers that the
+    /// line before it is the remains of an interrupted write (a warning), not corruption (an error).</summary>
+    public const string TornWriteMarker = "{\"kind\":\"OnloadTools.TornWrite\",\"schemaVersion\":1}";
+
+    /// <summary>Appends one compact line and fsyncs. A torn last line left by a crash is closed off first and marked as
+    /// such, so it stays the only casualty (Import skips it with a warning). A failed write (full disk) is rolled back:
+    /// the file keeps exactly the lines it had.</summary>
     public static void AppendLine(LatencyRun run, string path)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        byte[] line = System.Text.Encoding.UTF8.GetBytes(Serialize(run, indented: false) + "\n");
+        string text = Serialize(run, indented: false) + "\n";
         using var stream = OpenExclusive(path);
-        if (stream.Length > 0)
+        long before = stream.Length;
+        if (before > 0)
         {
             stream.Seek(-1, SeekOrigin.End);
-            if (stream.ReadByte() != '\n')
-            {
-                stream.Seek(0, SeekOrigin.End);
-                stream.WriteByte((byte)'\n');
-            }
+            if (stream.ReadByte() != '\n') text = "\n" + TornWriteMarker + "\n" + text;
         }
-        stream.Seek(0, SeekOrigin.End);
-        stream.Write(line);
-        stream.Flush(flushToDisk: true);
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        try
+        {
+            stream.Seek(0, SeekOrigin.End);
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            try
+            {
+                stream.SetLength(before);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (IOException) { }
+            throw;
+        }
     }
 
     /// <summary>Opens for appending with an exclusive lock (flock on Linux), so concurrent writers (two jobs exporting
@@ -125,11 +248,37 @@ internal static class LatencyRunStore
         }
     }
 
+    /// <summary>The largest file Load reads (a run is a few KB; a year of nightly runs is a few MB).</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
+    /// <summary>The longest line of a .jsonl history Load parses.</summary>
+    public const int MaxLineBytes = 16 * 1024 * 1024;
+
     /// <summary>One run read back, and where from.</summary>
     public sealed record LoadedRun(LatencyRun Run, string Path, int? Line);
 
-    /// <summary>Something in a history that could not be read: a corrupt file or line, or a torn last line.</summary>
-    public sealed record LoadProblem(string Path, int? Line, string Message, bool TornTail);
+    /// <summary>What kind of trouble a file or line of a history is in.</summary>
+    public enum ProblemKind
+    {
+        /// <summary>Not a run document (bad JSON, no run, newer schema): an error.</summary>
+        Corrupt,
+        /// <summary>The last line of a .jsonl was cut short by a crash (or closed off by a later append): a warning.</summary>
+        TornTail,
+        /// <summary>The end of a .jsonl is being written by another process right now: not read, not corrupt.</summary>
+        Busy,
+        /// <summary>A symbolic link, FIFO, device or folder: not read.</summary>
+        NotRegular,
+        /// <summary>Larger than <see cref="MaxFileBytes"/> (or a line larger than <see cref="MaxLineBytes"/>): not read.</summary>
+        TooLarge,
+        /// <summary>The file cannot be read (permissions, I/O error).</summary>
+        Unreadable,
+    }
+
+    /// <summary>Something in a history that could not be read.</summary>
+    public sealed record LoadProblem(string Path, int? Line, string Message, ProblemKind Kind)
+    {
+        public bool TornTail => Kind == ProblemKind.TornTail;
+    }
 
     public sealed class LoadResult
     {
@@ -139,80 +288,199 @@ internal static class LatencyRunStore
 
     /// <summary>
     /// Reads a run file, a .jsonl history or a folder of them (its *.json and *.jsonl files; leftover *.tmp files of
-    /// interrupted atomic writes are ignored). Never throws for bad content: each problem is reported, the rest loads.
+    /// interrupted atomic writes are ignored). Histories come from outside: only regular files are read (inside a
+    /// folder, symbolic links are not followed), each up to <see cref="MaxFileBytes"/>, and a file being appended to
+    /// by another process is read up to its last complete line. Never throws for bad content: each problem is
+    /// reported, the rest loads.
     /// </summary>
-    public static LoadResult Load(string path, LoadResult? into = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was tripped.</exception>
+    public static LoadResult Load(string path, LoadResult? into = null, CancellationToken cancellation = default)
     {
         var result = into ?? new LoadResult();
         if (Directory.Exists(path))
         {
-            foreach (string file in Directory.EnumerateFiles(path)
-                         .Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || IsLinesFile(f))
-                         .Order(StringComparer.Ordinal))
+            IEnumerable<string> files;
+            try
             {
-                LoadFile(file, result);
+                files = Directory.EnumerateFiles(path)
+                    .Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || IsLinesFile(f))
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                result.Problems.Add(new LoadProblem(path, null, e.Message, ProblemKind.Unreadable));
+                return result;
+            }
+            foreach (string file in files)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                LoadFile(file, result, followSymlinks: false, cancellation);
             }
             return result;
         }
-        LoadFile(path, result);
+        LoadFile(path, result, followSymlinks: true, cancellation);
         return result;
     }
 
-    private static void LoadFile(string file, LoadResult result)
+    private static void LoadFile(string file, LoadResult result, bool followSymlinks, CancellationToken cancellation)
     {
-        string text;
         try
         {
-            text = File.ReadAllText(file);
+            using var stream = Host.RegularFile.OpenRead(file, MaxFileBytes, followSymlinks, out long length);
+            if (IsLinesFile(file)) LoadLines(file, stream, length, result, cancellation);
+            else LoadDocument(file, stream, length, result);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Host.RegularFileException e)
         {
-            result.Problems.Add(new LoadProblem(file, null, e.Message, false));
-            return;
+            result.Problems.Add(new LoadProblem(file, null, e.Message,
+                e.Refusal == Host.RegularFileRefusal.TooLarge ? ProblemKind.TooLarge : ProblemKind.NotRegular));
         }
-        if (!IsLinesFile(file))
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
         {
-            try
-            {
-                result.Runs.Add(new LoadedRun(Deserialize(text), file, null));
-            }
-            catch (InvalidDataException e)
-            {
-                result.Problems.Add(new LoadProblem(file, null, e.Message, false));
-            }
-            return;
-        }
-        string[] lines = text.Split('\n');
-        bool endsClean = text.Length == 0 || text[^1] == '\n';
-        for (int i = 0; i < lines.Length; i++)
-        {
-            string line = lines[i].TrimEnd('\r');
-            if (line.Trim().Length == 0) continue;
-            bool last = i == lines.Length - 1;
-            try
-            {
-                result.Runs.Add(new LoadedRun(Deserialize(line), file, i + 1));
-            }
-            catch (InvalidDataException e)
-            {
-                // A line without its newline that does not parse: a write cut short by a crash. Every other bad line
-                // is corruption. A torn line that a later append closed off is also only the tail of its write.
-                bool torn = (last && !endsClean) || !line.TrimEnd().EndsWith('}');
-                result.Problems.Add(new LoadProblem(file, i + 1, e.Message, torn));
-            }
+            result.Problems.Add(new LoadProblem(file, null, e.Message, ProblemKind.Unreadable));
         }
     }
 
+    private static void LoadDocument(string file, FileStream stream, long length, LoadResult result)
+    {
+        var bytes = new byte[length];
+        stream.ReadExactly(bytes);
+        try
+        {
+            result.Runs.Add(new LoadedRun(Deserialize(System.Text.Encoding.UTF8.GetString(bytes)), file, null));
+        }
+        catch (InvalidDataException e)
+        {
+            result.Problems.Add(new LoadProblem(file, null, e.Message, ProblemKind.Corrupt));
+        }
+    }
+
+    /// <summary>
+    /// Reads a .jsonl history line by line up to the size it had when opened. Only its unterminated end can be torn;
+    /// a bad line anywhere else is corruption, unless a later append marked it as the remains of an interrupted write.
+    /// </summary>
+    private static void LoadLines(string file, FileStream stream, long length, LoadResult result, CancellationToken cancellation)
+    {
+        // Writers append under an exclusive lock: reading under a shared one sees whole appends only. A writer that
+        // keeps the lock longer than this makes the file busy: its complete lines are read, its end is left alone.
+        bool busy = !Host.RegularFile.TryLockShared(stream, TimeSpan.FromSeconds(2), cancellation);
+        length = stream.Length;   // what was appended while waiting for the lock is part of this read
+        if (length > MaxFileBytes)
+        {
+            result.Problems.Add(new LoadProblem(file, null, $"'{file}' grew past {MaxFileBytes / (1024 * 1024)} MiB; run histories are read up to that size per file.", ProblemKind.TooLarge));
+            return;
+        }
+        // Each complete line (number, text or null when too long), the line after it decides whether a bad one was torn.
+        var lines = new List<(int Number, string? Text)>();
+        var current = new MemoryStream();
+        bool tooLong = false;
+        int number = 0;
+        var buffer = new byte[64 * 1024];
+        long left = length;
+        while (left > 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0) break;   // truncated while we read: what was read is all there is
+            left -= n;
+            int start = 0;
+            for (int i = 0; i < n; i++)
+            {
+                if (buffer[i] != (byte)'\n') continue;
+                Append(buffer.AsSpan(start, i - start));
+                number++;
+                lines.Add((number, tooLong ? null : System.Text.Encoding.UTF8.GetString(current.GetBuffer(), 0, (int)current.Length)));
+                current.SetLength(0);
+                tooLong = false;
+                start = i + 1;
+            }
+            Append(buffer.AsSpan(start, n - start));
+        }
+        if (!busy) Host.RegularFile.Unlock(stream);   // parsing needs no lock: writers wait only for the read
+        bool hasTail = current.Length > 0 || tooLong;
+        string? tail = hasTail && !tooLong ? System.Text.Encoding.UTF8.GetString(current.GetBuffer(), 0, (int)current.Length) : null;
+        // An unterminated end, or a bad last line, while a writer holds the lock: an append in flight, not damage.
+
+        for (int i = 0; i < lines.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var (lineNumber, text) = lines[i];
+            if (text is null)
+            {
+                result.Problems.Add(new LoadProblem(file, lineNumber, $"the line is longer than {MaxLineBytes / (1024 * 1024)} MiB.", ProblemKind.TooLarge));
+                continue;
+            }
+            text = text.TrimEnd('\r');
+            if (text.Trim().Length == 0 || text == TornWriteMarker) continue;
+            try
+            {
+                result.Runs.Add(new LoadedRun(Deserialize(text), file, lineNumber));
+            }
+            catch (InvalidDataException e)
+            {
+                bool markedTorn = i + 1 < lines.Count && lines[i + 1].Text?.TrimEnd('\r') == TornWriteMarker;
+                bool lastAndBusy = busy && i == lines.Count - 1;
+                var kind = markedTorn ? ProblemKind.TornTail : lastAndBusy ? ProblemKind.Busy : ProblemKind.Corrupt;
+                result.Problems.Add(new LoadProblem(file, lineNumber, e.Message, kind));
+            }
+        }
+        if (!hasTail) return;
+        int tailLine = number + 1;
+        if (busy)
+        {
+            result.Problems.Add(new LoadProblem(file, tailLine, "another process is appending to it; the lines before it were read.", ProblemKind.Busy));
+            return;
+        }
+        if (tail is null)
+        {
+            result.Problems.Add(new LoadProblem(file, tailLine, $"the line is longer than {MaxLineBytes / (1024 * 1024)} MiB.", ProblemKind.TooLarge));
+            return;
+        }
+        if (tail.Trim().Length == 0) return;
+        try
+        {
+            // A last line whose newline alone is missing is still a whole run.
+            result.Runs.Add(new LoadedRun(Deserialize(tail.TrimEnd('\r')), file, tailLine));
+        }
+        catch (InvalidDataException e)
+        {
+            result.Problems.Add(new LoadProblem(file, tailLine, e.Message, ProblemKind.TornTail));
+        }
+
+        void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (tooLong) return;
+            if (current.Length + bytes.Length > MaxLineBytes)
+            {
+                tooLong = true;
+                current.SetLength(0);
+                return;
+            }
+            current.Write(bytes);
+        }
+    }
+
+    /// <summary>Writes through a temporary file (flushed to disk) renamed over <paramref name="path"/>; a failed write
+    /// (full disk, I/O error) leaves no temporary file behind and the previous content in place.</summary>
     public static void WriteAtomically(string path, string content)
     {
         string tmp = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        using (var writer = new StreamWriter(stream))
+        try
         {
-            writer.Write(content);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(content);
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
         }
-        File.Move(tmp, path, overwrite: true);
+        catch
+        {
+            try { File.Delete(tmp); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
     }
 }

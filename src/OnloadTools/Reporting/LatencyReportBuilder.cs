@@ -102,6 +102,11 @@ internal static class LatencyReportBuilder
             var latest = byTime[^1];
             var baseline = LatencyBaseline.Select(byTime.Take(byTime.Count - 1), options.BaselineCount);
             string latestName = $"latest ({Time(latest.StartTime)})";
+            int unfinished = byTime.Take(byTime.Count - 1).Count(r => !LatencyRunStatus.IsFinished(r.Status));
+            if (unfinished > 0)
+            {
+                section.Notes.Add($"{unfinished} earlier run(s) of {first.TestName} never finished (status InProgress): never a baseline.");
+            }
             if (baseline is null)
             {
                 section.Notes.Add($"No earlier completed run of {first.TestName} to take a baseline from: the latest run is shown, not compared.");

@@ -139,7 +139,7 @@ public class SockperfEngineTests
             var saved = LatencyRunStore.Deserialize(File.ReadAllText(file));
             Assert.Equal("UDP_PINGPONG", saved.TestName);
             Assert.Equal("sockperf", saved.Tool);
-            Assert.Equal("Partial", saved.Status);
+            Assert.Equal("Stopped", saved.Status);
             Assert.InRange(saved.Samples.Length, 1, 4);
             Assert.All(saved.Samples, s => Assert.True(s.Observations > 0));
             Assert.Empty(Directory.GetFiles(history, "*.tmp"));

@@ -343,11 +343,11 @@ public class MeasureNetperfLatencyTests
             Assert.Equal("TCP_RR", tcp.TestName);
             Assert.Equal(3, tcp.IterationsCompleted);
 
-            // The UDP_RR iterations completed before the stop are on disk, marked Partial.
+            // The UDP_RR iterations completed before the stop are on disk, marked Stopped.
             var udpFile = Assert.Single(Directory.GetFiles(dir, "*_UDP_RR_*.json"));
             var udp = LatencyRunStore.Deserialize(File.ReadAllText(udpFile));
             Assert.InRange(udp.IterationsCompleted, 1, 2);
-            Assert.Equal("Partial", udp.Status);
+            Assert.Equal("Stopped", udp.Status);
             Assert.All(udp.Samples, s => Assert.NotNull(s.MeanLatency));
             Assert.Empty(TestProcess.ProcessesWith("netserver", tcp.Port.ToString()));
         }

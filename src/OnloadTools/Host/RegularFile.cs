@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace OnloadTools.Host;
+
+/// <summary>Why a path could not be opened as a regular file for reading.</summary>
+public enum RegularFileRefusal
+{
+    /// <summary>A symbolic link, and links were not to be followed.</summary>
+    SymbolicLink,
+    /// <summary>A FIFO, socket, device or directory: reading it could block or never end.</summary>
+    NotRegular,
+    /// <summary>Larger than the caller's limit.</summary>
+    TooLarge,
+}
+
+/// <summary>Thrown when a path is not a regular file that may be read.</summary>
+public sealed class RegularFileException : IOException
+{
+    public RegularFileException(string path, RegularFileRefusal refusal, string message) : base(message)
+    {
+        Path = path;
+        Refusal = refusal;
+    }
+
+    public string Path { get; }
+    public RegularFileRefusal Refusal { get; }
+}
+
+/// <summary>
+/// Opens files that come from outside (histories received from other hosts) for reading without trusting them:
+/// never blocks on a FIFO (opened non-blocking, then refused), optionally never follows a symbolic link (O_NOFOLLOW),
+/// refuses anything but a regular file and anything above a size limit — all decided on the open descriptor, so the
+/// file cannot be swapped between the check and the read. Takes no lock: a writer holding one never blocks a reader.
+/// </summary>
+public static class RegularFile
+{
+    private const int O_RDONLY = 0;
+    private const int O_NONBLOCK = 0x800;
+    private const int O_CLOEXEC = 0x80000;
+    private static int O_NOFOLLOW => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
+    private const int ELOOP = 40;
+    private const int EWOULDBLOCK = 11;
+    private const int AT_EMPTY_PATH = 0x1000;
+    private const uint STATX_TYPE = 0x1, STATX_SIZE = 0x200;
+    private const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFIFO = 0x1000, S_IFSOCK = 0xC000, S_IFCHR = 0x2000, S_IFBLK = 0x6000;
+    private const int LOCK_SH = 1, LOCK_NB = 4, LOCK_UN = 8;
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static extern int Flock(int fd, int operation);
+
+    /// <summary>Opens <paramref name="path"/> for reading if it is a regular file of at most <paramref name="maxBytes"/>.</summary>
+    /// <param name="followSymlinks">False: a symbolic link is refused instead of followed.</param>
+    /// <param name="length">The file's size when it was opened (bytes appended later are not part of this read).</param>
+    /// <exception cref="RegularFileException">Not a regular file, a link not followed, or too large.</exception>
+    /// <exception cref="IOException">The file cannot be opened (missing, unreadable).</exception>
+    public static FileStream OpenRead(string path, long maxBytes, bool followSymlinks, out long length)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            var info = new FileInfo(path);
+            if (!followSymlinks && info.LinkTarget is not null) throw Refused(path, RegularFileRefusal.SymbolicLink);
+            var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            length = fs.Length;
+            if (length > maxBytes) { fs.Dispose(); throw TooLarge(path, length, maxBytes); }
+            return fs;
+        }
+
+        int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW);
+        int fd = Open(path, flags);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == ELOOP && !followSymlinks) throw Refused(path, RegularFileRefusal.SymbolicLink);
+            throw Errno(path, errno);
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            var buffer = new byte[256];
+            if (Statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, buffer) != 0) throw Errno(path, Marshal.GetLastPInvokeError());
+            int mode = BitConverter.ToUInt16(buffer, 28);
+            length = BitConverter.ToInt64(buffer, 40);
+            if ((mode & S_IFMT) != S_IFREG) throw Refused(path, RegularFileRefusal.NotRegular, TypeName(mode));
+            if (length > maxBytes) throw TooLarge(path, length, maxBytes);
+            // O_NONBLOCK has no effect on a regular file: the descriptor reads like any other.
+            return new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes a shared flock on the open file, waiting up to <paramref name="wait"/> while a writer holds its exclusive
+    /// lock (an append takes milliseconds). True once held (until the stream is closed), or when the file system does
+    /// not lock; false when a writer kept it locked the whole time. Always true off Linux.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was tripped while waiting.</exception>
+    public static bool TryLockShared(FileStream stream, TimeSpan wait, CancellationToken cancellation)
+    {
+        if (!OperatingSystem.IsLinux()) return true;
+        int fd = (int)stream.SafeFileHandle.DangerousGetHandle();
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            if (Flock(fd, LOCK_SH | LOCK_NB) == 0) return true;
+            if (Marshal.GetLastPInvokeError() != EWOULDBLOCK) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(20));
+            cancellation.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Releases the lock <see cref="TryLockShared"/> took, before the stream is closed.</summary>
+    public static void Unlock(FileStream stream)
+    {
+        if (OperatingSystem.IsLinux()) Flock((int)stream.SafeFileHandle.DangerousGetHandle(), LOCK_UN);
+    }
+
+    private static string TypeName(int mode) => (mode & S_IFMT) switch
+    {
+        S_IFDIR => "a folder",
+        S_IFIFO => "a FIFO (named pipe)",
+        S_IFSOCK => "a socket",
+        S_IFCHR => "a character device",
+        S_IFBLK => "a block device",
+        _ => "not a regular file",
+    };
+
+    private static RegularFileException Refused(string path, RegularFileRefusal refusal, string? what = null) => refusal switch
+    {
+        RegularFileRefusal.SymbolicLink => new RegularFileException(path, refusal, $"'{path}' is a symbolic link; links inside a history are not followed."),
+        _ => new RegularFileException(path, refusal, $"'{path}' is {what ?? "not a regular file"}; only regular files are read."),
+    };
+
+    private static RegularFileException TooLarge(string path, long length, long maxBytes) =>
+        new(path, RegularFileRefusal.TooLarge, $"'{path}' is {length / (1024 * 1024)} MiB; run histories are read up to {maxBytes / (1024 * 1024)} MiB per file.");
+
+    private static Exception Errno(string path, int errno) => errno switch
+    {
+        2 or 20 => new FileNotFoundException($"Could not find '{path}'.", path),
+        1 or 13 => new UnauthorizedAccessException($"Access to '{path}' is denied."),
+        _ => new IOException($"Cannot open '{path}': {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})."),
+    };
+}
