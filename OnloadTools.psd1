@@ -25,6 +25,7 @@
         'Export-LatencyRun'
         'Import-LatencyRun'
         'Export-LatencyReport'
+        'Invoke-LatencyComparison'
         # Tuning
         'Get-TunedProfile'
         'Invoke-TunedProfile'
