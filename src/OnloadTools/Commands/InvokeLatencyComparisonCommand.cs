@@ -112,6 +112,8 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         public ScriptBlock? Prepare { get; init; }
         /// <summary>The container this command started for the arm (stopped and removed at the end).</summary>
         public string? StartedContainer { get; set; }
+        /// <summary>The full id of the arm's container, for finding its netperf in /proc.</summary>
+        public string? ContainerId { get; set; }
         /// <summary>Onload is expected: asked for, or the image carries it.</summary>
         public bool ExpectsOnload { get; set; }
         public NetperfSession? Session { get; set; }
@@ -213,6 +215,14 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         if (arm.Container is not null && arm.StartedContainer is null)
         {
             arm.ExpectsOnload |= arm.Onload;
+            try
+            {
+                arm.ContainerId = Run(ct => Service.InspectContainerAsync(arm.Container, ct), arm.Container).Id;
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                ThrowTerminatingError(ContainerError(e, arm.Container));
+            }
         }
         else if (arm.Container is null)
         {
@@ -299,7 +309,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         ToolCommand run = spec.ToCommand(service.Engine);
         try
         {
-            Run(ct => service.RunContainerAsync(run, ct), image);
+            arm.ContainerId = Run(ct => service.RunContainerAsync(run, ct), image);
         }
         catch (Exception e) when (IsReportable(e))
         {
@@ -463,7 +473,9 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                 {
                     int iteration = step.Iteration;
                     Task<LatencySample> task = arm.ExpectsOnload
-                        ? AccelerationProbe.RunCheckedAsync(ct => session.RunIterationAsync(run, iteration, ct), HostFs, cmd, AccelerationProbe.DelayFor(Duration), Cancellation)
+                        ? AccelerationProbe.RunCheckedAsync(ct => session.RunIterationAsync(run, iteration, ct), HostFs, cmd,
+                            arm.ContainerId is { } id ? AccelerationProbe.InContainer(HostFs, id) : AccelerationProbe.ChildrenOfThisProcess(HostFs),
+                            AccelerationProbe.DelayFor(Duration), Cancellation)
                         : session.RunIterationAsync(run, iteration, Cancellation);
                     LatencySample sample = Await(task, Tick);
                     sample.Sequence = step.Position + 1;

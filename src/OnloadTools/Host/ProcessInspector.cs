@@ -25,6 +25,33 @@ public static class ProcessInspector
         return found;
     }
 
+    /// <summary>The parent pid (from /proc/&lt;pid&gt;/stat), or null when the process is gone.</summary>
+    public static int? ParentOf(HostFileSystem fs, int pid)
+    {
+        string? stat = ReadRaw(fs, $"/proc/{pid}/stat");
+        if (stat is null) return null;
+        int close = stat.LastIndexOf(')');
+        if (close < 0) return null;
+        string[] fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && int.TryParse(fields[1], out int ppid) ? ppid : null;
+    }
+
+    /// <summary>True when <paramref name="pid"/> is <paramref name="ancestor"/> or one of its descendants.</summary>
+    public static bool DescendsFrom(HostFileSystem fs, int pid, int ancestor)
+    {
+        for (int depth = 0, p = pid; depth < 32 && p > 1; depth++)
+        {
+            if (p == ancestor) return true;
+            if (ParentOf(fs, p) is not { } parent) return false;
+            p = parent;
+        }
+        return false;
+    }
+
+    /// <summary>True when the process's /proc/&lt;pid&gt;/cgroup mentions <paramref name="fragment"/> (a container's id).</summary>
+    public static bool CgroupContains(HostFileSystem fs, int pid, string fragment) =>
+        ReadRaw(fs, $"/proc/{pid}/cgroup") is { } cg && cg.Contains(fragment, StringComparison.Ordinal);
+
     /// <summary>True when a mapping of the process names a file containing <paramref name="fragment"/>; null when its maps cannot be read (gone, or not permitted).</summary>
     public static bool? MapsContain(HostFileSystem fs, int pid, string fragment)
     {

@@ -26,11 +26,16 @@ public static class AccelerationProbe
         return at < 0 ? null : words.Skip(at + 1).ToArray();
     }
 
-    /// <summary>True when every netperf process running <paramref name="command"/> has libonload mapped, False when none has, else Unknown.</summary>
-    public static string Check(HostFileSystem fs, ToolCommand command)
+    /// <summary>
+    /// True when every netperf process running <paramref name="command"/> in <paramref name="scope"/> has libonload mapped,
+    /// False when none has, else Unknown. The scope keeps out another user's netperf with the same arguments: this
+    /// process's descendants for a client on the host, the container's cgroup for one inside a container.
+    /// </summary>
+    public static string Check(HostFileSystem fs, ToolCommand command, Func<int, bool> scope)
     {
         if (NetperfArguments(command) is not { } args) return Unknown;
         var answers = ProcessInspector.FindByCommandLine(fs, "netperf", args)
+            .Where(scope)
             .Select(pid => ProcessInspector.MapsContain(fs, pid, LibraryName))
             .Where(a => a is not null)
             .ToArray();
@@ -42,7 +47,7 @@ public static class AccelerationProbe
 
     /// <summary>Runs one iteration, checking it while it runs; the sample comes back with <see cref="LatencySample.Accelerated"/> set.</summary>
     public static async Task<LatencySample> RunCheckedAsync(Func<CancellationToken, Task<LatencySample>> iteration, HostFileSystem fs, ToolCommand command,
-        TimeSpan delay, CancellationToken ct)
+        Func<int, bool> scope, TimeSpan delay, CancellationToken ct)
     {
         Task<LatencySample> task = iteration(ct);
         string state = Unknown;
@@ -52,13 +57,23 @@ public static class AccelerationProbe
         {
             Task first = await Task.WhenAny(task, Task.Delay(wait, ct)).ConfigureAwait(false);
             if (first == task || task.IsCompleted || ct.IsCancellationRequested) break;
-            state = Check(fs, command);
+            state = Check(fs, command, scope);
             wait = TimeSpan.FromMilliseconds(100);
         }
         LatencySample sample = await task.ConfigureAwait(false);
         sample.Accelerated = state;
         return sample;
     }
+
+    /// <summary>The scope of a client run by this process on the host: its descendants.</summary>
+    public static Func<int, bool> ChildrenOfThisProcess(HostFileSystem fs)
+    {
+        int self = System.Environment.ProcessId;
+        return pid => ProcessInspector.DescendsFrom(fs, pid, self);
+    }
+
+    /// <summary>The scope of a client inside a container: processes in the container's cgroup (its full id).</summary>
+    public static Func<int, bool> InContainer(HostFileSystem fs, string containerId) => pid => ProcessInspector.CgroupContains(fs, pid, containerId);
 
     /// <summary>When to look: a moment after netperf starts, well inside its run.</summary>
     public static TimeSpan DelayFor(int durationSeconds) => TimeSpan.FromSeconds(Math.Clamp(durationSeconds * 0.1, 0.1, 1));
