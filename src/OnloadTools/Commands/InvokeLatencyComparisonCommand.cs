@@ -279,10 +279,10 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         ImageInspect? inspect = TryInspectImage(service, image);
         if (inspect is null)
         {
-            if (Arm is not null || Image is not null || BaseImage is null)
+            if (Arm is not null || BaseImage is null)
             {
-                var e = new ItemNotFoundException(Arm is null && Image is null
-                    ? $"The container arm needs an Onload image: '{image}' does not exist. Give -BaseImage (an image with netperf) to build it with New-OnloadImage, or -Image."
+                var e = new ItemNotFoundException(Arm is null
+                    ? $"The container arm needs an Onload image: '{image}' does not exist. Give -BaseImage (an image with netperf) to build it with New-OnloadImage, or -Image with an existing one."
                     : $"Image '{image}' does not exist.");
                 ThrowTerminatingError(Error(e, "ImageNotFound", ErrorCategory.ObjectNotFound, image,
                     "Build it with New-OnloadImage, or give -BaseImage so Invoke-LatencyComparison builds it."));
