@@ -482,13 +482,12 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                     run.AddSample(sample);
                     run.Accelerated = AccelerationProbe.Combine(run.Samples);
                     experiment.Record(test, step.Arm, sample);
-                    foreach (string w in sample.Warnings) WriteWarning($"{arm.Label} {test} iteration {iteration}: {w}");
-                    if (sample.Accelerated == AccelerationProbe.False && !arm.WarnedNotAccelerated)
+                    foreach (string w in sample.Warnings)
                     {
-                        arm.WarnedNotAccelerated = true;
-                        WriteWarning($"Arm {arm.Label}: Onload was expected but netperf ran without it ({AccelerationProbe.LibraryName} was not mapped in the netperf process). " +
-                                     "Check the container has the Onload devices (--device /dev/onload …), the onload profile exists, and the Onload driver is loaded.");
+                        if (w != AccelerationProbe.NotAcceleratedWarning) WriteWarning($"{arm.Label} {test} iteration {iteration}: {w}");
+                        else if (!arm.WarnedNotAccelerated) WriteWarning($"Arm {arm.Label}: {w}"); // once per arm
                     }
+                    arm.WarnedNotAccelerated |= sample.Accelerated == AccelerationProbe.False;
                     WriteVerbose($"{arm.Label} {test} iteration {iteration}: {sample}" + (sample.Accelerated is { } acc ? $", accelerated: {acc}" : ""));
                     iterationsDone++;
                     secondsPerIteration = Math.Max(Duration, clock.Elapsed.TotalSeconds / iterationsDone);

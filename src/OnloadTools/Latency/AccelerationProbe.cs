@@ -18,6 +18,11 @@ public static class AccelerationProbe
     public const string False = "False";
     public const string Unknown = "Unknown";
 
+    /// <summary>The warning of an iteration that asked for Onload and ran without it.</summary>
+    public const string NotAcceleratedWarning =
+        "Onload was expected but netperf ran without it (libonload was not mapped in the netperf process). " +
+        "Check the container has the Onload devices (--device /dev/onload …), the onload profile exists, and the Onload driver is loaded.";
+
     /// <summary>netperf's own arguments in a command (after any prefix: onload, engine exec …); null when netperf is not in it.</summary>
     public static IReadOnlyList<string>? NetperfArguments(ToolCommand command)
     {
@@ -62,6 +67,7 @@ public static class AccelerationProbe
         }
         LatencySample sample = await task.ConfigureAwait(false);
         sample.Accelerated = state;
+        if (state == False) sample.Warnings = sample.Warnings.Append(NotAcceleratedWarning).ToArray();
         return sample;
     }
 
