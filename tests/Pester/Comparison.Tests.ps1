@@ -178,7 +178,7 @@ Describe 'Invoke-LatencyComparison with the real podman' -Tag Podman {
         $ps = [PowerShell]::Create()
         $dir = Join-Path $Work 'stopped-podman'
         try {
-            $null = $ps.AddScript("Import-Module '$script:Manifest'; Invoke-LatencyComparison -Image '$ImageTag' -TestName TCP_RR -Iterations 5 -Duration 2 -HistoryPath '$dir' -Verbose 4>&1")
+            $null = $ps.AddScript("Import-Module '$script:Manifest'; Invoke-LatencyComparison -Image '$ImageTag' -TestName TCP_RR -Iterations 5 -Duration 2 -HistoryPath '$dir' -Verbose")
             $null = $ps.BeginInvoke()
             $deadline = (Get-Date).AddSeconds(90)
             while ((Get-Date) -lt $deadline -and @(Get-ChildItem "$dir/*_container_*.json" -ErrorAction Ignore).Count -eq 0) { Start-Sleep -Milliseconds 100 }

@@ -140,6 +140,13 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         }
         finally
         {
+            // However the experiment ended (Ctrl+C can surface from any Write* call as PipelineStoppedException),
+            // no run is left InProgress: what was measured is saved Partial.
+            foreach (var r in _allRuns.Where(r => r.Status == "InProgress"))
+            {
+                r.Finish(stopped: true);
+                Persist(r);
+            }
             CleanUp(arms);
         }
     }
