@@ -26,6 +26,7 @@
         'Import-LatencyRun'
         'Export-LatencyReport'
         'Select-LatencyBaseline'
+        'Invoke-LatencyComparison'
         # Tuning
         'Get-TunedProfile'
         'Invoke-TunedProfile'

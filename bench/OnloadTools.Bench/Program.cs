@@ -26,6 +26,7 @@ public static class Program
         ["netperf-transparency"] = ("cmdlet mean latency vs raw netperf, alternating A/B (goal: median ratio 1.00 ± 0.03)", NetperfBenchmark.Transparency),
         ["netperf-overhead"] = ("wall time of 5 × 1 s through the cmdlet vs 5 raw netperf runs (goal ≤ 1.05)", NetperfBenchmark.Overhead),
         ["import"] = ("module import time in a fresh runspace (goal ≤ 150 ms)", NetperfBenchmark.Import),
+        ["comparison-simulated"] = ("Invoke-LatencyComparison's adaptive rule vs the paper's 5 × 120 s over recorded iteration distributions (goal: same verdicts in ≤ 1/4 the time) [comparisons] [csv]", ComparisonBenchmark.Run),
         ["compare"] = ("LatencyComparer over 1,000 pairs of 30-iteration runs (goal ≤ 1 s) [pairs] [iterations] [metrics]", CompareBenchmark.Run),
     };
 

@@ -149,7 +149,16 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
                 Run = run,
                 Where = $"{session.Target}:{session.Port}",
                 CommandLine = session.BuildCommand(test).CommandLine,
-                RunIteration = (i, ct) => session.RunIterationAsync(run, i, ct),
+                // Was it really accelerated? With -Onload on the host, each iteration looks for libonload in netperf's maps.
+                RunIteration = request.Onload && request.ClientPrefix is null
+                    ? async (i, ct) =>
+                    {
+                        var sample = await AccelerationProbe.RunCheckedAsync(c => session.RunIterationAsync(run, i, c), HostFs, session.BuildCommand(test),
+                            AccelerationProbe.ChildrenOfThisProcess(HostFs), AccelerationProbe.DelayFor(request.DurationSeconds), ct).ConfigureAwait(false);
+                        run.Accelerated = AccelerationProbe.Combine(run.Samples.Append(sample));
+                        return sample;
+                    }
+                    : (i, ct) => session.RunIterationAsync(run, i, ct),
             };
         })).ToArray();
         MeasureAll(plans, request.Iterations, session.ExpectedIterationTime.TotalSeconds, request.HistoryPath,

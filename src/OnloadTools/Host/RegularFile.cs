@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace OnloadTools.Host;
 
 /// <summary>Why a path could not be opened as a regular file for reading.</summary>
-public enum RegularFileRefusal
+internal enum RegularFileRefusal
 {
     /// <summary>A symbolic link, and links were not to be followed.</summary>
     SymbolicLink,
@@ -15,7 +15,7 @@ public enum RegularFileRefusal
 }
 
 /// <summary>Thrown when a path is not a regular file that may be read.</summary>
-public sealed class RegularFileException : IOException
+internal sealed class RegularFileException : IOException
 {
     public RegularFileException(string path, RegularFileRefusal refusal, string message) : base(message)
     {
@@ -33,7 +33,7 @@ public sealed class RegularFileException : IOException
 /// refuses anything but a regular file and anything above a size limit — all decided on the open descriptor, so the
 /// file cannot be swapped between the check and the read. Takes no lock: a writer holding one never blocks a reader.
 /// </summary>
-public static class RegularFile
+internal static class RegularFile
 {
     private const int O_RDONLY = 0;
     private const int O_NONBLOCK = 0x800;

@@ -69,6 +69,14 @@ public sealed class LatencyRun
     public int? LocalCpu { get; set; }
     public int? RemoteCpu { get; set; }
     public string? ToolVersion { get; set; }
+    /// <summary>"True" when every iteration ran with Onload's library mapped, "False" when any ran without it, "Unknown" when it
+    /// could not be seen; null when Onload was not asked for (see LatencySample.Accelerated).</summary>
+    public string? Accelerated { get; set; }
+    /// <summary>The Invoke-LatencyComparison experiment this run belongs to, and its arm in it (A, the reference, or B).</summary>
+    public string? ExperimentId { get; set; }
+    public string? Arm { get; set; }
+    /// <summary>The arms in the order the experiment ran them (A B B A …); the samples' Sequence places each iteration in it.</summary>
+    public string? ExperimentOrder { get; set; }
     /// <summary>The netserver this run started for itself on loopback, if any.</summary>
     public string? ServerCommandLine { get; set; }
 

@@ -52,6 +52,13 @@ public sealed class LatencySample
     public DateTime StartTime { get; set; }
     public DateTime EndTime { get; set; }
 
+    /// <summary>Whether the tool really ran with Onload (libonload mapped in the netperf process): "True", "False" or
+    /// "Unknown" when it could not be seen; null when Onload was not asked for.</summary>
+    public string? Accelerated { get; set; }
+
+    /// <summary>Position of this iteration in an Invoke-LatencyComparison experiment's interleaved order (1-based); null otherwise.</summary>
+    public int? Sequence { get; set; }
+
     /// <summary>Warnings the tool printed (for example "desired confidence was not achieved").</summary>
     public string[] Warnings { get; set; } = Array.Empty<string>();
 

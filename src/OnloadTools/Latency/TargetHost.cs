@@ -7,7 +7,7 @@ namespace OnloadTools.Latency;
 /// Whether the name given as -ComputerName resolves, checked before anything is measured: a name that does not
 /// resolve is not "no netserver answered", and saying so sends the admin to the wrong fix.
 /// </summary>
-public static class TargetHost
+internal static class TargetHost
 {
     /// <summary>
     /// Null when <paramref name="name"/> is an address or resolves (or when the resolver could not give an answer

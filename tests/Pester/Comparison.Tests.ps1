@@ -1,0 +1,195 @@
+#Requires -Version 7.4
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+# Invoke-LatencyComparison with the real netperf on loopback: two -Arm scriptblock arms, the fixed protocol, the
+# interleaved order, "was it really accelerated?" with a stub libonload.so preloaded by the onload double, Ctrl+C,
+# and (tag Podman) the real container arm. The domain (order, stopping rule, error rates) is in
+# tests/OnloadTools.Tests/Latency/SequentialTests.cs.
+
+BeforeAll {
+    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    Import-Module $script:Manifest -Force
+    $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
+    $script:OldPath = $env:PATH
+    $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-comparison-$([guid]::NewGuid().ToString('N'))")).FullName
+    # A stub of Onload's library: the onload double puts it in LD_PRELOAD, so it is mapped in netperf like the real one.
+    $script:StubLibrary = Join-Path $Work 'libonload.so'
+    'void onloadtools_stub(void) {}' | gcc -shared -fPIC -o $StubLibrary -x c -
+    if ($LASTEXITCODE -ne 0) { throw 'gcc could not build the stub libonload.so' }
+
+    # netperf/netserver processes that are children of this pwsh (the cmdlet starts them directly).
+    function script:Get-OurProcess([string] $Name) {
+        Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
+            $stat = try { Get-Content -Raw -LiteralPath "$($_.FullName)/stat" -ErrorAction Stop } catch { $null }
+            if ($stat -and $stat -match "^\d+ \($Name\) (\S) (\d+) " -and $Matches[1] -ne 'Z' -and [int]$Matches[2] -eq $PID) { [int]$_.Name }
+        }
+    }
+}
+
+AfterAll {
+    $env:PATH = $script:OldPath
+    Remove-Item -Recurse -Force $script:Work -ErrorAction Ignore
+}
+
+Describe 'Invoke-LatencyComparison on loopback' {
+    BeforeEach {
+        $env:PATH = "$Fixtures/bin:$script:OldPath"
+        $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $null
+    }
+    AfterEach {
+        $env:PATH = $script:OldPath
+        $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $null
+    }
+
+    It 'interleaves two scriptblock arms A B B A, prepares each at every switch, and returns runs and comparisons' {
+        $log = Join-Path $Work 'prepare.log'
+        $prepare = { Add-Content -Path $log -Value $args[0] }.GetNewClosure()
+        $arms = @{ Label = 'first'; Prepare = $prepare }, @{ Label = 'second'; Prepare = $prepare }
+        $out = Invoke-LatencyComparison -Arm $arms -TestName TCP_RR -Duration 1 -MaxIterations 4
+        $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
+        $comparisons = @($out | Where-Object { $_ -is [OnloadTools.LatencyComparison] })
+        $runs.Label | Should -Be @('first', 'second')
+        $runs.Arm | Should -Be @('A', 'B')
+        $runs[0].ExperimentId | Should -Be $runs[1].ExperimentId
+        $order = $runs[0].ExperimentOrder
+        $order | Should -BeIn @('ABBAAB', 'ABBAABBA')   # decided at the first look (3 each) or the last (4 each)
+        foreach ($run in $runs) {
+            $run.Status | Should -Be 'Completed'
+            $run.Accelerated | Should -BeNullOrEmpty      # Onload was not asked for
+            foreach ($s in $run.Samples) { $order[$s.Sequence - 1] | Should -Be $run.Arm }
+            $run.IterationsCompleted | Should -Be ($order.Length / 2)
+        }
+        # Prepare ran at each switch to its arm: A, B, A, B (…)
+        $expected = ($order -replace 'AA', 'A' -replace 'BB', 'B').ToCharArray() | ForEach-Object { if ($_ -eq 'A') { 'first' } else { 'second' } }
+        Get-Content $log | Should -Be $expected
+        $mean = $comparisons | Where-Object Metric -eq Mean
+        $mean.ReferenceLabel | Should -Be 'first'
+        $mean.DifferenceLabel | Should -Be 'second'
+        $mean.Verdict | Should -BeIn @('Equivalent', 'Slower', 'Faster', 'Inconclusive')
+        $mean.Notes | Should -Match 'Adaptive: look \d of at most 2'
+        $mean.ConfidenceLevel | Should -BeGreaterThan 0.95   # a repeated interval, wider than the nominal one
+        Get-OurProcess netserver | Should -BeNullOrEmpty
+    }
+
+    It 'runs the fixed protocol with -Iterations, at the nominal level' {
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 2 -Duration 1 -ReportPath (Join-Path $Work 'fixed.html')
+        $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
+        $runs | Should -HaveCount 4
+        $runs | ForEach-Object { $_.IterationsCompleted | Should -Be 2; $_.ExperimentOrder | Should -Be 'ABBA' }
+        $mean = $out | Where-Object { $_ -is [OnloadTools.LatencyComparison] -and $_.Metric -eq 'Mean' }
+        $mean.TestName | Should -Be @('TCP_RR', 'UDP_RR')
+        $mean | ForEach-Object { $_.ConfidenceLevel | Should -Be 0.95; $_.Notes | Should -Match 'Fixed protocol: 2 iterations per arm' }
+        Get-Content -Raw (Join-Path $Work 'fixed.html') | Should -Match 'UDP_RR'
+    }
+
+    It 'says Accelerated True when libonload is mapped in netperf' {
+        $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $StubLibrary
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -WarningVariable w
+        $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
+        $runs[0].Accelerated | Should -BeNullOrEmpty
+        $runs[1].Onload | Should -BeTrue
+        $runs[1].Accelerated | Should -Be 'True'
+        $runs[1].Samples.Accelerated | Should -Be @('True', 'True')
+        $runs[1].Samples[0].CommandLine | Should -BeLike 'onload --profile=latency netperf *'
+        $w | Where-Object { "$_" -match 'Onload was expected' } | Should -BeNullOrEmpty
+    }
+
+    It 'says Accelerated False and warns when onload ran but its library was not there' {
+        # The same double without the library: what an admin sees when Onload is lost silently.
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+        $run = $out | Where-Object { $_ -is [OnloadTools.LatencyRun] -and $_.Label -eq 'onload' }
+        $run.Accelerated | Should -Be 'False'
+        @($w | Where-Object { "$_" -match 'Onload was expected but netperf ran without it' }) | Should -HaveCount 1
+    }
+
+    It 'stops netperf and the private netserver at once on Stop, leaving no run file InProgress' {
+        $dir = Join-Path $Work 'stopped'
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$script:Manifest'; Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 5 -Duration 2 -HistoryPath '$dir'")
+            $null = $ps.BeginInvoke()
+            $deadline = (Get-Date).AddSeconds(60)
+            while ((Get-Date) -lt $deadline -and @(Get-ChildItem "$dir/*_b_*.json" -ErrorAction Ignore).Count -eq 0) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Milliseconds 500
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
+            Get-OurProcess netperf | Should -BeNullOrEmpty
+            Get-OurProcess netserver | Should -BeNullOrEmpty
+            $docs = Get-ChildItem $dir -Filter *.json | ForEach-Object { Get-Content -Raw $_.FullName | ConvertFrom-Json }
+            $docs.Count | Should -BeGreaterOrEqual 2
+            $docs | ForEach-Object { $_.run.status | Should -Be 'Partial' }
+            $port = $docs[0].run.port
+            $client = [Net.Sockets.TcpClient]::new()
+            { $client.Connect('127.0.0.1', $port) } | Should -Throw
+            $client.Dispose()
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+
+    It 'refuses a malformed -Arm before anything runs' {
+        { Invoke-LatencyComparison -Arm @{ Label = 'a'; Colour = 'red' }, @{ Label = 'b' } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidArm,OnloadTools.Commands.InvokeLatencyComparisonCommand'
+        { Invoke-LatencyComparison -Arm @{ Label = 'same' }, @{ Label = 'same' } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidArm,OnloadTools.Commands.InvokeLatencyComparisonCommand'
+        Get-OurProcess netserver | Should -BeNullOrEmpty
+    }
+
+    It '-WhatIf measures nothing' {
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -WhatIf
+        $out | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Invoke-LatencyComparison with the real podman' -Tag Podman {
+    BeforeAll {
+        . "$PSScriptRoot/ContainerTestHelpers.ps1"
+        $script:SavedConf = $env:CONTAINERS_CONF
+        if (-not $env:CONTAINERS_CONF) { $env:CONTAINERS_CONF = '/etc/containers/onloadtools-ci.conf' }
+        $script:Base = 'localhost/onloadtools-comparison-test-base'
+        $script:BuiltBase = Initialize-TestBaseImage $Base
+        $script:ImageTag = "localhost/onloadtools-comparison-test:$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    }
+    AfterAll {
+        podman rmi --force $ImageTag 2>$null | Out-Null
+        if ($BuiltBase -and $env:ONLOADTOOLS_TEST_KEEP_BASE -ne '1') { podman rmi --force $Base | Out-Null }
+        $env:CONTAINERS_CONF = $script:SavedConf
+    }
+
+    It 'builds the image from -BaseImage, measures bare metal against the container, and removes the container' {
+        $deb = New-OnloadTestDeb $Work
+        $out = Invoke-LatencyComparison -Image $ImageTag -BaseImage $Base -OnloadPackage $deb -TestName TCP_RR -Iterations 2 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+        $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
+        $runs.Label | Should -Be @('bare-metal', 'container')
+        $runs[0].ClientLocation | Should -Be 'host'
+        $runs[1].ClientLocation | Should -BeLike 'container:onloadtools-comparison-*'
+        $runs[1].Onload | Should -BeTrue                       # the image has the onload wrapper: netperf runs under it
+        $runs[1].Samples[0].CommandLine | Should -BeLike 'podman exec onloadtools-comparison-* onload --profile=latency netperf *'
+        # The image's onload (a double) preloads nothing and this host has no Onload devices: not accelerated, and said so.
+        $runs[1].Accelerated | Should -Be 'False'
+        ($w | ForEach-Object { "$_" }) -join "`n" | Should -Match 'Onload was expected but netperf ran without it'
+        podman image exists $ImageTag
+        $LASTEXITCODE | Should -Be 0
+        podman ps --all --quiet --filter "name=$($runs[1].ClientLocation.Substring(10))" | Should -BeNullOrEmpty
+    }
+
+    It 'reuses the image and removes the container on Stop' {
+        $ps = [PowerShell]::Create()
+        $dir = Join-Path $Work 'stopped-podman'
+        try {
+            $null = $ps.AddScript("Import-Module '$script:Manifest'; Invoke-LatencyComparison -Image '$ImageTag' -TestName TCP_RR -Iterations 5 -Duration 2 -HistoryPath '$dir' -Verbose")
+            $null = $ps.BeginInvoke()
+            $deadline = (Get-Date).AddSeconds(90)
+            while ((Get-Date) -lt $deadline -and @(Get-ChildItem "$dir/*_container_*.json" -ErrorAction Ignore).Count -eq 0) { Start-Sleep -Milliseconds 100 }
+            @(podman ps --quiet --filter 'name=onloadtools-comparison-') | Should -HaveCount 1
+            $ps.Stop()
+            podman ps --all --quiet --filter 'name=onloadtools-comparison-' | Should -BeNullOrEmpty
+            $ps.Streams.Verbose.Message | Where-Object { $_ -like "Reusing image $ImageTag*" } | Should -Not -BeNullOrEmpty
+            Get-ChildItem $dir -Filter *.json | ForEach-Object { (Get-Content -Raw $_.FullName | ConvertFrom-Json).run.status | Should -Be 'Partial' }
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+}
