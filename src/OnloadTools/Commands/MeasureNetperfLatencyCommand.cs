@@ -147,6 +147,7 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
             "Start netserver on the target (netserver -p PORT), open the port in its firewall, or omit -ComputerName to measure this host."),
         NetperfFailure.UnknownTest => Error(e, "NetperfUnknownTest", ErrorCategory.InvalidArgument, test),
         NetperfFailure.Unparsable => Error(e, "NetperfOutputUnparsable", ErrorCategory.InvalidResult, e.RawOutput),
+        NetperfFailure.CutShort => Error(e, "NetperfIterationCutShort", ErrorCategory.OperationStopped, test),
         _ => Error(e, "NetperfFailed", ErrorCategory.InvalidResult, e.RawOutput),
     };
 
