@@ -212,6 +212,12 @@ public sealed partial class SockperfSession : IDisposable
             SockperfOutput parsed = SockperfParser.Parse(result.CombinedOutput);
             string where = $"{Target}:{PortFor(protocol)}";
 
+            // First: an interrupted sockperf may also say "No messages were sent", which is no error of its own.
+            if (CutShort(raw, parsed) is { } why)
+            {
+                throw new SockperfException(SockperfFailure.CutShort,
+                    $"{run.TestName} iteration {iteration} was cut short ({why}) and is not kept. Command: {result.CommandLine}", raw, result);
+            }
             switch (parsed.ErrorKind)
             {
                 case SockperfErrorKind.Connection:
@@ -226,11 +232,6 @@ public sealed partial class SockperfSession : IDisposable
             if (result.ExitCode != 0)
             {
                 throw new SockperfException(SockperfFailure.ToolError, $"sockperf failed: {result.Describe()}", raw, result);
-            }
-            if (CutShort(raw, parsed) is { } why)
-            {
-                throw new SockperfException(SockperfFailure.CutShort,
-                    $"{run.TestName} iteration {iteration} was cut short ({why}) and is not kept. Command: {result.CommandLine}", raw, result);
             }
             if (!parsed.HasResult || parsed.Mean is null && parsed.Percentile(50) is null)
             {

@@ -9,30 +9,33 @@ namespace OnloadTools.Processes;
 /// group. Used by <see cref="ToolRunner"/> only, for commands marked <see cref="ToolCommand.Tethered"/>.
 /// </summary>
 /// <remarks>
-/// <para><b>Own process group.</b> A tethered tool is started as
-/// <c>setpriv --pdeathsig KILL -- setsid TOOL ARGS…</c> (util-linux, on RHEL and Debian alike). Both wrappers
-/// exec in place: setpriv sets the parent-death signal and execs setsid, which (the child of .NET is not a group
-/// leader, so it does not fork) calls setsid(2) and execs the tool. The pid .NET knows is the tool's own, in a new
-/// session and process group: a terminal's Ctrl+C (SIGINT to the foreground group) reaches pwsh only; the module
-/// kills the tool itself when the pipeline stops. The command line recorded on results stays the tool's own.</para>
-/// <para><b>Death of the parent.</b> PR_SET_PDEATHSIG survives execve (of a binary that is not set-user-ID) and
-/// makes the kernel send SIGKILL to the tool when its parent dies, including when pwsh is SIGKILLed. Linux means
-/// the parent <i>thread</i>: the signal is sent when the thread that forked the child exits, even if the process
-/// lives on. .NET forks from whichever thread calls Process.Start, often a thread-pool thread that retires after
-/// some idle seconds, which would kill a healthy netserver or netperf mid-run. So every tethered process is forked
-/// from one dedicated launcher thread that lives as long as the process (it only ever waits for work), and the
-/// signal comes exactly when the process ends, however it ends (exit, SIGKILL, SIGTERM, a crash).</para>
+/// <para><b>Own process group, same session.</b> A tethered tool is started as
+/// <c>setpriv --pdeathsig KILL -- timeout 0 setpriv --pdeathsig KILL -- TOOL ARGS…</c> (util-linux and coreutils,
+/// on RHEL and Debian alike). GNU timeout puts itself in a new process group (setpgid) and forks the tool into it;
+/// a duration of 0 never times out. A terminal's Ctrl+C (SIGINT to the foreground group) therefore reaches pwsh
+/// only; the module kills the tool itself when the pipeline stops. The tool stays in pwsh's <i>session</i>:
+/// <c>setsid</c> would also isolate it, but a new session is a new scheduler autogroup
+/// (kernel.sched_autogroup_enabled), which changes how netperf and netserver are scheduled against everything
+/// else: measured on this machine, netperf under setsid reported 2–4× the latency of the same netperf beside it.
+/// The command line recorded on results stays the tool's own.</para>
+/// <para><b>Death of the parent.</b> PR_SET_PDEATHSIG survives execve (of a binary that is not set-user-ID): the
+/// outer setpriv makes the kernel SIGKILL timeout when pwsh dies (even when pwsh is SIGKILLed), and the inner one
+/// SIGKILLs the tool when timeout dies. Linux means the parent <i>thread</i>: the signal is sent when the thread that
+/// forked the child exits, even if the process lives on. .NET forks from whichever thread calls Process.Start, often
+/// a thread-pool thread that retires after some idle seconds, which would kill a healthy netserver or netperf mid-run.
+/// So every tethered process is forked from one dedicated launcher thread that lives as long as the process (it only
+/// ever waits for work); timeout is single-threaded. The signal comes exactly when pwsh ends, however it ends.</para>
 /// <para><b>SIGTERM and SIGHUP.</b> <see cref="CancelOnTermination"/> registers a cmdlet's stop token; on SIGTERM
 /// or SIGHUP the module cancels every registered token (the same path as Ctrl+C: children killed, measured
 /// iterations kept and saved), waits a bounded time for those cmdlets to finish their cleanup, then lets the
 /// signal take its default course (pwsh ends).</para>
-/// <para>Where setpriv or setsid is missing the tool is started directly (no tether; the rest still holds).</para>
+/// <para>Where setpriv or timeout is missing the tool is started directly (no tether; the rest still holds).</para>
 /// </remarks>
 public static class ProcessGate
 {
     private static readonly BlockingCollection<Action> Work = new();
     private static readonly Thread Launcher = StartLauncher();
-    private static readonly (string Setpriv, string Setsid)? Wrappers = FindWrappers();
+    private static readonly (string Setpriv, string Timeout)? Wrappers = FindWrappers();
 
     /// <summary>True when tethered tools get their own process group and die with this process.</summary>
     public static bool CanTether => Wrappers is not null;
@@ -57,16 +60,44 @@ public static class ProcessGate
         // Fixed system locations, not PATH: the wrappers are part of the OS, not something a PATH entry may replace.
         string? Find(string name) => new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" }
             .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
-        return Find("setpriv") is { } p && Find("setsid") is { } s ? (p, s) : null;
+        return Find("setpriv") is { } p && Find("timeout") is { } t ? (p, t) : null;
     }
 
     /// <summary>The executable and arguments that actually start a tethered <paramref name="executable"/>.</summary>
     internal static (string Executable, IReadOnlyList<string> Arguments) Wrap(string executable, IReadOnlyList<string> arguments)
     {
         if (Wrappers is not { } w) return (executable, arguments);
-        var args = new List<string>(arguments.Count + 5) { "--pdeathsig", "KILL", "--", w.Setsid, executable };
+        var args = new List<string>(arguments.Count + 9) { "--pdeathsig", "KILL", "--", w.Timeout, "0", w.Setpriv, "--pdeathsig", "KILL", "--", executable };
         args.AddRange(arguments);
         return (w.Setpriv, args);
+    }
+
+    /// <summary>
+    /// The tool's own pid under the launcher <paramref name="launcher"/> started (timeout's child), once it has
+    /// exec'd past setpriv; the launcher's pid when it cannot be told within a second (or nothing was wrapped).
+    /// </summary>
+    internal static int ToolProcessId(int launcher)
+    {
+        if (Wrappers is null) return launcher;
+        var end = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+        do
+        {
+            try
+            {
+                string children = File.ReadAllText($"/proc/{launcher}/task/{launcher}/children").Trim();
+                // Freshly forked it is still "timeout", then "setpriv", then the tool.
+                if (children.Length > 0 && int.TryParse(children.Split(' ')[0], out int child)
+                    && File.ReadAllText($"/proc/{child}/comm").Trim() is not ("timeout" or "setpriv"))
+                {
+                    return child;
+                }
+            }
+            catch (IOException) { return launcher; }
+            catch (UnauthorizedAccessException) { return launcher; }
+            Thread.Sleep(2); // only while the tool starts, never while it measures
+        }
+        while (DateTime.UtcNow < end);
+        return launcher;
     }
 
     /// <summary>Runs <paramref name="start"/> (which forks) on the launcher thread and returns what it returned.</summary>

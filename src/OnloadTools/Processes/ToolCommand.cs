@@ -29,7 +29,7 @@ public sealed class ToolCommand
     public bool Tethered { get; init; }
 
     /// <summary>Called with the process id as soon as the process has started (before it exits), for callers
-    /// that inspect the running tool (/proc/&lt;pid&gt;/maps). With <see cref="Tethered"/> the id is the tool's own (the wrappers exec it).</summary>
+    /// that inspect the running tool (/proc/&lt;pid&gt;/maps). With <see cref="Tethered"/> it is the tool's own pid, not the launcher's.</summary>
     public Action<int>? Started { get; init; }
 
     /// <summary>Prefixes this command with a wrapper (for example onload --profile=latency).</summary>

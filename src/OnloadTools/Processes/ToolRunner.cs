@@ -104,7 +104,10 @@ public sealed class ToolRunner : IToolRunner
     private static CommandTask<T> Launch<T>(ToolCommand command, Func<CommandTask<T>> start)
     {
         var task = command.Tethered ? ProcessGate.OnLauncherThread(start) : start();
-        command.Started?.Invoke(task.ProcessId);
+        if (command.Started is { } started)
+        {
+            started(command.Tethered ? ProcessGate.ToolProcessId(task.ProcessId) : task.ProcessId);
+        }
         return task;
     }
 
