@@ -198,6 +198,7 @@ public static class NetperfBenchmark
         return 0;
     }
 
+    /// <summary>A child or grandchild of <paramref name="parent"/> named <paramref name="name"/>, or 0.</summary>
     private static int ChildNamed(int parent, string name)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -208,7 +209,12 @@ public static class NetperfBenchmark
                 string stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 int close = stat.LastIndexOf(')');
                 string comm = stat[(stat.IndexOf('(') + 1)..close];
-                if (comm == name && int.Parse(stat[(close + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) == parent) return pid;
+                if (comm != name) continue;
+                // A child or grandchild: the process gate starts tools under a launcher (timeout).
+                int ppid = int.Parse(stat[(close + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                if (ppid == parent) return pid;
+                string pstat = File.ReadAllText($"/proc/{ppid}/stat");
+                if (int.Parse(pstat[(pstat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) == parent) return pid;
             }
             catch (IOException) { }
         }
