@@ -273,5 +273,62 @@ Describe 'Latency (netperf)' {
             }
             Test-Path $marker | Should -BeFalse -Because 'no engine command may run for a refused name'
         }
+
+        It 'reports an iteration a signal cut short as NetperfIterationCutShort and keeps no sample of it' {
+            $port = Get-FreePort
+            # Someone signals netperf mid-run (as a terminal's Ctrl+C did while netperf shared pwsh's process group).
+            $job = Start-ThreadJob -ArgumentList $port -ScriptBlock {
+                param($Port)
+                $deadline = (Get-Date).AddSeconds(60)
+                $netperf = $null
+                while (-not $netperf -and (Get-Date) -lt $deadline) {
+                    $netperf = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | Where-Object {
+                        $argv = try { (Get-Content -Raw -LiteralPath "$($_.FullName)/cmdline" -ErrorAction Stop) -split "`0" } catch { @() }
+                        $argv.Count -gt 0 -and (Split-Path -Leaf $argv[0]) -eq 'netperf' -and $argv -contains "$Port"
+                    } | Select-Object -First 1 -ExpandProperty Name
+                    if (-not $netperf) { Start-Sleep -Milliseconds 50 }
+                }
+                kill -INT $netperf   # the scan of /proc above takes a while: netperf is well into its run by now
+            }
+            try {
+                $runs = Measure-NetperfLatency -Port $port -TestName TCP_RR -Iterations 1 -Duration 10 -ErrorVariable errs -ErrorAction SilentlyContinue
+            }
+            finally { $job | Wait-Job -Timeout 30 | Remove-Job -Force }
+            $runs | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfIterationCutShort,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'OperationStopped'
+            $errs[0].Exception.Message | Should -Match 'cut short \(\d\.\d\d s of the 10 s asked for'
+        }
+
+        It 'on SIGTERM does what Ctrl+C does: keeps what it measured, leaves nothing running' {
+            $port = Get-FreePort
+            $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
+            $pwsh = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -eq 'dotnet') { @([Environment]::ProcessPath, "$PSHOME/pwsh.dll") } else { @([Environment]::ProcessPath) }
+            $script = "Import-Module '$script:Manifest'; Measure-NetperfLatency -Port $port -TestName TCP_RR -Iterations 5 -Duration 2 -HistoryPath '$dir' | Out-Null"
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+            foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)) { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+            $child = [System.Diagnostics.Process]::Start($psi)
+            try {
+                $deadline = (Get-Date).AddSeconds(90)
+                while (-not (Get-ChildItem $dir -Filter *.json -ErrorAction Ignore) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                Start-Sleep -Milliseconds 500   # the second iteration is running
+                Get-ProcessWithArgument netserver "$port" | Should -Not -BeNullOrEmpty
+                kill -TERM $child.Id
+                $child.WaitForExit(20000) | Should -BeTrue
+                $child.ExitCode | Should -Be 143   # pwsh still ends, after the cleanup
+                Start-Sleep -Milliseconds 300
+                Get-ProcessWithArgument netserver "$port" | Should -BeNullOrEmpty
+                Get-ProcessWithArgument netperf "$port" | Should -BeNullOrEmpty
+                $doc = Get-Content -Raw (Get-ChildItem $dir -Filter *.json).FullName | ConvertFrom-Json
+                $doc.run.status | Should -Be 'Partial'   # finalised as a stopped run, not left InProgress
+                $doc.run.samples.Count | Should -BeGreaterOrEqual 1
+            }
+            finally {
+                if (-not $child.HasExited) { $child.Kill($true) }
+                Remove-Item $dir -Recurse -Force -ErrorAction Ignore
+            }
+        }
     }
 }

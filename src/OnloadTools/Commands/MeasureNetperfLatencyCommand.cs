@@ -176,6 +176,7 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         NetperfFailure.Unparsable => Error(e, "NetperfOutputUnparsable", ErrorCategory.InvalidResult, e.RawOutput),
         NetperfFailure.WrongTest => Error(e, "NetperfWrongTest", ErrorCategory.InvalidResult, e.RawOutput,
             "Check which netperf is first on PATH (Get-Command netperf) and that it honours -t."),
+        NetperfFailure.CutShort => Error(e, "NetperfIterationCutShort", ErrorCategory.OperationStopped, test),
         _ => Error(e, "NetperfFailed", ErrorCategory.InvalidResult, e.RawOutput),
     };
 

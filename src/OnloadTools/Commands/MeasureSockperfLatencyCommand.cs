@@ -116,6 +116,7 @@ public sealed class MeasureSockperfLatencyCommand : MeasureLatencyCmdlet
         SockperfFailure.InvalidArgument => Error(e, "SockperfInvalidArgument", ErrorCategory.InvalidArgument, test),
         SockperfFailure.Unparsable => Error(e, "SockperfOutputUnparsable", ErrorCategory.InvalidResult, e.RawOutput),
         SockperfFailure.FullLog => Error(e, "SockperfFullLogUnreadable", ErrorCategory.InvalidResult, e.RawOutput),
+        SockperfFailure.CutShort => Error(e, "SockperfIterationCutShort", ErrorCategory.OperationStopped, test),
         _ => Error(e, "SockperfFailed", ErrorCategory.InvalidResult, e.RawOutput),
     };
 }

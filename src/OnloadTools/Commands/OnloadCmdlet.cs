@@ -11,7 +11,15 @@ namespace OnloadTools.Commands;
 /// </summary>
 public abstract class OnloadCmdlet : PSCmdlet, IDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stop;
+    private readonly IDisposable _termination;
+
+    protected OnloadCmdlet()
+    {
+        _stop = new CancellationTokenSource();
+        // SIGTERM or SIGHUP to pwsh trips the same token as Ctrl+C, so the same cleanup runs before pwsh ends.
+        _termination = ProcessGate.CancelOnTermination(_stop);
+    }
 
     /// <summary>Tripped by Ctrl+C; every process started with it is killed at once.</summary>
     private protected CancellationToken Cancellation => _stop.Token;
@@ -97,6 +105,10 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing) _stop.Dispose();
+        if (disposing)
+        {
+            _termination.Dispose();
+            _stop.Dispose();
+        }
     }
 }

@@ -20,6 +20,8 @@ internal enum NetperfFailure
     ServerStart,
     /// <summary>netperf cannot be run where the client should run (the container is gone, or has no netperf).</summary>
     ClientUnavailable,
+    /// <summary>netperf was interrupted and reported a run shorter than asked for: not a sample.</summary>
+    CutShort,
 }
 
 /// <summary>One netperf iteration (or the server it needs) failed; carries the raw output.</summary>

@@ -98,7 +98,7 @@ internal sealed class NetperfSession : IDisposable
     private async Task StartPrivateServerAsync(int port, CancellationToken ct)
     {
         if (_runner.Which("netserver") is null) throw new ToolNotFoundException("netserver");
-        var cmd = new ToolCommand("netserver", "-D", "-p", port.ToString(CultureInfo.InvariantCulture), "-L", "127.0.0.1", "-4");
+        var cmd = new ToolCommand("netserver", "-D", "-p", port.ToString(CultureInfo.InvariantCulture), "-L", "127.0.0.1", "-4") { Tethered = true };
         if (Request.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + Request.OnloadProfile);
         _privateServer = _runner.Start(cmd);
         Port = port;
@@ -119,9 +119,10 @@ internal sealed class NetperfSession : IDisposable
     }
 
     private ToolCommand Prefixed(ToolCommand cmd) =>
-        Request.ClientPrefix is { Count: > 0 } prefix
-            ? new ToolCommand(prefix[0], prefix.Skip(1).Append(cmd.Tool).Concat(cmd.Arguments))
-            : cmd;
+        Request.ClientPrefix is { Count: > 0 } prefix ? cmd.PrefixedBy(prefix) : cmd;
+
+    /// <summary>Called with netperf's process id as each iteration starts (to inspect the running tool).</summary>
+    public Action<int>? MeasuringToolStarted { get; set; }
 
     /// <summary>The exact netperf command line for one sample of <paramref name="testName"/>.</summary>
     public ToolCommand BuildCommand(string testName)
@@ -152,7 +153,8 @@ internal sealed class NetperfSession : IDisposable
         args.Add("-k");
         args.Add(string.Join(",", NetperfParser.LatencySelectors));
 
-        var cmd = new ToolCommand("netperf", args);
+        // Tethered: its own process group (a terminal's Ctrl+C does not cut the iteration short) and it dies with pwsh.
+        var cmd = new ToolCommand("netperf", args) { Tethered = true, Started = MeasuringToolStarted };
         if (r.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + r.OnloadProfile);
         return Prefixed(cmd);
     }
@@ -221,6 +223,11 @@ internal sealed class NetperfSession : IDisposable
             throw new NetperfException(NetperfFailure.Unparsable,
                 $"netperf's output for {run.TestName} iteration {iteration} holds no latency figures. Command: {result.CommandLine}", raw, result);
         }
+        if (CutShort(sample.ElapsedSeconds, result) is { } why)
+        {
+            throw new NetperfException(NetperfFailure.CutShort,
+                $"{run.TestName} iteration {iteration} was cut short ({why} of the {Request.DurationSeconds} s asked for: netperf was interrupted) and is not kept. Command: {result.CommandLine}", raw, result);
+        }
         sample.Label = run.Label;
         sample.CommandLine = result.CommandLine;
         sample.StartTime = result.StartTime;
@@ -230,6 +237,22 @@ internal sealed class NetperfSession : IDisposable
         return sample;
     }
 
+    /// <summary>
+    /// Why an iteration ran shorter than asked (netperf prints the result of a run a signal ended early, and exits 0),
+    /// or null when it ran its full length. netperf prints the elapsed time to 10 ms; without it, the wall time.
+    /// </summary>
+    internal string? CutShort(double? elapsedSeconds, ToolResult result)
+    {
+        double asked = Request.DurationSeconds;
+        if (asked <= 0) return null; // -l -N: a count of transactions, not a time
+        if (elapsedSeconds is double e)
+        {
+            return e + 0.015 < asked ? string.Create(CultureInfo.InvariantCulture, $"{e:0.00} s") : null;
+        }
+        double wall = result.Duration.TotalSeconds;
+        return wall + 0.015 < asked
+            ? string.Create(CultureInfo.InvariantCulture, $"{wall:0.00} s") : null;
+    }
 
     public void Dispose()
     {

@@ -16,6 +16,8 @@ internal enum SockperfFailure
     ServerStart,
     /// <summary>The --full-log file could not be read.</summary>
     FullLog,
+    /// <summary>sockperf was interrupted ("Test end (interrupted by user)", exit code 0) or ran shorter than asked: not a sample.</summary>
+    CutShort,
 }
 
 /// <summary>One sockperf iteration (or the server it needs) failed; carries sockperf's raw output.</summary>

@@ -17,6 +17,43 @@ internal static class SockperfFullLog
     }
 
     private const int BufferSize = 1 << 20;
+    private const string Prefix = "onloadtools-sockperf-";
+
+    /// <summary>
+    /// A fresh path for one iteration's full log in <paramref name="directory"/>, named after this process
+    /// (onloadtools-sockperf-PID-GUID.csv). Logs of earlier runs whose process is gone (a pwsh that was SIGKILLed
+    /// cannot delete the several-MB file it was filling) are removed first, so leftovers never accumulate.
+    /// </summary>
+    public static string NewPath(string directory)
+    {
+        RemoveOrphans(directory);
+        return Path.Combine(directory, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}.csv");
+    }
+
+    /// <summary>Deletes full logs in <paramref name="directory"/> whose owner process no longer exists; returns how many.</summary>
+    public static int RemoveOrphans(string directory)
+    {
+        int removed = 0;
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(directory, Prefix + "*.csv").ToArray(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+        foreach (string file in candidates)
+        {
+            // onloadtools-sockperf-<pid>-<guid>.csv; older names without a pid are left alone (owner unknown).
+            string rest = Path.GetFileNameWithoutExtension(file)[Prefix.Length..];
+            int dash = rest.IndexOf('-');
+            if (dash <= 0 || !int.TryParse(rest.AsSpan(0, dash), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int pid)) continue;
+            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+            try
+            {
+                File.Delete(file);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
 
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>

@@ -37,6 +37,9 @@ internal sealed partial class SockperfSession : IDisposable
     public IReadOnlyDictionary<string, string> PrivateServers => _servers.ToDictionary(kv => kv.Key, kv => kv.Value.CommandLine);
     public IEnumerable<int> PrivateServerProcessIds => _servers.Values.Select(s => s.ProcessId);
 
+    /// <summary>Called with sockperf's process id as each iteration starts (to inspect the running tool).</summary>
+    public Action<int>? MeasuringToolStarted { get; set; }
+
     public int PortFor(string protocol) => _ports.TryGetValue(protocol, out int p) ? p : Request.Port ?? SockperfRequest.DefaultPort;
 
     /// <summary>Time one iteration is expected to take (the run, sockperf's 0.4 s warm-up, start-up), for progress.</summary>
@@ -120,7 +123,7 @@ internal sealed partial class SockperfSession : IDisposable
     {
         var args = new List<string> { "server", "-i", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) };
         if (protocol == "TCP") args.Add("--tcp");
-        var cmd = new ToolCommand("sockperf", args);
+        var cmd = new ToolCommand("sockperf", args) { Tethered = true };
         return Request.Onload ? cmd.WrappedBy("onload", "--profile=" + Request.OnloadProfile) : cmd;
     }
 
@@ -167,7 +170,8 @@ internal sealed partial class SockperfSession : IDisposable
             args.Add("--full-log");
             args.Add(fullLogPath);
         }
-        var cmd = new ToolCommand("sockperf", args);
+        // Tethered: its own process group (a terminal's Ctrl+C does not cut the iteration short) and it dies with pwsh.
+        var cmd = new ToolCommand("sockperf", args) { Tethered = true, Started = MeasuringToolStarted };
         return r.Onload ? cmd.WrappedBy("onload", "--profile=" + r.OnloadProfile) : cmd;
     }
 
@@ -199,9 +203,7 @@ internal sealed partial class SockperfSession : IDisposable
     /// <exception cref="OperationCanceledException">Stopped; sockperf has been killed.</exception>
     public async Task<LatencySample> RunIterationAsync(LatencyRun run, string protocol, int iteration, CancellationToken ct)
     {
-        string? fullLog = Request.FullDistribution
-            ? Path.Combine(Path.GetTempPath(), $"onloadtools-sockperf-{Guid.NewGuid():N}.csv")
-            : null;
+        string? fullLog = Request.FullDistribution ? SockperfFullLog.NewPath(Path.GetTempPath()) : null;
         try
         {
             ToolCommand cmd = BuildCommand(protocol, fullLog);
@@ -210,6 +212,12 @@ internal sealed partial class SockperfSession : IDisposable
             SockperfOutput parsed = SockperfParser.Parse(result.CombinedOutput);
             string where = $"{Target}:{PortFor(protocol)}";
 
+            // First: an interrupted sockperf may also say "No messages were sent", which is no error of its own.
+            if (CutShort(raw, parsed) is { } why)
+            {
+                throw new SockperfException(SockperfFailure.CutShort,
+                    $"{run.TestName} iteration {iteration} was cut short ({why}) and is not kept. Command: {result.CommandLine}", raw, result);
+            }
             switch (parsed.ErrorKind)
             {
                 case SockperfErrorKind.Connection:
@@ -253,6 +261,21 @@ internal sealed partial class SockperfSession : IDisposable
                 try { File.Delete(fullLog); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
         }
+    }
+
+    /// <summary>
+    /// Why an iteration ran shorter than asked, or null. sockperf ends a run on SIGINT with "Test end (interrupted
+    /// by user)", prints the figures of the shortened run and exits 0; its "[Total Run] RunTime" (to 1 ms) is the
+    /// whole run, warm-up included.
+    /// </summary>
+    internal string? CutShort(string output, SockperfOutput parsed)
+    {
+        if (output.Contains("interrupted by user", StringComparison.Ordinal)) return "sockperf was interrupted";
+        if (parsed.TotalRunTimeSeconds is double total && total + 0.0015 < Request.DurationSeconds)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{total:0.000} s of the {Request.DurationSeconds} s asked for");
+        }
+        return null;
     }
 
     /// <summary>Maps sockperf's summary to a sample (µs as printed; the run's kind decides one-way or round trip).</summary>

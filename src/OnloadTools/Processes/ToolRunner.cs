@@ -90,13 +90,25 @@ internal sealed class ToolRunner : IToolRunner
     private Command Build(ToolCommand command, out string exe)
     {
         exe = Which(command.Tool) ?? throw new ToolNotFoundException(command.Tool);
-        var cli = Cli.Wrap(exe)
-            .WithArguments(command.Arguments)
+        var (run, arguments) = command.Tethered ? ProcessGate.Wrap(exe, command.Arguments) : (exe, command.Arguments);
+        var cli = Cli.Wrap(run)
+            .WithArguments(arguments)
             .WithValidation(CommandResultValidation.None);
         if (command.WorkingDirectory is not null) cli = cli.WithWorkingDirectory(command.WorkingDirectory);
         if (command.Environment is not null) cli = cli.WithEnvironmentVariables(command.Environment);
         if (command.StandardInput is not null) cli = cli.WithStandardInputPipe(PipeSource.FromString(command.StandardInput));
         return cli;
+    }
+
+    /// <summary>Starts the process (a tethered one from the launcher thread) and reports its id.</summary>
+    private static CommandTask<T> Launch<T>(ToolCommand command, Func<CommandTask<T>> start)
+    {
+        var task = command.Tethered ? ProcessGate.OnLauncherThread(start) : start();
+        if (command.Started is { } started)
+        {
+            started(command.Tethered ? ProcessGate.ToolProcessId(task.ProcessId) : task.ProcessId);
+        }
+        return task;
     }
 
     public async Task<ToolResult> RunAsync(ToolCommand command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -107,7 +119,8 @@ internal sealed class ToolRunner : IToolRunner
         DateTime start = DateTime.UtcNow;
         try
         {
-            BufferedCommandResult result = await cli.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, linked.Token).ConfigureAwait(false);
+            var task = Launch(command, () => cli.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, linked.Token));
+            BufferedCommandResult result = await task.ConfigureAwait(false);
             return new ToolResult
             {
                 CommandLine = command.CommandLine,
@@ -133,7 +146,7 @@ internal sealed class ToolRunner : IToolRunner
             .WithStandardOutputPipe(PipeTarget.ToDelegate(line => { lock (stdout) stdout.AppendLine(line); }))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (stderr) stderr.AppendLine(line); }));
         var kill = new CancellationTokenSource();
-        var task = cli.ExecuteAsync(kill.Token);
+        var task = Launch(command, () => cli.ExecuteAsync(kill.Token));
         return new BackgroundProcess(command.CommandLine, kill, task, stdout, stderr);
     }
 }

@@ -17,10 +17,28 @@ public class SockperfEngineTests
         Assert.True(File.Exists("/usr/bin/sockperf") || OnloadTools.Processes.ToolRunner.Default.Which("sockperf") is not null,
             "sockperf is not installed: run 'apt-get install -y sockperf' (the CI image must have it).");
 
-    /// <summary>sockperf processes that are children of this test process (CliWrap starts them directly).</summary>
+    /// <summary>sockperf processes descended from this test process (the process gate starts them under a launcher,
+    /// timeout, so they are grandchildren).</summary>
     internal static int[] OurSockperfChildren()
     {
         int me = Environment.ProcessId;
+        static int Parent(int pid)
+        {
+            try
+            {
+                string stat = File.ReadAllText($"/proc/{pid}/stat");
+                return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+            }
+            catch (IOException) { return 0; }
+        }
+        static bool Descends(int pid, int ancestor)
+        {
+            for (int p = Parent(pid), depth = 0; p > 1 && depth < 4; p = Parent(p), depth++)
+            {
+                if (p == ancestor) return true;
+            }
+            return false;
+        }
         var pids = new List<int>();
         foreach (string dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -31,7 +49,7 @@ public class SockperfEngineTests
                 int close = stat.LastIndexOf(')');
                 string comm = stat[(stat.IndexOf('(') + 1)..close];
                 string[] rest = stat[(close + 2)..].Split(' ');
-                if (comm == "sockperf" && rest[0] != "Z" && int.Parse(rest[1]) == me) pids.Add(pid);
+                if (comm == "sockperf" && rest[0] != "Z" && Descends(pid, me)) pids.Add(pid);
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
