@@ -126,6 +126,11 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         {
             ThrowTerminatingError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
         }
-        if (PassThru) WriteObject(new FileInfo(path));
+        if (PassThru)
+        {
+            // Through the FileSystem provider, as Get-Item returns it: the provider's notes (PSParentPath …) and
+            // its code properties (UnixMode, User, Size) are what FileInfo's default view needs to show anything.
+            WriteObject(SessionState.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true), enumerateCollection: true);
+        }
     }
 }
