@@ -224,7 +224,7 @@ public class HelpGenTests
                 var meta = fromMetadata[type.FullName!].FindParameter(prop.Name)!;
                 object? value = prop.GetValue(fresh);
                 var propType = Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
-                bool isTypeDefault = value is null || value is SwitchParameter
+                bool isTypeDefault = value is null || value is SwitchParameter || value is Array { Length: 0 }
                     || (propType.IsValueType && Nullable.GetUnderlyingType(prop.PropertyType) is null && value.Equals(Activator.CreateInstance(propType)));
                 if (isTypeDefault)
                 {
