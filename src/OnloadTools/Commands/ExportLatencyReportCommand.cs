@@ -25,6 +25,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
     /// <summary>The label of the reference runs; default: the label of the first run received.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RunLabelCompleter))]
     public string? ReferenceLabel { get; set; }
 
     [Parameter]
