@@ -34,6 +34,8 @@ public sealed class ParameterMetadata
     public List<string> Aliases { get; } = new();
     public List<string> ValidValues { get; } = new();
     public List<ParameterSetMetadata> Sets { get; } = new();
+    /// <summary>The value a fresh instance of the cmdlet holds (its property initializer), as Get-Help shows it; null when none.</summary>
+    public string? DefaultValue { get; set; }
 
     public bool IsSwitch => TypeName == "System.Management.Automation.SwitchParameter";
 
@@ -113,16 +115,40 @@ public static class CmdletMetadataReader
             for (TypeDefinitionHandle? cur = th; cur is { } h;)
             {
                 var t = md.GetTypeDefinition(h);
+                var defaults = ConstructorDefaults.Read(pe, md, t);
                 foreach (var ph in t.GetProperties())
                 {
                     var p = ReadParameter(md, provider, md.GetPropertyDefinition(ph));
-                    if (p is not null && seen.Add(p.Name)) cmdlet.Parameters.Add(p);
+                    if (p is null || !seen.Add(p.Name)) continue;
+                    if (defaults.TryGetValue(p.Name, out string? d))
+                    {
+                        p.DefaultValue = EnumMemberName(md, p.TypeName, d) ?? d;
+                    }
+                    cmdlet.Parameters.Add(p);
                 }
                 cur = t.BaseType.Kind == HandleKind.TypeDefinition ? (TypeDefinitionHandle)t.BaseType : null;
             }
             result.Add(cmdlet);
         }
         return result;
+    }
+
+    /// <summary>An enum defined in this assembly shows its member's name, not the number the IL holds.</summary>
+    private static string? EnumMemberName(MetadataReader md, string typeName, string value)
+    {
+        foreach (var th in md.TypeDefinitions)
+        {
+            var t = md.GetTypeDefinition(th);
+            if (FullName(md, t) != typeName) continue;
+            foreach (var fh in t.GetFields())
+            {
+                var f = md.GetFieldDefinition(fh);
+                if ((f.Attributes & System.Reflection.FieldAttributes.Literal) == 0) continue;
+                var blob = md.GetBlobReader(md.GetConstant(f.GetDefaultValue()).Value);
+                if (blob.ReadConstant(md.GetConstant(f.GetDefaultValue()).TypeCode)?.ToString() == value) return md.GetString(f.Name);
+            }
+        }
+        return null;
     }
 
     private static ParameterMetadata? ReadParameter(MetadataReader md, TypeNameProvider provider, PropertyDefinition prop)

@@ -150,25 +150,51 @@ public static class MamlWriter
         e.Add(new XElement(Dev + "type",
                 new XElement(Maml + "name", fullType),
                 new XElement(Maml + "uri")),
-            new XElement(Dev + "defaultValue", DefaultValue(p.Doc) ?? (isSwitch ? "False" : "None")));
+            new XElement(Dev + "defaultValue", p.Meta?.DefaultValue ?? DefaultValue(p.Doc) ?? (isSwitch ? "False" : "None")));
         return e;
     }
 
-    /// <summary>"Default: 5" / "default 5" in a parameter's description, for the defaultValue field.</summary>
+    /// <summary>The default written in a parameter's description ("Default: 5", "Default value: none (runs on the host)."),
+    /// for parameters whose compiled cmdlet has no initializer (a default that is a behaviour, not a value).</summary>
     private static string? DefaultValue(HelpParameter? doc)
     {
         if (doc is null) return null;
         foreach (string para in doc.Description)
         {
-            var m = System.Text.RegularExpressions.Regex.Match(para, @"\bDefault(?: value)?\s*[:=]\s*([^.;)]+?)(?:[.;)]|\s*$)", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
-            if (m.Success)
-            {
-                // "5, as in the paper" → "5"; "TCP_RR, UDP_RR" stays whole.
-                string v = System.Text.RegularExpressions.Regex.Split(m.Groups[1].Value, @",\s+(?=[a-z])")[0];
-                return v.Trim();
-            }
+            if (DefaultText(para) is { } v) return v;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The text after "Default:" up to the end of its sentence: a period, semicolon or end of the paragraph outside
+    /// any parentheses, or the parenthesis that encloses the whole phrase ("(Double, Default: 5)"). Parentheses inside
+    /// the value stay whole ("none (netperf runs on the host)"); "5, as in the paper" is cut to "5".
+    /// </summary>
+    internal static string? DefaultText(string paragraph)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(paragraph, @"\bDefault(?: value)?\s*[:=]\s*", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!m.Success) return null;
+        int depth = 0, i = m.Index + m.Length, end = paragraph.Length;
+        for (; i < paragraph.Length; i++)
+        {
+            char c = paragraph[i];
+            if (c == '(') depth++;
+            else if (c == ')')
+            {
+                if (depth == 0) { end = i; break; }
+                depth--;
+            }
+            else if (depth == 0 && (c == ';' || (c == '.' && (i + 1 == paragraph.Length || char.IsWhiteSpace(paragraph[i + 1])))))
+            {
+                end = i;
+                break;
+            }
+        }
+        string v = paragraph[(m.Index + m.Length)..end];
+        // "5, as in the paper" → "5"; "TCP_RR, UDP_RR" stays whole (the comma is followed by a capital).
+        v = System.Text.RegularExpressions.Regex.Split(v, @",\s+(?=[a-z])")[0].Trim();
+        return v.Length == 0 ? null : v;
     }
 
     private static IEnumerable<XElement> InputTypes(HelpPage page, List<MergedParameter> parameters)

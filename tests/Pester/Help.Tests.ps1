@@ -154,3 +154,32 @@ Describe 'docs/cmdlets/<Name>.md' -ForEach $PageNames {
         }
     }
 }
+
+Describe 'Get-Help -Full of <Name> shows the defaults the cmdlet really has' -ForEach $PageNames {
+    It 'shows every initialized parameter''s value as its default value, and no text is cut' {
+        $cmd = Get-Command $Name -Module OnloadTools
+        $fresh = $cmd.ImplementingType::new()
+        $help = @((Get-Help $Name -Full).parameters.parameter)
+        foreach ($p in $cmd.Parameters.Values | Where-Object { $_.Name -notin $Common }) {
+            $shown = ($help | Where-Object name -EQ $p.Name).defaultValue
+            # Parentheses in a written default are balanced: "none (netperf runs on the host)" keeps its ")".
+            ([regex]::Matches("$shown", '\(').Count) | Should -Be ([regex]::Matches("$shown", '\)').Count) -Because "-$($p.Name) shows '$shown'"
+            $value = $fresh.($p.Name)
+            if ($null -eq $value -or $value -is [System.Management.Automation.SwitchParameter] -or ($value -is [array] -and $value.Count -eq 0)) { continue }
+            $t = [Nullable]::GetUnderlyingType($p.ParameterType) ?? $p.ParameterType
+            if ($t.IsValueType -and $p.ParameterType -eq $t -and $value -eq [Activator]::CreateInstance($t)) { continue }
+            $expected = @($value | ForEach-Object { if ($_ -is [double]) { $_.ToString('R', [cultureinfo]::InvariantCulture) } else { [string]$_ } }) -join ', '
+            $shown | Should -Be $expected -Because "a fresh $Name has -$($p.Name) = $expected"
+        }
+    }
+}
+
+Describe 'Defaults that are behaviours' {
+    It 'shows -Container''s written default of Measure-NetperfLatency whole' {
+        (Get-Help Measure-NetperfLatency -Parameter Container).defaultValue | Should -Be 'none (netperf runs on the host)'
+    }
+
+    It 'shows what Compare-LatencyRun compares without -Metric' {
+        (Get-Help Compare-LatencyRun -Parameter Metric).defaultValue | Should -Be 'all that the runs report'
+    }
+}

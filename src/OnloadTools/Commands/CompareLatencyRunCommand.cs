@@ -32,6 +32,7 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
     /// <summary>With pipeline input: the Label of the reference runs; every other label is compared against it.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PipelineSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RunLabelCompleter))]
     public string ReferenceLabel { get; set; } = "";
 
     [Parameter]

@@ -25,6 +25,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
     /// <summary>The label of the reference runs; default: the label of the first run received.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RunLabelCompleter))]
     public string? ReferenceLabel { get; set; }
 
     [Parameter]
@@ -133,6 +134,11 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         {
             ThrowTerminatingError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
         }
-        if (PassThru) WriteObject(new FileInfo(path));
+        if (PassThru)
+        {
+            // Through the FileSystem provider, as Get-Item returns it: the provider's notes (PSParentPath …) and
+            // its code properties (UnixMode, User, Size) are what FileInfo's default view needs to show anything.
+            WriteObject(SessionState.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true), enumerateCollection: true);
+        }
     }
 }

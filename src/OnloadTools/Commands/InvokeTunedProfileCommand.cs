@@ -52,7 +52,8 @@ public sealed class InvokeTunedProfileCommand : OnloadCmdlet
 
             string description = Describe(command, previous, name, before, next);
             WriteVerbose(description);
-            if (!ShouldProcess(description, $"Run '{command.CommandLine}'?", "Invoke-TunedProfile"))
+            // -Confirm asks with the same details -WhatIf prints: every value that changes, not just the command.
+            if (!ShouldProcess(description, $"{description}.{Environment.NewLine}Run '{command.CommandLine}'?", "Invoke-TunedProfile"))
             {
                 return;
             }

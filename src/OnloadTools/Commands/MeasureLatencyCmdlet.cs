@@ -38,6 +38,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ValidatePattern(@"^[A-Za-z0-9_.\-]+$")]
+    [ArgumentCompleter(typeof(OnloadProfileCompleter))]
     public string OnloadProfile { get; set; } = "latency";
 
     /// <summary>Names the run (bare-metal, container …); Compare-LatencyRun groups by it.</summary>

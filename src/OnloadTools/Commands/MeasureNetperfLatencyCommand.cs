@@ -58,6 +58,7 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
     [Parameter]
     [ContainerReferenceTransformation]
     [ValidateNotNull]
+    [ArgumentCompleter(typeof(RunningOnloadContainerCompleter))]
     public ContainerReference? Container { get; set; }
 
     protected override string ToolName => "Netperf";

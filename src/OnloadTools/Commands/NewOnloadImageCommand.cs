@@ -127,7 +127,7 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
         ToolCommand build = service.BuildCommand(Tag, dockerfilePath, context);
 
         WriteVerbose("Generated Dockerfile:\n" + dockerfile);
-        if (!ShouldProcess($"Build image '{Tag}' from '{BaseImage}' with: {build.CommandLine}", $"Build image '{Tag}' with '{build.CommandLine}'?",
+        if (!ShouldProcess($"Build image '{Tag}' from '{BaseImage}' with: {build.CommandLine}", $"Build image '{Tag}' from '{BaseImage}' with '{build.CommandLine}'?",
                 "New-OnloadImage", out ShouldProcessReason reason))
         {
             if (reason == ShouldProcessReason.WhatIf)

@@ -17,7 +17,7 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ImageReferenceTransformation]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(OnloadImageNameCompleter))]
+    [ArgumentCompleter(typeof(OnloadImageFirstCompleter))]
     public string Image { get; set; } = "";
 
     /// <summary>The container's name. Default: the engine picks one.</summary>

@@ -52,10 +52,12 @@ public sealed class LatencyRun
     public double? P90Latency => LatencyStatistics.Mean(Samples.Select(s => s.P90Latency));
     /// <summary>Mean of the per-iteration p99s (not the p99 of the pooled round trips).</summary>
     public double? P99Latency => LatencyStatistics.Mean(Samples.Select(s => s.P99Latency));
-    /// <summary>Sample standard deviation of the per-iteration mean latencies: how repeatable the run was.</summary>
-    public double? StdDevLatency => LatencyStatistics.StdDev(Samples.Select(MeanOf));
-    /// <summary>Mean of the per-iteration (within-iteration) standard deviations: the jitter.</summary>
-    public double? MeanStdDevLatency => LatencyStatistics.Mean(Samples.Select(s => s.StdDevLatency));
+    /// <summary>Spread of the iteration means: the sample standard deviation of the per-iteration mean latencies,
+    /// i.e. how repeatable the run was (column Spread(us); formerly StdDevLatency, still an alias).</summary>
+    public double? IterationSpreadLatency => LatencyStatistics.StdDev(Samples.Select(MeanOf));
+    /// <summary>Jitter: the mean of each iteration's own standard deviation of round trips (column Jitter(us);
+    /// formerly MeanStdDevLatency, still an alias).</summary>
+    public double? JitterLatency => LatencyStatistics.Mean(Samples.Select(s => s.StdDevLatency));
     /// <summary>Mean transaction rate, transactions per second.</summary>
     public double? TransactionRate => LatencyStatistics.Mean(Samples.Select(s => s.TransactionRate));
 

@@ -197,6 +197,55 @@ public class HelpGenTests
         }
     }
 
+    [Theory]
+    [InlineData("Runs on the host. Default: none (netperf runs on the host).", "none (netperf runs on the host)")]
+    [InlineData("A margin (Double, Default: 5).", "5")]
+    [InlineData("Iterations. Default: 5, as in the paper.", "5")]
+    [InlineData("The tests. Default: TCP_RR, UDP_RR.", "TCP_RR, UDP_RR")]
+    [InlineData("Version. Default: 8.1.2.26. Other text.", "8.1.2.26")]
+    [InlineData("Default value: 1.5 µs; more text", "1.5 µs")]
+    [InlineData("Default: the image's port (12865 for netserver)", "the image's port (12865 for netserver)")]
+    [InlineData("No default here.", null)]
+    public void The_default_written_in_a_description_is_read_to_the_end_of_its_sentence(string paragraph, string? expected)
+    {
+        Assert.Equal(expected, MamlWriter.DefaultText(paragraph));
+    }
+
+    [Fact]
+    public void The_defaults_read_from_IL_are_what_a_fresh_cmdlet_instance_holds()
+    {
+        var fromMetadata = CmdletMetadataReader.Read(Path.Combine(TestPaths.ModuleDirectory, "OnloadTools.dll")).ToDictionary(c => c.TypeName);
+        int checkedCount = 0;
+        foreach (var type in typeof(LatencyRun).Assembly.GetTypes().Where(t => t.GetCustomAttribute<CmdletAttribute>() is not null))
+        {
+            object fresh = Activator.CreateInstance(type)!;
+            foreach (var prop in type.GetProperties().Where(p => p.GetCustomAttributes<ParameterAttribute>().Any()))
+            {
+                var meta = fromMetadata[type.FullName!].FindParameter(prop.Name)!;
+                object? value = prop.GetValue(fresh);
+                var propType = Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
+                bool isTypeDefault = value is null || value is SwitchParameter || value is Array { Length: 0 }
+                    || (propType.IsValueType && Nullable.GetUnderlyingType(prop.PropertyType) is null && value.Equals(Activator.CreateInstance(propType)));
+                if (isTypeDefault)
+                {
+                    Assert.True(meta.DefaultValue is null, $"{type.Name}.{prop.Name} has no initializer but HelpGen read '{meta.DefaultValue}'");
+                    continue;
+                }
+                string expected = value is Array a ? string.Join(", ", a.Cast<object>().Select(Text)) : Text(value!);
+                Assert.True(expected == meta.DefaultValue, $"{type.Name}.{prop.Name}: fresh instance '{expected}', HelpGen '{meta.DefaultValue}'");
+                checkedCount++;
+            }
+        }
+        Assert.True(checkedCount >= 20, $"only {checkedCount} initialized parameters were found");
+
+        static string Text(object v) => v switch
+        {
+            double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => v.ToString()!,
+        };
+    }
+
     [Fact]
     public void The_about_topic_gets_the_conventional_layout()
     {

@@ -1,0 +1,86 @@
+#Requires -Version 7.4
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+# Tab completion where a value set exists, through TabExpansion2 as the console does it: Onload profiles (the fake
+# host's profile directory, where Get-OnloadInfo finds them), run labels (bound, piped, stored in a history) and
+# images with the real podman (two images imported from an empty tarball, one with the Onload label).
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    $script:SavedRoot = $env:ONLOADTOOLS_HOST_ROOT
+    function script:Complete([string] $Line) {
+        @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object CompletionText)
+    }
+    function script:New-Run([string] $Label, [string] $Test = 'TCP_RR') {
+        $run = [OnloadTools.LatencyRun]::new()
+        $run.Label = $Label; $run.TestName = $Test; $run.Status = 'Completed'; $run.StartTime = [datetime]::UtcNow
+        $run.Samples = [OnloadTools.LatencySample[]]@(1..3 | ForEach-Object { [OnloadTools.LatencySample]@{ TestName = $Test; Iteration = $_; MeanLatency = 20 + $_ } })
+        $run
+    }
+}
+
+AfterAll {
+    $env:ONLOADTOOLS_HOST_ROOT = $SavedRoot
+    Remove-Variable -Scope Global -Name otCompletionRuns -ErrorAction Ignore
+}
+
+Describe 'Completion of -OnloadProfile' {
+    BeforeAll { $env:ONLOADTOOLS_HOST_ROOT = (Resolve-Path "$PSScriptRoot/../fixtures/hosts/sfc-dual-port").Path }
+    AfterAll { $env:ONLOADTOOLS_HOST_ROOT = $SavedRoot }
+
+    It 'offers the installed Onload profiles for <_>' -ForEach 'Measure-NetperfLatency', 'Measure-SockperfLatency' {
+        $installed = (Get-OnloadInfo).Profiles
+        $installed.Count | Should -BeGreaterThan 1
+        Complete "$_ -OnloadProfile " | Should -Be @($installed | Sort-Object)
+        $first = $installed[0]
+        Complete "$_ -OnloadProfile $($first.Substring(0, 3))" | Should -Contain $first
+        Complete "$_ -OnloadProfile zz-none" | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Completion of -ReferenceLabel' {
+    BeforeAll {
+        $global:otCompletionRuns = @((New-Run 'bare-metal'), (New-Run 'onload container'), (New-Run 'bare-metal' 'UDP_RR'))
+        $script:History = Join-Path $TestDrive 'history'
+        @((New-Run 'nightly-2026-11-29'), (New-Run 'nightly-2026-11-30')) | Export-LatencyRun -Path $History
+    }
+
+    It 'offers the labels of the runs piped from a variable into <_>' -ForEach 'Compare-LatencyRun', 'Export-LatencyReport -Path r.html' {
+        Complete "`$otCompletionRuns | $_ -ReferenceLabel " | Should -Be @('bare-metal', "'onload container'")
+        Complete "`$otCompletionRuns | $_ -ReferenceLabel bare" | Should -Be @('bare-metal')
+    }
+
+    It 'offers the labels of the runs bound to -InputObject' {
+        Complete 'Export-LatencyReport -InputObject $otCompletionRuns -Path r.html -ReferenceLabel ' |
+            Should -Be @('bare-metal', "'onload container'")
+    }
+
+    It 'offers the labels stored in the history an upstream Import-LatencyRun reads' {
+        Complete "Import-LatencyRun -Path '$History' | Export-LatencyReport -Path r.html -ReferenceLabel " | Should -Be @('nightly-2026-11-29', 'nightly-2026-11-30')
+        Complete "Import-LatencyRun '$History' | Compare-LatencyRun -ReferenceLabel nightly-2026-11-3" | Should -Be @('nightly-2026-11-30')
+    }
+}
+
+Describe 'Completion of Start-OnloadContainer -Image (real podman)' -Tag Podman {
+    BeforeAll {
+        $script:SavedConf = $env:CONTAINERS_CONF
+        if (-not $env:CONTAINERS_CONF -and (Test-Path /etc/containers/onloadtools-ci.conf)) { $env:CONTAINERS_CONF = '/etc/containers/onloadtools-ci.conf' }
+        $tar = Join-Path $TestDrive 'empty.tar'
+        & tar -cf $tar --files-from /dev/null
+        $script:Suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $script:Onload = "localhost/ot-completion-$Suffix-onload:8.1.2.26"
+        $script:Plain = "localhost/ot-completion-$Suffix-aplain:1"
+        & podman import --change 'LABEL org.openonload.version=8.1.2.26' $tar $Onload | Out-Null
+        & podman import $tar $Plain | Out-Null
+    }
+    AfterAll {
+        & podman rmi $Onload $Plain 2>&1 | Out-Null
+        $env:CONTAINERS_CONF = $SavedConf
+    }
+
+    It 'offers images with Onload before the others' {
+        $all = Complete "Start-OnloadContainer -Image localhost/ot-completion-$Suffix"
+        $all | Should -Be @($Onload, $Plain)
+        $everything = Complete 'Start-OnloadContainer -Image '
+        $everything.IndexOf($Onload) | Should -BeLessThan $everything.IndexOf($Plain)
+    }
+}
