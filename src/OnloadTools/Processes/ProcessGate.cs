@@ -31,7 +31,7 @@ namespace OnloadTools.Processes;
 /// signal take its default course (pwsh ends).</para>
 /// <para>Where setpriv or timeout is missing the tool is started directly (no tether; the rest still holds).</para>
 /// </remarks>
-public static class ProcessGate
+internal static class ProcessGate
 {
     private static readonly BlockingCollection<Action> Work = new();
     private static readonly Thread Launcher = StartLauncher();
