@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
-# Measure-NetperfLatency with the real netperf/netserver (mirrors tests/OnloadTools.Tests/Latency/MeasureNetperfLatencyTests.cs).
+# Measure-NetperfLatency with the real netperf/netserver. (netperf's output parser is tested in xunit: Latency/NetperfParserTests.cs.)
 
 BeforeAll {
     $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
@@ -12,9 +12,16 @@ BeforeAll {
         $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
     }
-    function script:Test-Listening([int] $Port) {
+    function script:Test-Listening([int] $Port, [string] $Address = '127.0.0.1') {
         $c = [System.Net.Sockets.TcpClient]::new()
-        try { $c.ConnectAsync('127.0.0.1', $Port).Wait(500) -and $c.Connected } catch { $false } finally { $c.Dispose() }
+        try { $c.ConnectAsync($Address, $Port).Wait(500) -and $c.Connected } catch { $false } finally { $c.Dispose() }
+    }
+    # A pipeline in a runspace of its own with the module imported: its progress records can be read, and it can be
+    # stopped (Ctrl+C) while it runs. $Sink receives the output objects as they are emitted.
+    function script:New-ModulePipeline([string] $Script, [System.Collections.IList] $Sink = [System.Collections.ArrayList]::new()) {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("param(`$sink) Import-Module '$script:Manifest'; $Script | ForEach-Object { `$null = `$sink.Add(`$_) }").AddArgument($Sink)
+        $ps
     }
     function script:Get-ProcessWithArgument([string] $Name, [string] $Argument) {
         Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
@@ -41,20 +48,32 @@ Describe 'Latency (netperf)' {
             $run = Measure-NetperfLatency -TestName UDP_RR -Iterations 2 -Duration 1 -RequestSize 32 -ResponseSize 64 -Label lab
             $run | Should -HaveCount 1
             $run.PSObject.TypeNames[0] | Should -Be 'OnloadTools.LatencyRun'
+            $run.TestName | Should -Be 'UDP_RR'
             $run.Status | Should -Be 'Completed'
+            $run.IterationsCompleted | Should -Be 2
             $run.Label | Should -Be 'lab'
             $run.ToolVersion | Should -Be '2.7.0'
             $run.KernelRelease | Should -Be (Get-Content /proc/sys/kernel/osrelease)
             $run.ServerCommandLine | Should -BeLike 'netserver -D -p *'
+            $run.RequestSize | Should -Be 32
             foreach ($s in $run.Samples) {
+                $s.Label | Should -Be 'lab'
                 $s.CommandLine | Should -BeLike '*-t UDP_RR*-r 32,64*'
+                $s.RequestSize | Should -Be 32
+                $s.ResponseSize | Should -Be 64
+                $s.MinLatency | Should -BeGreaterOrEqual 0.5
                 $s.MinLatency | Should -BeLessOrEqual $s.MeanLatency
                 $s.MeanLatency | Should -BeLessOrEqual $s.MaxLatency
                 $s.P99Latency | Should -BeGreaterOrEqual $s.P50Latency
+                # One transaction in flight: the rate and the mean round trip describe the same thing.
                 ($s.TransactionRate * $s.RoundTripLatency / 1e6) | Should -BeGreaterThan 0.95
                 ($s.TransactionRate * $s.RoundTripLatency / 1e6) | Should -BeLessThan 1.05
+                ($s.EndTime - $s.StartTime).TotalSeconds | Should -BeGreaterOrEqual 0.9
+                ($s.EndTime - $s.StartTime).TotalSeconds | Should -BeLessOrEqual 10
             }
-            $run.MeanLatency | Should -Be (($run.Samples | ForEach-Object MeanLatency | Measure-Object -Average).Average)
+            [math]::Round($run.MeanLatency, 9) | Should -Be ([math]::Round(($run.Samples | ForEach-Object MeanLatency | Measure-Object -Average).Average, 9))
+            $run.MinLatency | Should -Be ($run.Samples | ForEach-Object MinLatency | Measure-Object -Minimum).Minimum
+            $run.MaxLatency | Should -Be ($run.Samples | ForEach-Object MaxLatency | Measure-Object -Maximum).Maximum
         }
 
         It 'stops its private netserver afterwards' {
@@ -70,6 +89,7 @@ Describe 'Latency (netperf)' {
                 Start-Sleep -Milliseconds 500
                 $run = Measure-NetperfLatency -ComputerName 127.0.0.1 -Port $port -TestName TCP_RR -Iterations 1 -Duration 1
                 $run.ServerCommandLine | Should -BeNullOrEmpty
+                $run.ComputerName | Should -Be '127.0.0.1'
                 $run.Port | Should -Be $port
                 $run.Samples[0].CommandLine | Should -BeLike "*-H 127.0.0.1 -p $port*"
             }
@@ -85,6 +105,7 @@ Describe 'Latency (netperf)' {
             $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
             $errs[0].TargetObject | Should -Be "127.0.0.1:$port"
             $errs[0].Exception.Message | Should -BeLike '*are you sure there is a netserver listening*'
+            $errs[0].Exception.Message | Should -BeLike '*exit code 255*'
         }
 
         It 'says NotInstalled with the package when netperf is missing' {
@@ -105,7 +126,9 @@ Describe 'Latency (netperf)' {
             $run.Status | Should -Be 'Partial'
             $errs | Should -HaveCount 1
             $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfFailed,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'InvalidResult'
             $errs[0].Exception.Message | Should -BeLike '*Connection reset by peer*'
+            $errs[0].Exception.Message | Should -BeLike '*exited with code 1*'
         }
 
         It 'reports unparsable output as InvalidResult with the raw text' {
@@ -147,22 +170,37 @@ Describe 'Latency (netperf)' {
             $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
             $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.42'
             $env:PATH = "$script:Fixtures/bin:$script:OldPath"
-            $run = Measure-NetperfLatency -Onload -OnloadProfile latency-best -TestName TCP_RR -Iterations 1 -Duration 1
+            $run = Measure-NetperfLatency -Onload -OnloadProfile latency-best -TestName TCP_RR -Iterations 1 -Duration 1 -ErrorVariable errs
+            $errs | Should -BeNullOrEmpty
+            $run.Onload | Should -BeTrue
+            $run.OnloadProfile | Should -Be 'latency-best'
             $run.OnloadVersion | Should -Be '9.0.1.42'
             $run.Label | Should -Be 'onload'
             $run.Samples[0].CommandLine | Should -BeLike 'onload --profile=latency-best netperf -H 127.0.0.1*'
             $run.ServerCommandLine | Should -BeLike 'onload --profile=latency-best netserver -D*'
             Get-Content "$env:ONLOADTOOLS_DOUBLE_STATE/onload.log" | Should -Contain ($run.Samples[0].CommandLine -replace '^onload ', '')
+            (Get-Content -Raw "$env:ONLOADTOOLS_DOUBLE_STATE/onload.log") | Should -BeLike '*--profile=latency-best netserver -D*'
+        }
+
+        It 'says NotInstalled when -Onload is asked and onload is missing' {
+            $env:PATH = '/usr/bin:/bin'
+            $err = { Measure-NetperfLatency -Onload -Iterations 1 -Duration 1 -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'OnloadNotInstalled,*'
+            $err.CategoryInfo.Category | Should -Be 'NotInstalled'
         }
 
         It 'reports a container where netperf cannot run once, up front' {
-            $out = Measure-NetperfLatency -Container onloadtools-no-such-container -ComputerName 127.0.0.1 -TestName TCP_RR, UDP_RR -Iterations 3 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
-            $out | Should -BeNullOrEmpty
-            $errs | Should -HaveCount 1
-            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetperfClientUnavailable,*'
-            $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-            $errs[0].TargetObject | Should -Be 'container:onloadtools-no-such-container'
-            $errs[0].Exception.Message | Should -BeLike '*no container with name or ID*'
+            # Real podman: `podman exec` of a missing container fails before netperf runs. Nothing can be measured, so
+            # the cmdlet stops with one terminating error (-ErrorAction SilentlyContinue does not silence that).
+            $script:out = $null
+            $err = { $script:out = Measure-NetperfLatency -Container onloadtools-no-such-container -ComputerName 127.0.0.1 -TestName TCP_RR, UDP_RR -Iterations 3 -Duration 1 -ErrorAction SilentlyContinue } |
+                Should -Throw -PassThru
+            $script:out | Should -BeNullOrEmpty
+            $err.FullyQualifiedErrorId | Should -BeLike 'NetperfClientUnavailable,*'
+            $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.TargetObject | Should -Be 'container:onloadtools-no-such-container'
+            $err.Exception.Message | Should -BeLike '*podman exec onloadtools-no-such-container netperf -V*'
+            $err.Exception.Message | Should -BeLike '*no container with name or ID*'
         }
 
         It 'passes CPU binding and confidence options to netperf' {
@@ -171,10 +209,38 @@ Describe 'Latency (netperf)' {
             $run.Samples[0].LocalCpu | Should -Be 0
             $run.Samples[0].RemoteCpu | Should -Be 1
             $run.Samples[0].ConfidenceLevel | Should -Be 95
+            $run.Samples[0].ConfidenceIterations | Should -BeGreaterOrEqual 1
+            $run.Samples[0].ConfidenceIterations | Should -BeLessOrEqual 3
+            $run.LocalCpu | Should -Be 0
         }
 
         It 'rejects a test that is not request/response before running anything' {
             { Measure-NetperfLatency -TestName TCP_STREAM -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.MeasureNetperfLatencyCommand'
+            $ps = New-ModulePipeline 'Measure-NetperfLatency -TestName TCP_STREAM -Iterations 1'
+            try {
+                $out = $ps.Invoke()
+                $out | Should -BeNullOrEmpty
+                $ps.Streams.Error.Count | Should -Be 1
+                $ps.Streams.Error[0].Exception | Should -BeOfType ([System.Management.Automation.ParameterBindingException])
+                $ps.Streams.Progress | Should -BeNullOrEmpty
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'reports the iteration and the seconds remaining as progress' {
+            $ps = New-ModulePipeline 'Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 2'
+            try {
+                $null = $ps.Invoke()
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                $progress = @($ps.Streams.Progress)
+                $first = $progress | Where-Object RecordType -eq Processing | Select-Object -First 1
+                $first.StatusDescription | Should -BeLike '*TCP_RR iteration 1 of 2*'
+                $first.SecondsRemaining | Should -BeGreaterOrEqual 4
+                $first.SecondsRemaining | Should -BeLessOrEqual 8
+                @($progress | Where-Object StatusDescription -like '*iteration 2 of 2*').Count | Should -BeGreaterThan 0
+                $progress[-1].RecordType | Should -Be 'Completed'
+            }
+            finally { $ps.Dispose() }
         }
 
         It 'writes each run to -HistoryPath as it completes' {
@@ -183,14 +249,83 @@ Describe 'Latency (netperf)' {
                 $runs = Measure-NetperfLatency -TestName TCP_RR, UDP_RR -Iterations 2 -Duration 1 -HistoryPath $dir
                 $files = Get-ChildItem $dir -Filter *.json
                 $files | Should -HaveCount 2
+                Get-ChildItem $dir -Filter *.tmp | Should -BeNullOrEmpty
                 foreach ($f in $files) {
                     $doc = Get-Content -Raw $f.FullName | ConvertFrom-Json
                     $doc.schemaVersion | Should -Be 1
                     $doc.run.status | Should -Be 'Completed'
                     $doc.run.runId | Should -BeIn $runs.RunId
+                    $live = $runs | Where-Object RunId -eq $doc.run.runId
+                    $stored = Import-LatencyRun $f.FullName
+                    $stored.Samples.MeanLatency | Should -Be $live.Samples.MeanLatency
+                    $stored.MeanLatency | Should -Be $live.MeanLatency
                 }
             }
             finally { Remove-Item $dir -Recurse -Force -ErrorAction Ignore }
+        }
+
+        It 'appends each save of a run to a -HistoryPath ending in .jsonl, which imports as the completed run' {
+            $file = Join-Path $TestDrive 'nightly.jsonl'
+            $runs = Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1 -HistoryPath $file -ErrorVariable errs
+            $errs | Should -BeNullOrEmpty
+            # One line per save: after each of the two iterations, then the completed run.
+            @(Get-Content $file).Count | Should -Be 3
+            $back = @(Import-LatencyRun -Path $file)
+            $back.Count | Should -Be 1
+            '{0} {1} {2}' -f $back[0].RunId, $back[0].Status, $back[0].IterationsCompleted | Should -Be "$($runs[0].RunId) Completed 2"
+        }
+
+        It 'kills netperf and the private netserver at once on Ctrl+C' {
+            $ps = New-ModulePipeline 'Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 60'
+            try {
+                $async = $ps.BeginInvoke()
+                $deadline = (Get-Date).AddSeconds(15)
+                do {
+                    Start-Sleep -Milliseconds 100
+                    $netperfs = @(Get-ProcessWithArgument netperf '60' | Where-Object { $_ -match ' -l 60( |$)' })
+                } while ($netperfs.Count -eq 0 -and (Get-Date) -lt $deadline)
+                $netperfs.Count | Should -BeGreaterThan 0
+                Start-Sleep -Milliseconds 500
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                $ps.Stop()
+                $watch.Stop()
+                $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+                $stopped = { $ps.EndInvoke($async) } | Should -Throw -PassThru   # a method call: PowerShell wraps what it throws
+                $stopped.Exception.InnerException | Should -BeOfType ([System.Management.Automation.PipelineStoppedException])
+                @(Get-ProcessWithArgument netperf '60' | Where-Object { $_ -match ' -l 60( |$)' }).Count | Should -Be 0
+                $serverPort = [regex]::Match($netperfs[0], ' -p (\d+)').Groups[1].Value
+                $serverPort | Should -Not -BeNullOrEmpty
+                Get-ProcessWithArgument netserver $serverPort | Should -BeNullOrEmpty
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'keeps what was measured on Ctrl+C: completed runs emitted, finished iterations on disk as Partial' {
+            $dir = Join-Path $TestDrive 'stop'
+            $sink = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+            $ps = New-ModulePipeline "Measure-NetperfLatency -TestName TCP_RR,UDP_RR -Iterations 3 -Duration 1 -HistoryPath '$dir'" $sink
+            try {
+                $async = $ps.BeginInvoke()
+                # Wait until UDP_RR has a completed iteration on disk, then press Ctrl+C.
+                $deadline = (Get-Date).AddSeconds(30)
+                while ((Get-Date) -lt $deadline -and -not (Get-ChildItem $dir -Filter '*_UDP_RR_*.json' -ErrorAction Ignore)) { Start-Sleep -Milliseconds 50 }
+                $ps.Stop()
+                $stopped = { $ps.EndInvoke($async) } | Should -Throw -PassThru   # a method call: PowerShell wraps what it throws
+                $stopped.Exception.InnerException | Should -BeOfType ([System.Management.Automation.PipelineStoppedException])
+                # The TCP_RR run completed before the stop and was emitted at once.
+                $sink.Count | Should -Be 1
+                $sink[0].TestName | Should -Be 'TCP_RR'
+                $sink[0].IterationsCompleted | Should -Be 3
+                # The UDP_RR iterations completed before the stop are on disk, marked Partial.
+                $udpFile = @(Get-ChildItem $dir -Filter '*_UDP_RR_*.json')
+                $udpFile.Count | Should -Be 1
+                $udp = Import-LatencyRun $udpFile[0].FullName
+                $udp.IterationsCompleted | Should -BeIn 1, 2
+                $udp.Status | Should -Be 'Partial'
+                $udp.Samples | ForEach-Object { $_.MeanLatency | Should -Not -BeNullOrEmpty }
+                Get-ProcessWithArgument netserver ([string]$sink[0].Port) | Should -BeNullOrEmpty
+            }
+            finally { $ps.Dispose() }
         }
 
         It 'shows a readable table by default' {
@@ -330,5 +465,53 @@ Describe 'Latency (netperf)' {
                 Remove-Item $dir -Recurse -Force -ErrorAction Ignore
             }
         }
+    }
+}
+
+# A real two-host path: netserver in a network namespace of its own behind a veth pair (10.231.7.1 here, 10.231.7.2 there).
+Describe 'Measure-NetperfLatency across network namespaces' {
+    BeforeAll {
+        $script:Namespace = 'onloadtools-t2'
+        $script:PeerAddress = '10.231.7.2'
+        function script:Remove-TwoHost { & ip netns del $script:Namespace 2>$null; & ip link del otveth0 2>$null; $global:LASTEXITCODE = 0 }
+        Remove-TwoHost
+        $script:SetupError = $null
+        $steps = @(
+            @('netns', 'add', $Namespace),
+            @('link', 'add', 'otveth0', 'type', 'veth', 'peer', 'name', 'otveth1'),
+            @('link', 'set', 'otveth1', 'netns', $Namespace),
+            @('addr', 'add', '10.231.7.1/30', 'dev', 'otveth0'),
+            @('link', 'set', 'otveth0', 'up'),
+            @('netns', 'exec', $Namespace, 'ip', 'addr', 'add', "$PeerAddress/30", 'dev', 'otveth1'),
+            @('netns', 'exec', $Namespace, 'ip', 'link', 'set', 'otveth1', 'up'),
+            @('netns', 'exec', $Namespace, 'ip', 'link', 'set', 'lo', 'up'))
+        foreach ($step in $steps) {
+            $out = & ip @step 2>&1
+            if ($LASTEXITCODE -ne 0) { $script:SetupError = "ip $step failed: $out"; break }
+        }
+        if (-not $script:SetupError) {
+            $script:ServerPort = Get-FreePort
+            $script:Server = Start-Process ip -ArgumentList 'netns', 'exec', $Namespace, 'netserver', '-D', '-p', $ServerPort, '-L', $PeerAddress, '-4' -PassThru
+            $deadline = (Get-Date).AddSeconds(10)
+            while (-not (Test-Listening $ServerPort $PeerAddress) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        }
+    }
+    AfterAll {
+        if ($script:Server) { $script:Server | Stop-Process -Force -ErrorAction Ignore; $script:Server.WaitForExit(5000) }
+        Remove-TwoHost
+    }
+
+    It 'measures a netserver on another host over veth' {
+        $SetupError | Should -BeNullOrEmpty
+        $runs = Measure-NetperfLatency -ComputerName $PeerAddress -Port $ServerPort -TestName TCP_RR, UDP_RR -Iterations 2 -Duration 1 -Label veth -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        ($runs | Where-Object IterationsCompleted -eq 2 | ForEach-Object { '{0}:{1}' -f $_.TestName, $_.ComputerName }) |
+            Should -Be @("TCP_RR:$PeerAddress", "UDP_RR:$PeerAddress")
+    }
+
+    It 'is really remote: this host has no listener on that port' {
+        $SetupError | Should -BeNullOrEmpty
+        Test-Listening $ServerPort | Should -BeFalse
+        Test-Listening $ServerPort $PeerAddress | Should -BeTrue
     }
 }

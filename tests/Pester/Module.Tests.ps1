@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
-# The assembled module folder as a user gets it (mirrors tests/OnloadTools.Tests/Engine/ModuleTests.cs).
+# The assembled module folder as a user gets it, and importing it.
 
 BeforeAll {
     $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
@@ -27,6 +27,26 @@ Describe 'The OnloadTools module folder' {
         'OnloadTools.Latency.Format.ps1xml', 'en-US/OnloadTools.dll-Help.xml', 'en-US/about_OnloadTools.help.txt'
     ) {
         Join-Path $ModuleDir $_ | Should -Exist
+    }
+
+    It 'holds exactly what a user needs, nothing else' {
+        $files = @(Get-ChildItem -LiteralPath $ModuleDir -Recurse -File |
+                ForEach-Object { [IO.Path]::GetRelativePath($ModuleDir, $_.FullName).Replace('\', '/') } | Sort-Object { $_ } -Culture '' -CaseSensitive)
+        [string[]] $expected = 'CliWrap.dll', 'HdrHistogram.dll',
+            'OnloadTools.Containers.Format.ps1xml', 'OnloadTools.Latency.Format.ps1xml', 'OnloadTools.Solarflare.Format.ps1xml',
+            'OnloadTools.Tuning.Format.ps1xml', 'OnloadTools.Types.ps1xml', 'OnloadTools.dll', 'OnloadTools.psd1',
+            'en-US/OnloadTools.dll-Help.xml', 'en-US/about_OnloadTools.help.txt'
+        [Array]::Sort($expected, [StringComparer]::Ordinal)
+        [string[]] $sorted = $files
+        [Array]::Sort($sorted, [StringComparer]::Ordinal)
+        $sorted | Should -Be $expected
+    }
+
+    It 'ships the about topic as plain help text' {
+        $about = Get-Content -Raw (Join-Path $ModuleDir 'en-US/about_OnloadTools.help.txt')
+        $about | Should -Match '^TOPIC'
+        $about | Should -Match 'SHORT DESCRIPTION'
+        $about | Should -Not -Match '```'
     }
 
     It 'does not ship System.Management.Automation.dll, symbols or deps files' {
@@ -74,12 +94,47 @@ Describe 'Importing OnloadTools' {
         }
     }
 
+    It 'exports every cmdlet the assembly implements, and lists only implemented ones' {
+        $implemented = @($Module.ImplementingAssembly.GetTypes() |
+                ForEach-Object { $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
+                ForEach-Object { "$($_.VerbName)-$($_.NounName)" } | Sort-Object)
+        $implemented.Count | Should -BeGreaterThan 0
+        @($Module.ExportedCmdlets.Keys | Sort-Object) | Should -Be $implemented
+        @($Listed | Sort-Object) | Should -Be $implemented
+    }
+
+    It 'imports in a fresh runspace without errors' {
+        $ps = [powershell]::Create()
+        try {
+            $names = $ps.AddScript("Import-Module '$Manifest'; Get-Command -Module OnloadTools | ForEach-Object Name").Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $ps.HadErrors | Should -BeFalse
+            $names | Should -Contain 'Measure-NetperfLatency'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'keeps the samples of a run through remoting serialization at the default depth' {
+        $run = [OnloadTools.LatencyRun]::new()
+        $run.TestName = 'TCP_RR'
+        $run.Samples = @(
+            [OnloadTools.LatencySample]@{ TestName = 'TCP_RR'; Iteration = 1; MeanLatency = 10.5; P99Latency = 20 },
+            [OnloadTools.LatencySample]@{ TestName = 'TCP_RR'; Iteration = 2; MeanLatency = 11.5; P99Latency = 22 })
+        # Default depth, as Invoke-Command uses: the type's SerializationDepth must keep the samples as objects.
+        $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($run))
+        $copy.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
+        $copy.Samples[1].PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencySample'
+        $copy.Samples[1].MeanLatency | Should -Be 11.5
+        $copy.MeanLatency | Should -Be 11.0
+    }
+
     It 'gives every exported cmdlet an approved verb, an output type and help' {
         $approved = @(Get-Verb | ForEach-Object Verb)
         foreach ($cmd in $Module.ExportedCmdlets.Values) {
             $approved | Should -Contain $cmd.Verb -Because "$($cmd.Name) must use an approved verb"
             @($cmd.OutputType).Count | Should -BeGreaterThan 0 -Because "$($cmd.Name) must declare [OutputType]"
             (Get-Help $cmd.Name).Name | Should -Be $cmd.Name
+            ($cmd.Noun.EndsWith('s') -and -not $cmd.Noun.EndsWith('ss')) | Should -BeFalse -Because "$($cmd.Noun) must be singular"
         }
     }
 }

@@ -1,6 +1,7 @@
 #Requires -Version 7.4
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
-# Export-LatencyReport, opened in Debian's headless chromium (mirrors tests/OnloadTools.Tests/Reporting/ReportEngineTests.cs).
+# Export-LatencyReport, opened in Debian's headless chromium. (The report's content from comparisons is tested in xunit:
+# Reporting/ReportTests.cs.)
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1') -Force
@@ -25,24 +26,34 @@ BeforeAll {
             $err = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
             $out = & $chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking `
                 --disable-component-update --disable-sync --disable-dev-shm-usage "--user-data-dir=$profile" @Arguments 2> $err
-            [pscustomobject]@{ Out = ($out -join "`n"); Err = (Get-Content -Raw $err) }
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Out = ($out -join "`n"); Err = (Get-Content -Raw $err) }
             Remove-Item $err -ErrorAction Ignore
         }
         finally { Remove-Item -Recurse -Force $profile -ErrorAction Ignore }
     }
 
     function script:Assert-Renders([string] $Html, [int] $Canvases, [string] $Png) {
-        $uri = ([Uri]$Html).AbsoluteUri
+        # [Uri]'/a/path' in PowerShell is a relative Uri (its conversion allows relative ones) whose AbsoluteUri is
+        # $null: chromium would be given an empty address and dump an empty page. [Uri]::new takes it as a file path.
+        $uri = [Uri]::new($Html).AbsoluteUri
+        $uri | Should -BeLike 'file:///*'
         $dom = Invoke-Chromium @('--enable-logging=stderr', '--v=0', '--virtual-time-budget=5000', '--dump-dom', $uri)
-        $dom.Out | Should -Match 'data-report="rendered"'
+        $dom.ExitCode | Should -Be 0 -Because $dom.Err
+        $dom.Out | Should -Match 'data-report="rendered"'   # the renderer ran to the end without an error
         $dom.Out | Should -Not -Match 'id="report-errors"'
         $found = [regex]::Matches($dom.Out, '<canvas[^>]*>')
         $found.Count | Should -Be $Canvases
-        foreach ($c in $found) { $c.Value | Should -Match 'data-rendered="true"' }
+        foreach ($c in $found) {
+            $c.Value | Should -Match 'data-rendered="true"'                # a Chart was built on it
+            $c.Value | Should -Match 'style="[^"]*height: [1-9][0-9]*px'   # and Chart.js sized it
+        }
         ($dom.Err -split "`n" | Where-Object { $_ -match ':CONSOLE|Uncaught' }) | Should -BeNullOrEmpty
-        $null = Invoke-Chromium @('--hide-scrollbars', '--window-size=1280,2400', '--virtual-time-budget=5000', "--screenshot=$Png", $uri)
-        Test-Path $Png | Should -BeTrue
-        (Get-Item $Png).Length | Should -BeGreaterThan 30000
+        $dom.Err | Should -Not -Match 'Content Security Policy'   # nothing tried to reach out
+        $shot = Invoke-Chromium @('--hide-scrollbars', '--window-size=1280,3600', '--virtual-time-budget=5000', "--screenshot=$Png", $uri)
+        Test-Path $Png | Should -BeTrue -Because $shot.Err
+        $bytes = [IO.File]::ReadAllBytes($Png)
+        $bytes[0..3] | Should -Be @(0x89, 0x50, 0x4E, 0x47)
+        $bytes.Length | Should -BeGreaterThan 30000 -Because 'a blank page is a small PNG'
     }
 }
 
@@ -58,8 +69,10 @@ Describe 'Export-LatencyReport' {
             Measure-SockperfLatency -Protocol Udp -Iterations 3 -Duration 1 -FullDistribution -Label kernel
             Measure-SockperfLatency -Protocol Udp -Iterations 3 -Duration 1 -FullDistribution -Label tuned -Mps 20000
         )
-        $nights = 0..4 | ForEach-Object { New-Run nightly TCP_RR $(if ($_ -eq 4) { 23 } else { 20 }) 5 ([datetime]'2026-11-16T02:00:00Z').AddDays($_) (40 + $_) }
-        $file = $runs + $nights | Export-LatencyReport -Path $html -ReferenceLabel kernel -Title 'Loopback' -PassThru
+        $nights = 0..4 | ForEach-Object { New-Run nightly TCP_RR $(if ($_ -eq 4) { 23 } else { 20 }) 5 ([datetime]::new(2026, 11, 16, 2, 0, 0, [DateTimeKind]::Utc)).AddDays($_) (40 + $_) }
+        $file = $runs + $nights | Export-LatencyReport -Path $html -ReferenceLabel kernel -Title 'Loopback' -PassThru -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        @($file).Count | Should -Be 1
         $file | Should -BeOfType System.IO.FileInfo
         $file.FullName | Should -Be $html
         $text = Get-Content -Raw $html
@@ -67,16 +80,23 @@ Describe 'Export-LatencyReport' {
         $text | Should -Match 'Against baseline \(2026-11-1\d 02:00:00\), latest \(2026-11-20 02:00:00\)'
         $text | Should -Match 'full distribution \(every round trip\)'
         $text | Should -Match "default-src 'none'"
+        # sockperf section: points, intervals, ladder; nightly section: points, intervals, ladder, trend.
         Assert-Renders $html 7 (Join-Path $script:Dir 'report.png')
+        $results = New-Item -ItemType Directory -Force -Path (Join-Path $PSScriptRoot '../../TestResults')
+        Copy-Item (Join-Path $script:Dir 'report.png') (Join-Path $results 'latency-report.png') -Force
     }
 
-    It 'states the verdicts in words above the charts' {
-        $html = Join-Path $script:Dir 'v.html'
+    It 'states the verdicts in words above the charts, for deserialized runs too' {
+        $html = Join-Path $script:Dir 'sub/v.html'
         $runs = @(
             New-Run bare-metal TCP_RR 20 8 ([datetime]'2026-11-20') 1; New-Run container TCP_RR 20.2 8 ([datetime]'2026-11-20') 2
             New-Run bare-metal UDP_RR 18 8 ([datetime]'2026-11-20') 3; New-Run container UDP_RR 22 8 ([datetime]'2026-11-20') 4
-        )
-        $runs | Export-LatencyReport -Path $html
+        ) | Export-LatencyRun -Path (Join-Path $script:Dir 'v.jsonl') -PassThru   # typed runs
+        $remoted = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($runs, 3))
+        $remoted[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
+        $out = $remoted | Export-LatencyReport -Path $html -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        $out | Should -BeNullOrEmpty   # no -PassThru: nothing
         $text = Get-Content -Raw $html
         $text | Should -Match 'Against bare-metal, container adds no measurable latency at the mean'
         $text | Should -Match 'REGRESSION'
@@ -84,12 +104,30 @@ Describe 'Export-LatencyReport' {
         Assert-Renders $html 6 (Join-Path $script:Dir 'v.png')
     }
 
+    It 'keeps sockperf''s properties through deserialization' {
+        $run = New-Run kernel UDP_PINGPONG 10 3 ([datetime]'2026-11-20') 7
+        $run.Tool = 'sockperf'
+        $run.LatencyKind = 'OneWay'
+        foreach ($s in $run.Samples) { $s.LatencyKind = 'OneWay'; $s.DistributionPercentiles = 0, 50, 99, 99.99, 100; $s.DistributionLatencies = 5.1, 9.7, 14.2, 80.5, 312.25 }
+        $typed = $run | Export-LatencyRun -Path (Join-Path $script:Dir 'sp1.jsonl') -PassThru
+        $back = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($typed, 3))
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
+        $bound = $back | Export-LatencyRun -Path (Join-Path $script:Dir 'sp2.jsonl') -PassThru
+        $bound.LatencyKind | Should -Be 'OneWay'
+        $bound.Samples[0].DistributionLatencies[4] | Should -Be 312.25
+        $bound.Samples[0].DistributionPercentiles.Count | Should -Be 5
+    }
+
     It 'does not overwrite with -WhatIf, and overwrites when confirmed' {
         $html = Join-Path $script:Dir 'w.html'
         $runs = @(New-Run a TCP_RR 20 3 ([datetime]'2026-11-20') 1; New-Run b TCP_RR 20 3 ([datetime]'2026-11-20') 2)
         $runs | Export-LatencyReport -Path $html -Title First
-        $runs | Export-LatencyReport -Path $html -Title Second -WhatIf
-        Get-Content -Raw $html | Should -Match '<title>First</title>'
+        $before = (Get-Item $html).LastWriteTimeUtc
+        $text = Get-Content -Raw $html
+        $runs | Export-LatencyReport -Path $html -Title Second -WhatIf -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        (Get-Item $html).LastWriteTimeUtc | Should -Be $before
+        Get-Content -Raw $html | Should -BeExactly $text
         $runs | Export-LatencyReport -Path $html -Title Second -Confirm:$false
         Get-Content -Raw $html | Should -Match '<title>Second</title>'
     }
@@ -138,9 +176,25 @@ Describe 'Export-LatencyReport' {
         ($remoted | Select-LatencyBaseline).RunId | Should -Be $typed[2].RunId
     }
 
-    It 'refuses an unknown reference label' {
+    It 'refuses an unknown reference label, what is not a run, and a folder as -Path, writing nothing' {
         $runs = @(New-Run a TCP_RR 20 3 ([datetime]'2026-11-20') 1; New-Run b TCP_RR 20 3 ([datetime]'2026-11-20') 2)
-        { $runs | Export-LatencyReport -Path (Join-Path $script:Dir 'x.html') -ReferenceLabel nosuch -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ReferenceLabelNotFound,OnloadTools.Commands.ExportLatencyReportCommand'
+        $html = Join-Path $script:Dir 'x.html'
+        $err = { $runs | Export-LatencyReport -Path $html -ReferenceLabel nosuch -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReferenceLabelNotFound,OnloadTools.Commands.ExportLatencyReportCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Match "'a', 'b'"
+        Test-Path $html | Should -BeFalse
+
+        # Each stray object is a non-terminating error; having no run at all then stops the cmdlet.
+        $terminating = $null
+        try { 'hello', 42 | Export-LatencyReport -Path $html -ErrorVariable errs -ErrorAction SilentlyContinue } catch { $terminating = $_ }
+        ($terminating.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NoLatencyRuns'
+        # -ErrorVariable holds the terminating error as the exception that carries it.
+        $errs | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $_ } else { $_.ErrorRecord } } |
+            ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] } | Should -Be @('NotALatencyRun', 'NotALatencyRun', 'NoLatencyRuns')
+        Test-Path $html | Should -BeFalse
+
+        { $runs | Export-LatencyReport -Path $script:Dir -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReportPathIsDirectory,OnloadTools.Commands.ExportLatencyReportCommand'
     }
 }

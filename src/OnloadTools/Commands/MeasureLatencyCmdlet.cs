@@ -136,6 +136,9 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                 int iteration = i;
                 void Tick()
                 {
+                    // Once Ctrl+C is pressed, WriteProgress would throw PipelineStoppedException here, before the
+                    // cancelled iteration is caught below and the run saved as Partial.
+                    if (Stopping) return;
                     double elapsed = (DateTime.UtcNow - started).TotalSeconds;
                     double remaining = Math.Max(0, secondsPerIteration - elapsed) + (total - doneBefore - 1) * secondsPerIteration;
                     // A new record each time: hosts may keep the records they are given.

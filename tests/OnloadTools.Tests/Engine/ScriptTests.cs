@@ -3,8 +3,9 @@ using System.Management.Automation.Language;
 namespace OnloadTools.Tests.Engine;
 
 /// <summary>
-/// build.ps1 and the Pester files must parse with the PowerShell 7.6 parser (build.ps1 itself runs in the test
-/// command and in tests/Pester/Package.Tests.ps1).
+/// The repository's scripts as text (the home of these checks, with ScriptCallTests): build.ps1, the example scripts
+/// and the Pester files must parse with the PowerShell 7.6 parser. What the scripts do when they run is tested by
+/// running them (build.ps1 is the test command itself, and tests/Pester/Package.Tests.ps1 runs it in a fresh pwsh).
 /// </summary>
 public class ScriptTests
 {
@@ -13,7 +14,8 @@ public class ScriptTests
         var data = new TheoryData<string>();
         data.Add("build.ps1");
         string pester = Path.Combine(TestPaths.RepoRoot, "tests", "Pester");
-        foreach (string f in Directory.EnumerateFiles(pester, "*.ps1").Order())
+        string examples = Path.Combine(TestPaths.RepoRoot, "docs", "examples");
+        foreach (string f in Directory.EnumerateFiles(pester, "*.ps1").Concat(Directory.EnumerateFiles(examples, "*.ps1")).Order())
         {
             data.Add(Path.GetRelativePath(TestPaths.RepoRoot, f));
         }
