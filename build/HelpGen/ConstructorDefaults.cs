@@ -123,6 +123,15 @@ public static class ConstructorDefaults
                 {
                     var token = MetadataTokens.EntityHandle(il.ReadInt32());
                     string method = token.Kind == HandleKind.MethodDefinition ? md.GetString(md.GetMethodDefinition((MethodDefinitionHandle)token).Name) : "";
+                    if (TimeSpanFactory(md, token) is { } unit && stack.Count > 0)
+                    {
+                        // TimeSpan.FromMinutes(15) and its kin: a constant duration (-MaxDuration).
+                        var amount = stack.Pop();
+                        stack.Push(amount.Known && amount.Constant is IConvertible number
+                            ? new Value(TimeSpan.FromTicks((long)(Convert.ToDouble(number, System.Globalization.CultureInfo.InvariantCulture) * unit.Ticks)), true)
+                            : Value.Unknown);
+                        break;
+                    }
                     if (method.StartsWith("set_", StringComparison.Ordinal) && stack.Count >= 2)
                     {
                         var v = stack.Pop(); var target = stack.Pop();
@@ -205,6 +214,24 @@ public static class ConstructorDefaults
             return value;
         }
         return null;
+    }
+
+    /// <summary>The unit of a call to System.TimeSpan.FromDays/Hours/Minutes/Seconds/Milliseconds; null for any other call.</summary>
+    private static TimeSpan? TimeSpanFactory(MetadataReader md, EntityHandle token)
+    {
+        if (token.Kind != HandleKind.MemberReference) return null;
+        var member = md.GetMemberReference((MemberReferenceHandle)token);
+        if (member.Parent.Kind != HandleKind.TypeReference
+            || CmdletMetadataReader.FullName(md, md.GetTypeReference((TypeReferenceHandle)member.Parent)) != "System.TimeSpan") return null;
+        return md.GetString(member.Name) switch
+        {
+            "FromDays" => TimeSpan.FromDays(1),
+            "FromHours" => TimeSpan.FromHours(1),
+            "FromMinutes" => TimeSpan.FromMinutes(1),
+            "FromSeconds" => TimeSpan.FromSeconds(1),
+            "FromMilliseconds" => TimeSpan.FromMilliseconds(1),
+            _ => null,
+        };
     }
 
     private static bool IsNullableCtor(MetadataReader md, EntityHandle token)

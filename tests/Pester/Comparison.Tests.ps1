@@ -117,7 +117,7 @@ Describe 'Invoke-LatencyComparison on loopback' {
             Get-OurProcess netserver | Should -BeNullOrEmpty
             $docs = Get-ChildItem $dir -Filter *.json | ForEach-Object { Get-Content -Raw $_.FullName | ConvertFrom-Json }
             $docs.Count | Should -BeGreaterOrEqual 2
-            $docs | ForEach-Object { $_.run.status | Should -Be 'Partial' }
+            $docs | ForEach-Object { $_.run.status | Should -Be 'Stopped' }
             $port = $docs[0].run.port
             $client = [Net.Sockets.TcpClient]::new()
             { $client.Connect('127.0.0.1', $port) } | Should -Throw
@@ -186,7 +186,7 @@ Describe 'Invoke-LatencyComparison with the real podman' -Tag Podman {
             $ps.Stop()
             podman ps --all --quiet --filter 'name=onloadtools-comparison-' | Should -BeNullOrEmpty
             $ps.Streams.Verbose.Message | Where-Object { $_ -like "Reusing image $ImageTag*" } | Should -Not -BeNullOrEmpty
-            Get-ChildItem $dir -Filter *.json | ForEach-Object { (Get-Content -Raw $_.FullName | ConvertFrom-Json).run.status | Should -Be 'Partial' }
+            Get-ChildItem $dir -Filter *.json | ForEach-Object { (Get-Content -Raw $_.FullName | ConvertFrom-Json).run.status | Should -Be 'Stopped' }
         }
         finally {
             $ps.Dispose()

@@ -30,8 +30,12 @@ BeforeAll {
         $run
     }
 
-    # The store's own serialization: equal text means every field survived.
-    function ConvertTo-StoreJson($run) { [OnloadTools.Latency.LatencyRunStore]::Serialize($run, $true) }
+    # The store's own serialization (a .jsonl line written by Export-LatencyRun): equal text means every field survived.
+    function ConvertTo-StoreJson($run) {
+        $file = Join-Path $TestDrive "$([guid]::NewGuid().ToString('N')).jsonl"
+        $run | Export-LatencyRun -Path $file
+        Get-Content -Raw -LiteralPath $file
+    }
 }
 
 Describe 'Export-LatencyRun and Import-LatencyRun' {

@@ -300,7 +300,7 @@ Describe 'Latency (netperf)' {
             finally { $ps.Dispose() }
         }
 
-        It 'keeps what was measured on Ctrl+C: completed runs emitted, finished iterations on disk as Partial' {
+        It 'keeps what was measured on Ctrl+C: completed runs emitted, finished iterations on disk, marked Stopped' {
             $dir = Join-Path $TestDrive 'stop'
             $sink = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
             $ps = New-ModulePipeline "Measure-NetperfLatency -TestName TCP_RR,UDP_RR -Iterations 3 -Duration 1 -HistoryPath '$dir'" $sink
@@ -316,13 +316,16 @@ Describe 'Latency (netperf)' {
                 $sink.Count | Should -Be 1
                 $sink[0].TestName | Should -Be 'TCP_RR'
                 $sink[0].IterationsCompleted | Should -Be 3
-                # The UDP_RR iterations completed before the stop are on disk, marked Partial.
+                # The UDP_RR iterations completed before the stop are on disk, marked Stopped.
                 $udpFile = @(Get-ChildItem $dir -Filter '*_UDP_RR_*.json')
                 $udpFile.Count | Should -Be 1
                 $udp = Import-LatencyRun $udpFile[0].FullName
                 $udp.IterationsCompleted | Should -BeIn 1, 2
-                $udp.Status | Should -Be 'Partial'
+                $udp.Status | Should -Be 'Stopped'
                 $udp.Samples | ForEach-Object { $_.MeanLatency | Should -Not -BeNullOrEmpty }
+                # The private netserver is killed by the stop (its process group); give the kernel a moment to reap it.
+                $deadline = (Get-Date).AddSeconds(3)
+                while ((Get-Date) -lt $deadline -and (Get-ProcessWithArgument netserver ([string]$sink[0].Port))) { Start-Sleep -Milliseconds 100 }
                 Get-ProcessWithArgument netserver ([string]$sink[0].Port) | Should -BeNullOrEmpty
             }
             finally { $ps.Dispose() }
@@ -330,8 +333,9 @@ Describe 'Latency (netperf)' {
 
         It 'shows a readable table by default' {
             $text = Measure-NetperfLatency -TestName TCP_RR -Iterations 1 -Duration 1 | Format-Table | Out-String
-            $text | Should -Match 'Label\s+Test\s+Iter\s+Min\(us\)\s+Mean\(us\)\s+P99\(us\)'
-            $text | Should -Match 'bare-metal\s+TCP_RR\s+1/1'
+            $text | Should -Match 'Label: bare-metal'
+            $text | Should -Match 'Test\s+Iter\s+Min\(us\)\s+Mean\(us\)\s+P99\(us\)\s+Jitter\(us\)\s+Spread\(us\)\s+Status'
+            $text | Should -Match 'TCP_RR\s+1/1'
         }
 
         It 'survives remoting-style serialization with its samples' {
@@ -457,7 +461,7 @@ Describe 'Latency (netperf)' {
                 Get-ProcessWithArgument netserver "$port" | Should -BeNullOrEmpty
                 Get-ProcessWithArgument netperf "$port" | Should -BeNullOrEmpty
                 $doc = Get-Content -Raw (Get-ChildItem $dir -Filter *.json).FullName | ConvertFrom-Json
-                $doc.run.status | Should -Be 'Partial'   # finalised as a stopped run, not left InProgress
+                $doc.run.status | Should -Be 'Stopped'   # finalised as a stopped run, not left InProgress
                 $doc.run.samples.Count | Should -BeGreaterOrEqual 1
             }
             finally {

@@ -88,17 +88,6 @@ Describe 'Solarflare adapters and Onload' {
                     Should -Be @('p1p1', 'p1p2', 'p1p3', 'p1p4')
             }
         }
-
-        It 'shows the module''s table views for live and deserialized interfaces and adapters' {
-            $env:ONLOADTOOLS_HOST_ROOT = $script:FakeRoot
-            $text = (Get-SfcInterface | Out-String -Width 200) + (Get-SfcAdapter | Out-String -Width 200) +
-                ([System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-SfcInterface p1p1))) | Out-String -Width 200)
-            $text = $text -replace "\e\[[0-9;]*m", ''   # no colours
-            $text | Should -Match 'Name\s+Port\s+PortFunctions\s+Link'
-            $text | Should -Match 'p1p1\s+0\s+p1p1,p1p3\s+up\s+10000'
-            $text | Should -Match 'Interface\s+PFs\s+SwitchMode\s+FirmwareVariant'
-            [regex]::Matches($text, 'p1p1\s+0\s+p1p1,p1p3').Count | Should -Be 2   # deserialized too
-        }
     }
 
     Describe 'Get-SfcAdapter' {

@@ -341,6 +341,19 @@ Describe 'Default views in the pipelines admins write' {
         $text | Should -Not -Match 'StdDev'
     }
 
+    It 'says with the label whether netperf really had Onload (Accelerated) at 80 columns' {
+        $lost = New-Run -Label onload-container -Test TCP_RR -Tool netperf -Means 21.2, 21.4, 21.1
+        $lost.Accelerated = 'False'
+        $kept = New-Run -Label onload-host -Test TCP_RR -Tool netperf -Means 11.2, 11.4, 11.1
+        $kept.Accelerated = 'True'
+        $text = $lost, $kept, $udp | Out-String -Width 80
+        $text | Should -Match 'Label: onload-container \(Onload asked for: NOT accelerated\)'
+        $text | Should -Match 'Label: onload-host \(Onload: accelerated\)'
+        $text | Should -Match 'Label: onload-sockperf-udp\r?\n'
+        $remoted = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($lost, 3))
+        $remoted | Out-String -Width 80 | Should -Match 'NOT accelerated'
+    }
+
     It 'names the two standard deviations of a run apart, and the old names still work' {
         $udp.JitterLatency | Should -Be ([Linq.Enumerable]::Average([double[]]@($udp.Samples.StdDevLatency)))
         $means = [double[]]@($udp.Samples.MeanLatency)

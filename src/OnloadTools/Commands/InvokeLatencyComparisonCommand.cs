@@ -141,7 +141,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         finally
         {
             // However the experiment ended (Ctrl+C can surface from any Write* call as PipelineStoppedException),
-            // no run is left InProgress: what was measured is saved Partial.
+            // no run is left InProgress: what was measured is saved, marked Stopped.
             foreach (var r in _allRuns.Where(r => r.Status == "InProgress"))
             {
                 r.Finish(stopped: true);
