@@ -374,24 +374,9 @@ public class ComparerTests
     /// <summary>The Hodges-Lehmann interval, %, with the critical value from an enumeration of every rank assignment.</summary>
     private static (double, double) BruteForceHodgesLehmann(double[] r, double[] d, double tail)
     {
-        int m = r.Length, n = d.Length, N = m + n;
-        var uCounts = new long[m * n + 1];
-        long total = 0;
-        for (int mask = 0; mask < 1 << N; mask++)
-        {
-            if (System.Numerics.BitOperations.PopCount((uint)mask) != n) continue;
-            int rankSum = 0;
-            for (int i = 0; i < N; i++) if ((mask & (1 << i)) != 0) rankSum += i + 1;
-            uCounts[rankSum - n * (n + 1) / 2]++;
-            total++;
-        }
-        int c = -1;
-        long cumulative = 0;
-        for (int u = 0; u <= m * n; u++)
-        {
-            cumulative += uCounts[u];
-            if (cumulative <= tail * total + 1e-9) c = u; else break;
-        }
+        int m = r.Length, n = d.Length;
+        var (uCounts, total) = ExactRankReference.UDistribution(m, n);
+        int c = ExactRankReference.LowerCriticalValue(uCounts, total, tail);   // P(U ≤ c) ≤ tail
         var ratios = d.SelectMany(y => r.Select(x => y / x)).Order().ToArray();
         return (100 * (ratios[c] - 1), 100 * (ratios[m * n - 1 - c] - 1));
     }

@@ -474,24 +474,9 @@ public class StatisticsTests
     /// value found by enumerating every assignment of ranks 1…N (no ties: the continuous null distribution of U).</summary>
     private static (double Low, double High) BruteForceHodgesLehmann(double[] reference, double[] difference)
     {
-        int m = reference.Length, n = difference.Length, N = m + n;
-        var uCounts = new long[m * n + 1];
-        long total = 0;
-        for (int mask = 0; mask < 1 << N; mask++)
-        {
-            if (System.Numerics.BitOperations.PopCount((uint)mask) != n) continue;
-            int rankSum = 0;
-            for (int i = 0; i < N; i++) if ((mask & (1 << i)) != 0) rankSum += i + 1;
-            uCounts[rankSum - n * (n + 1) / 2]++;
-            total++;
-        }
-        int c = -1;
-        long cumulative = 0;
-        for (int u = 0; u <= m * n; u++)
-        {
-            cumulative += uCounts[u];
-            if (cumulative * 40 <= total) c = u; else break;   // P(U ≤ u) ≤ 0.025
-        }
+        int m = reference.Length, n = difference.Length;
+        var (uCounts, total) = ExactRankReference.UDistribution(m, n);
+        int c = ExactRankReference.LowerCriticalValue(uCounts, total, 0.025);   // P(U ≤ c) ≤ 0.025
         var logs = difference.SelectMany(y => reference.Select(x => Math.Log(y) - Math.Log(x))).Order().ToArray();
         return (Math.Exp(logs[c]), Math.Exp(logs[m * n - 1 - c]));
     }
