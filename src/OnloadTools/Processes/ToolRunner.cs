@@ -53,7 +53,10 @@ internal sealed class BackgroundProcess : IDisposable
     {
         if (!_task.IsCompleted)
         {
+            // Its own process group holds what it forked (netserver's per-test children): killed with it.
+            var groups = ProcessGroups.OfDescendants(ProcessId);
             _kill.Cancel();
+            ProcessGroups.Kill(groups);
         }
         try { _task.Wait(TimeSpan.FromSeconds(10)); }
         catch (AggregateException) { /* cancelled or failed: it is gone either way */ }
