@@ -56,23 +56,13 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
 
     protected override void ProcessRecord()
     {
-        if (InputObject is null) return;
-        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
+        foreach (var (run, lossy) in BindRuns(InputObject))
         {
-            if (item is null) continue;
-            try
+            if (lossy)
             {
-                var run = LatencyRunBinder.Bind(item, out bool lossy);
-                if (lossy)
-                {
-                    WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 were recovered.");
-                }
-                _runs.Add(run);
+                WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 were recovered.");
             }
-            catch (LatencyRunBindingException e)
-            {
-                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
-            }
+            _runs.Add(run);
         }
     }
 

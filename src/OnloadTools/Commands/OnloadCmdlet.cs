@@ -73,6 +73,31 @@ public abstract class OnloadCmdlet : PSCmdlet, IDisposable
         return record;
     }
 
+    /// <summary>
+    /// The latency runs among piped or bound input (live, deserialized, imported, arrays of them): each one bound, with
+    /// whether it arrived lossy (samples as text); anything else is a non-terminating NotALatencyRun error.
+    /// </summary>
+    private protected IEnumerable<(LatencyRun Run, bool Lossy)> BindRuns(object[]? input)
+    {
+        if (input is null) yield break;
+        foreach (object? item in input.SelectMany(LatencyRunBinder.Flatten))
+        {
+            if (item is null) continue;
+            LatencyRun run;
+            bool lossy;
+            try
+            {
+                run = LatencyRunBinder.Bind(item, out lossy);
+            }
+            catch (LatencyRunBindingException e)
+            {
+                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
+                continue;
+            }
+            yield return (run, lossy);
+        }
+    }
+
     /// <summary>A missing tool: NotInstalled, naming the RHEL package.</summary>
     private protected static ErrorRecord NotInstalled(ToolNotFoundException e) =>
         Error(e, Pascal(e.Tool) + "NotInstalled", ErrorCategory.NotInstalled, e.Tool, ToolCatalog.InstallHint(e.Tool));

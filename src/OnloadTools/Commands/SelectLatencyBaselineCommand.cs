@@ -26,19 +26,7 @@ public sealed class SelectLatencyBaselineCommand : OnloadCmdlet
 
     protected override void ProcessRecord()
     {
-        if (InputObject is null) return;
-        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
-        {
-            if (item is null) continue;
-            try
-            {
-                _runs.Add(LatencyRunBinder.Bind(item));
-            }
-            catch (LatencyRunBindingException e)
-            {
-                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
-            }
-        }
+        foreach (var (run, _) in BindRuns(InputObject)) _runs.Add(run);
     }
 
     protected override void EndProcessing()
