@@ -2,7 +2,8 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 # Tab completion where a value set exists, through TabExpansion2 as the console does it: Onload profiles (the fake
 # host's profile directory, where Get-OnloadInfo finds them), run labels (bound, piped, stored in a history) and
-# images with the real podman (two images imported from an empty tarball, one with the Onload label).
+# images with the real podman (two images imported from an empty tarball, one with the Onload label), and running
+# containers with the real podman (two containers of a tiny image holding only sleep and its libraries).
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
@@ -82,5 +83,46 @@ Describe 'Completion of Start-OnloadContainer -Image (real podman)' -Tag Podman 
         $all | Should -Be @($Onload, $Plain)
         $everything = Complete 'Start-OnloadContainer -Image '
         $everything.IndexOf($Onload) | Should -BeLessThan $everything.IndexOf($Plain)
+    }
+}
+
+Describe 'Completion of Measure-NetperfLatency -Container (real podman)' -Tag Podman {
+    BeforeAll {
+        $script:SavedConf = $env:CONTAINERS_CONF
+        if (-not $env:CONTAINERS_CONF -and (Test-Path /etc/containers/onloadtools-ci.conf)) { $env:CONTAINERS_CONF = '/etc/containers/onloadtools-ci.conf' }
+        # A root file system with sleep and the libraries it loads: enough for a container that keeps running.
+        $root = Join-Path $TestDrive 'sleeproot'
+        $sleep = (Get-Command sleep -CommandType Application | Select-Object -First 1).Source
+        $files = @($sleep) + @(& ldd $sleep | ForEach-Object { if ($_ -match '(/\S+) \(0x') { $Matches[1] } })
+        foreach ($f in $files) {
+            New-Item -ItemType Directory -Force -Path (Join-Path $root (Split-Path $f)) | Out-Null
+            Copy-Item -LiteralPath $f -Destination (Join-Path $root $f)
+        }
+        $tar = Join-Path $TestDrive 'sleep.tar'
+        & tar -C $root -chf $tar .
+        $script:Suffix = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $script:Image = "localhost/ot-completion-sleep-${Suffix}:1"
+        & podman import $tar $Image | Out-Null
+        $script:WithOnload = "ot-completion-$Suffix-onload"
+        $script:Without = "ot-completion-$Suffix-plain"
+        $script:Stopped = "ot-completion-$Suffix-stopped"
+        & podman run -d --name $WithOnload --label org.openonload.version=8.1.2.26 $Image $sleep 600 | Out-Null
+        & podman run -d --name $Without $Image $sleep 600 | Out-Null
+        & podman create --name $Stopped --label org.openonload.version=8.1.2.26 $Image $sleep 600 | Out-Null
+    }
+    AfterAll {
+        & podman rm -f -t 0 $WithOnload $Without $Stopped 2>&1 | Out-Null
+        & podman rmi $Image 2>&1 | Out-Null
+        $env:CONTAINERS_CONF = $SavedConf
+    }
+
+    It 'offers only the running containers that carry Onload' {
+        & podman ps --format '{{.Names}}' | Should -Contain $Without   # the other container is really running
+        Complete "Measure-NetperfLatency -Container ot-completion-$Suffix" | Should -Be @($WithOnload)
+    }
+
+    It 'completes a partly typed name, and offers nothing for a container without Onload' {
+        Complete "Measure-NetperfLatency -Container ot-completion-$Suffix-on" | Should -Be @($WithOnload)
+        Complete "Measure-NetperfLatency -Container ot-completion-$Suffix-pl" | Should -BeNullOrEmpty
     }
 }
