@@ -118,6 +118,28 @@ Describe 'Export-LatencyReport' {
         $bound.Samples[0].DistributionPercentiles.Count | Should -Be 5
     }
 
+    It 'says which side really had Onload, for runs of Invoke-LatencyComparison that came back over remoting' {
+        $runs = @(New-Run bare-metal TCP_RR 20 4 ([datetime]'2026-11-20') 11; New-Run container TCP_RR 21 4 ([datetime]'2026-11-20') 12)
+        $runs[1].Accelerated = 'False'; $runs[1].Arm = 'B'; $runs[1].ExperimentId = 'e1'; $runs[1].ExperimentOrder = 'A B B A'
+        foreach ($s in $runs[1].Samples) { $s.Accelerated = 'False'; $s.Sequence = 1 + $s.Iteration }
+        $typed = $runs | Export-LatencyRun -Path (Join-Path $script:Dir 'acc.jsonl') -PassThru
+        $remoted = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($typed, 3))
+        # Bound back from the property bags (and through the history file), the experiment's facts are all there.
+        $bound = $remoted | Export-LatencyRun -Path (Join-Path $script:Dir 'acc2.jsonl') -PassThru
+        $back = Import-LatencyRun -Path (Join-Path $script:Dir 'acc2.jsonl') | Where-Object Label -eq container
+        foreach ($r in @(($bound | Where-Object Label -eq container), $back)) {
+            $r.Accelerated | Should -Be 'False'
+            $r.Arm, $r.ExperimentId, $r.ExperimentOrder | Should -Be @('B', 'e1', 'A B B A')
+            $r.Samples.Accelerated | Should -Be @('False', 'False', 'False', 'False')
+            $r.Samples.Sequence | Should -Be @(2, 3, 4, 5)
+        }
+        $html = Join-Path $script:Dir 'acc.html'
+        $remoted | Export-LatencyReport -Path $html -ReferenceLabel bare-metal
+        $text = Get-Content -Raw $html
+        $text | Should -Match '<tr><td>container</td><td>1</td><td>[0-9.]+</td><td class="not-accelerated">NOT accelerated \(1 of 1 runs\)</td></tr>'
+        $text | Should -Match 'container: Onload was asked for but netperf ran without it in 1 of 1 run'
+    }
+
     It 'does not overwrite with -WhatIf, and overwrites when confirmed' {
         $html = Join-Path $script:Dir 'w.html'
         $runs = @(New-Run a TCP_RR 20 3 ([datetime]'2026-11-20') 1; New-Run b TCP_RR 20 3 ([datetime]'2026-11-20') 2)

@@ -63,6 +63,7 @@ internal static class HtmlReportWriter
                 }
                 sb.Append("</ul>\n");
             }
+            SideTable(sb, s);
             foreach (string note in s.Notes)
             {
                 sb.Append("<p class=\"note\">").Append(H(note)).Append("</p>\n");
@@ -80,6 +81,35 @@ internal static class HtmlReportWriter
         sb.Append("<script type=\"application/json\" id=\"report-data\">").Append(JsonSerializer.Serialize(model, Json)).Append("</script>\n");
         sb.Append("<script>\n").Append(Inline(Renderer)).Append("\n</script>\n</body>\n</html>\n");
         return sb.ToString();
+    }
+
+    /// <summary>The sides of a section as a plain table (readable without scripts): runs, mean and whether Onload was there.</summary>
+    private static void SideTable(StringBuilder sb, TestSection s)
+    {
+        if (s.Labels.Count == 0) return;
+        bool onload = s.Labels.Any(l => l.Accelerated is not null);
+        sb.Append("<table class=\"sides\">\n<thead><tr><th>Runs of</th><th>Runs</th><th>Mean (µs)</th>");
+        if (onload) sb.Append("<th>Onload</th>");
+        sb.Append("</tr></thead>\n<tbody>\n");
+        foreach (var l in s.Labels)
+        {
+            sb.Append("<tr><td>").Append(H(l.Name)).Append("</td><td>").Append(l.Runs.ToString(System.Globalization.CultureInfo.InvariantCulture))
+              .Append("</td><td>").Append(l.Mean is { } m ? m.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "–").Append("</td>");
+            if (onload)
+            {
+                string text = l.Accelerated switch
+                {
+                    "True" => "accelerated",
+                    "False" => $"NOT accelerated ({l.NotAcceleratedRuns} of {l.OnloadRuns} runs)",
+                    "Unknown" => "not seen",
+                    _ => "not asked for",
+                };
+                string cls = l.Accelerated switch { "True" => "accelerated", "False" => "not-accelerated", _ => "unknown" };
+                sb.Append("<td class=\"").Append(cls).Append("\">").Append(H(text)).Append("</td>");
+            }
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</tbody></table>\n");
     }
 
     private static void Canvas(StringBuilder sb, string id, string caption) =>
@@ -102,6 +132,8 @@ internal static class HtmlReportWriter
         figcaption { color: #666; font-size: 0.85em; margin-top: 0.3em; }
         footer { color: #888; font-size: 0.8em; margin-top: 3em; border-top: 1px solid #eee; }
         #report-errors { color: #a31515; }
+        table.sides { border-collapse: collapse; margin: 0.5em 0 1em; } table.sides th, table.sides td { padding: 0.2em 0.8em; text-align: left; border-bottom: 1px solid #eee; }
+        td.accelerated { color: #1d6b1d; } td.not-accelerated { color: #a31515; font-weight: 700; } td.unknown { color: #7a5c00; }
         @media print { .charts { display: block; } figure { break-inside: avoid; margin-bottom: 1em; } }
 
         """;

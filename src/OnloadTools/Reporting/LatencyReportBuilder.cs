@@ -146,12 +146,31 @@ internal static class LatencyReportBuilder
             {
                 Name = name, Role = role, Color = color, Runs = sideRuns.Count, IterationMeans = means.Select(R).ToArray(),
                 Mean = mean is null ? null : R(mean.Value), CiLow = low is null ? null : R(low.Value), CiHigh = high is null ? null : R(high.Value),
+                Accelerated = Accelerated(sideRuns, out int asked, out int without), OnloadRuns = asked, NotAcceleratedRuns = without,
             });
+            // Lost acceleration is what admins miss: its numbers are the kernel stack's, whatever the label says.
+            if (without > 0)
+            {
+                section.Notes.Add($"{name}: Onload was asked for but netperf ran without it in {without} of {asked} run(s) " +
+                    "(libonload was not mapped in the netperf process): those numbers are the kernel stack's, not Onload's.");
+            }
         }
 
         section.Ladder = BuildLadder(sides.Select(s => (s.Name, s.Color, s.Runs)).ToList(), history, options.MaxLadderSeries);
         if (!history) section.Trend = BuildTrend(testRuns, referenceLabel, colors, null, options.BaselineCount);
         return section;
+    }
+
+    /// <summary>A side's Onload state from its runs': False when any run asked for Onload and ran without it, True when all
+    /// that asked had it, Unknown when it could not be seen; null when no run asked for Onload.</summary>
+    internal static string? Accelerated(IReadOnlyCollection<LatencyRun> runs, out int asked, out int without)
+    {
+        var states = runs.Select(r => r.Accelerated).Where(a => !string.IsNullOrEmpty(a)).ToArray();
+        asked = states.Length;
+        without = states.Count(a => string.Equals(a, AccelerationProbe.False, StringComparison.OrdinalIgnoreCase));
+        if (asked == 0) return null;
+        if (without > 0) return AccelerationProbe.False;
+        return states.All(a => string.Equals(a, AccelerationProbe.True, StringComparison.OrdinalIgnoreCase)) ? AccelerationProbe.True : AccelerationProbe.Unknown;
     }
 
     private static void AddComparisons(TestSection section, List<LatencyComparison> all, List<LatencyRun> reference, List<LatencyRun> difference,

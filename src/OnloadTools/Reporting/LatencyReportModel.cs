@@ -39,6 +39,11 @@ internal sealed class LabelSeries
     public double? Mean { get; set; }
     public double? CiLow { get; set; }
     public double? CiHigh { get; set; }
+    /// <summary>Whether netperf really had Onload in this side's runs (True, False, Unknown); null when no run asked for Onload.</summary>
+    public string? Accelerated { get; set; }
+    /// <summary>How many of the runs that asked for Onload ran without it, and how many asked.</summary>
+    public int NotAcceleratedRuns { get; set; }
+    public int OnloadRuns { get; set; }
 }
 
 internal sealed class MetricInterval

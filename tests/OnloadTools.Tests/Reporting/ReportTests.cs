@@ -48,6 +48,42 @@ public class ReportTests
     }
 
     [Fact]
+    public void Each_side_says_whether_netperf_really_had_Onload_and_lost_acceleration_is_a_note()
+    {
+        var runs = BareMetalVersusContainer();
+        var extra = SyntheticRuns.Make("container", "TCP_RR", 24, 0.02, 10, 5);
+        runs.Add(extra);
+        runs[1].Accelerated = "True";     // container TCP_RR: one run had Onload …
+        extra.Accelerated = "False";      // … and one ran without it
+        runs[3].Accelerated = "Unknown";  // container UDP_RR: could not be seen
+        var model = LatencyReportBuilder.Build(runs, new ReportOptions());
+
+        var tcp = model.Sections[0];
+        Assert.Null(tcp.Labels.Single(l => l.Name == "bare-metal").Accelerated);      // never asked for Onload
+        var container = tcp.Labels.Single(l => l.Name == "container");
+        Assert.Equal(("False", 2, 1), (container.Accelerated, container.OnloadRuns, container.NotAcceleratedRuns));
+        Assert.Contains(tcp.Notes, n => n.StartsWith("container: Onload was asked for but netperf ran without it in 1 of 2 run(s)"));
+        var udp = model.Sections[1];
+        Assert.Equal("Unknown", udp.Labels.Single(l => l.Name == "container").Accelerated);
+        Assert.DoesNotContain(udp.Notes, n => n.Contains("ran without it"));
+
+        string html = HtmlReportWriter.Write(model);
+        // Readable without scripts: one row per side, the Onload column only where a run asked for Onload.
+        Assert.Matches(@"<tr><td>container</td><td>2</td><td>[0-9.]+</td><td class=""not-accelerated"">NOT accelerated \(1 of 2 runs\)</td></tr>", html);
+        Assert.Matches(@"<tr><td>bare-metal</td><td>1</td><td>[0-9.]+</td><td class=""unknown"">not asked for</td></tr>", html);
+        Assert.Contains("<td class=\"unknown\">not seen</td>", html);
+
+        runs.ForEach(r => r.Accelerated = null);
+        string plain = HtmlReportWriter.Write(LatencyReportBuilder.Build(runs, new ReportOptions()));
+        Assert.DoesNotContain("<th>Onload</th>", plain);
+        Assert.Contains("<th>Runs of</th>", plain);
+
+        // All that asked had it.
+        runs[1].Accelerated = "True";
+        Assert.Equal("True", LatencyReportBuilder.Build(runs, new ReportOptions()).Sections[0].Labels.Single(l => l.Name == "container").Accelerated);
+    }
+
+    [Fact]
     public void The_mean_interval_is_the_t_interval()
     {
         var (mean, low, high) = LatencyReportBuilder.MeanInterval(new[] { 1.0, 2, 3, 4, 5 }, 0.95);
