@@ -160,6 +160,28 @@ Subsystem powershell $tmp/pwsh-sshs
             if (-not $server.HasExited) { $server.Kill(); $server.WaitForExit(5000) | Out-Null }
         }
     }
+
+    It 'exits 1 when a host regressed against the fleet''s median, and names it in its verdict line' {
+        # A real slowdown on the second host: a token bucket on its loopback (what its netperf measures) delays every
+        # packet once the bucket is empty.
+        Invoke-Checked ip @('netns', 'exec', $ns.Hosts[1], 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '1mbit', 'burst', '1600', 'latency', '50ms')
+        try {
+            $history = Join-Path $tmp 'history-3.jsonl'
+            $log = Join-Path $tmp 'fleet-3.log'
+            $code = Invoke-Fleet (@('-HostName', "$($addr.Hosts[0]),$($addr.Hosts[1])", '-HistoryPath', $history,
+                    '-TestName', 'TCP_RR', '-Duration', '1', '-Iterations', '3') + $ssh) $log
+            $text = @(Get-Content $log)
+            $code | Should -Be 1 -Because ($text -join "`n")
+            # The faster host is the median of two (the lower middle); the slowed one regressed against it.
+            $text | Where-Object { $_ -like "$($addr.Hosts[0]) TCP_RR: fleet median*" } | Should -HaveCount 1
+            $text | Where-Object { $_ -like "$($addr.Hosts[1]) TCP_RR: REGRESSION; *" } | Should -HaveCount 1
+            $text | Where-Object { $_ -like 'JOB BROKEN*' } | Should -BeNullOrEmpty
+            @(Import-LatencyRun -Path $history) | Should -HaveCount 2
+        }
+        finally {
+            & ip netns exec $ns.Hosts[1] tc qdisc del dev lo root 2>$null
+        }
+    }
 }
 
 Describe 'Invoke-FleetLatencyCheck.ps1 arguments' {
