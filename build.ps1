@@ -38,10 +38,22 @@
 .PARAMETER ExcludeTag
     With -Test: Pester tags to leave out (for example Podman, Docker or Fleet on a machine without them).
 
+.PARAMETER PesterPath
+    With -Test: run only these Pester files or folders (instead of all of tests/Pester). Without -XunitFilter, the
+    xunit suite is left out: this is for working on one area.
+
+.PARAMETER XunitFilter
+    With -Test: run only the xunit tests this `dotnet test --filter` expression selects (for example
+    "FullyQualifiedName~Reporting"). Without -PesterPath, the Pester suite is left out.
+
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Test
     On a machine with only the .NET SDK: pwsh 7.6.9 from the repository's tool manifest builds the module and runs
     every test ring.
+
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -NoBuild -Test -PesterPath tests/Pester/Report.Tests.ps1 -XunitFilter FullyQualifiedName~Reporting
+    Runs one area's tests against the module folder already built.
 
 .EXAMPLE
     ./build.ps1 -Package
@@ -60,7 +72,11 @@ param(
 
     [switch] $NoBuild,
 
-    [string[]] $ExcludeTag = @()
+    [string[]] $ExcludeTag = @(),
+
+    [string[]] $PesterPath = @(),
+
+    [string] $XunitFilter
 )
 
 $ErrorActionPreference = 'Stop'
@@ -229,30 +245,42 @@ if ($Test) {
     Remove-Item -LiteralPath $results -Recurse -Force -ErrorAction Ignore
     $null = New-Item -ItemType Directory -Path $results
 
-    Write-Step 'Ring 1 (units, parsers, statistics, sessions, doubles): dotnet test tests/OnloadTools.Tests'
+    # Both rings, unless a part of one was asked for (-PesterPath, -XunitFilter): then only what was asked.
+    $partial = $PesterPath.Count -gt 0 -or $XunitFilter
+    $runXunit = -not $partial -or $XunitFilter
+    $runPester = -not $partial -or $PesterPath.Count -gt 0
     $xunitWatch = [System.Diagnostics.Stopwatch]::StartNew()
-    # The module folder was just assembled; the test project references it instead of publishing it again.
-    $null = Invoke-Native dotnet @('test', (Join-Path $root 'tests' 'OnloadTools.Tests'), '-c', $Configuration, '-nologo',
-        '-p:SkipModuleAssembly=true', '--results-directory', $results, '--logger', 'trx;LogFileName=xunit.trx',
-        '--logger', 'console;verbosity=minimal') -AllowFailure
-    $xunitWatch.Stop()
-    $trx = Join-Path $results 'xunit.trx'
-    $xunit = if (Test-Path -LiteralPath $trx) { Read-TrxCounts $trx } else {
-        [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @('dotnet test wrote no results (build failure?)') }
+    $xunit = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; FailedNames = @() }
+    if ($runXunit) {
+        Write-Step 'Ring 1 (units, parsers, statistics, sessions, doubles): dotnet test tests/OnloadTools.Tests'
+        # The module folder was just assembled; the test project references it instead of publishing it again.
+        $filter = @(if ($XunitFilter) { '--filter', $XunitFilter })
+        $null = Invoke-Native dotnet (@('test', (Join-Path $root 'tests' 'OnloadTools.Tests'), '-c', $Configuration, '-nologo',
+            '-p:SkipModuleAssembly=true', '--results-directory', $results, '--logger', 'trx;LogFileName=xunit.trx',
+            '--logger', 'console;verbosity=minimal') + $filter) -AllowFailure
+        $trx = Join-Path $results 'xunit.trx'
+        $xunit = if (Test-Path -LiteralPath $trx) { Read-TrxCounts $trx } else {
+            [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @('dotnet test wrote no results (build failure?)') }
+        }
     }
+    $xunitWatch.Stop()
 
-    Write-Step 'Ring 2 (what an admin sees, real tools included): Invoke-Pester tests/Pester'
     $pesterWatch = [System.Diagnostics.Stopwatch]::StartNew()
-    Import-Module (Get-PesterModulePath) -Force
-    $config = New-PesterConfiguration
-    $config.Run.Path = Join-Path $root 'tests' 'Pester'
-    $config.Run.PassThru = $true
-    $config.Output.Verbosity = 'Detailed'
-    $config.Filter.ExcludeTag = $ExcludeTag
-    $config.TestResult.Enabled = $true
-    $config.TestResult.OutputFormat = 'NUnitXml'
-    $config.TestResult.OutputPath = Join-Path $results 'pester.xml'
-    $pester = Invoke-Pester -Configuration $config
+    $pester = [pscustomobject]@{ PassedCount = 0; FailedCount = 0; FailedBlocksCount = 0; FailedContainersCount = 0; SkippedCount = 0
+        Failed = @(); FailedBlocks = @(); FailedContainers = @() }
+    if ($runPester) {
+        Write-Step "Ring 2 (what an admin sees, real tools included): Invoke-Pester $(if ($PesterPath.Count) { $PesterPath -join ', ' } else { 'tests/Pester' })"
+        Import-Module (Get-PesterModulePath) -Force
+        $config = New-PesterConfiguration
+        $config.Run.Path = if ($PesterPath.Count -gt 0) { @($PesterPath | ForEach-Object { (Resolve-Path -LiteralPath $_).Path }) } else { Join-Path $root 'tests' 'Pester' }
+        $config.Run.PassThru = $true
+        $config.Output.Verbosity = 'Detailed'
+        $config.Filter.ExcludeTag = $ExcludeTag
+        $config.TestResult.Enabled = $true
+        $config.TestResult.OutputFormat = 'NUnitXml'
+        $config.TestResult.OutputPath = Join-Path $results 'pester.xml'
+        $pester = Invoke-Pester -Configuration $config
+    }
     $pesterWatch.Stop()
     # A file that fails before any of its tests ran counts as a failure too.
     $pesterFailed = $pester.FailedCount + $pester.FailedBlocksCount + $pester.FailedContainersCount
