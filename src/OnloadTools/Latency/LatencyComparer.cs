@@ -202,7 +202,7 @@ internal static class LatencyComparer
     {
         double alpha = 1 - options.ConfidenceLevel;
         double? lo = c.ConfidenceIntervalLow, hi = c.ConfidenceIntervalHigh;
-        c.Verdict = "Inconclusive";
+        c.Verdict = LatencyVerdict.Inconclusive;
         c.IsRegression = false;
         if (tooFew) return;
         bool significant = c.PValue is { } p && p < alpha;
@@ -214,11 +214,11 @@ internal static class LatencyComparer
                           MoreThan(el, -options.EquivalenceMargin) && LessThan(eh, options.EquivalenceMargin);
         if (equivalent && !regression)
         {
-            c.Verdict = "Equivalent";
+            c.Verdict = LatencyVerdict.Equivalent;
             return;
         }
         if (!higher && !lower) return;
-        c.Verdict = slower ? "Slower" : "Faster";
+        c.Verdict = slower ? LatencyVerdict.Slower : LatencyVerdict.Faster;
         c.IsRegression = regression;
     }
 

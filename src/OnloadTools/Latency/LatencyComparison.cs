@@ -59,8 +59,8 @@ public sealed class LatencyComparison
     /// <summary>The test and interval used, e.g. "Welch t-test; Fieller CI" or "exact Mann-Whitney U; Hodges-Lehmann CI".</summary>
     public string Method { get; set; } = "";
 
-    /// <summary>Equivalent, Slower, Faster or Inconclusive. For TransactionRate, Slower means a lower rate.</summary>
-    public string Verdict { get; set; } = "Inconclusive";
+    /// <summary>Equivalent, Slower, Faster or Inconclusive (<see cref="LatencyVerdict"/>). For TransactionRate, Slower means a lower rate.</summary>
+    public string Verdict { get; set; } = LatencyVerdict.Inconclusive;
 
     /// <summary>Significantly slower by more than <see cref="RegressionThreshold"/> %: the whole CI lies beyond it
     /// (an interval exactly at the threshold is not beyond it).</summary>
@@ -83,4 +83,21 @@ public sealed class LatencyComparison
 
     public override string ToString() =>
         $"{TestName} {Metric}: {DifferenceLabel} vs {ReferenceLabel} {DeltaPercent.ToString("+0.0;-0.0;0.0", System.Globalization.CultureInfo.InvariantCulture)}% → {Verdict}";
+}
+
+/// <summary>
+/// The verdicts of a comparison: a closed set written here once. They are strings, not an enum, on purpose: a
+/// comparison that comes back over remoting (Invoke-Command, a fleet) or from Import-Clixml keeps a string as the
+/// string, while an enum of this module arrives as its bare number (Verdict 2), which breaks <c>-eq 'Slower'</c> and
+/// the views on the receiving side. The same holds for <see cref="LatencyRunStatus"/>.
+/// </summary>
+public static class LatencyVerdict
+{
+    public const string Equivalent = "Equivalent";
+    public const string Slower = "Slower";
+    public const string Faster = "Faster";
+    public const string Inconclusive = "Inconclusive";
+
+    /// <summary>The four verdicts.</summary>
+    public static IReadOnlyList<string> All { get; } = new[] { Equivalent, Slower, Faster, Inconclusive };
 }

@@ -70,7 +70,7 @@ internal sealed class SequentialDecision
         };
         LatencyComparison c = LatencyComparer.CompareValues(testName, metric, reference, difference, atLevel, referenceRuns, differenceRuns);
         int look = LookAt(n);
-        bool decided = look > 0 && c.Verdict != "Inconclusive";
+        bool decided = look > 0 && c.Verdict != LatencyVerdict.Inconclusive;
         bool last = look >= Looks || outOfTime;
         return new SequentialLook(look, c, decided, decided || last);
     }

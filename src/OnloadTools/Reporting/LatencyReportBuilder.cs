@@ -208,9 +208,9 @@ internal static class LatencyReportBuilder
     {
         string Part(LatencyComparison c, string what) => c.Verdict switch
         {
-            "Equivalent" => $"adds no measurable latency at the {what} (within ±{Num(o.EquivalenceMargin)} %)",
-            "Slower" => $"adds {Num(Math.Abs(c.Delta))} µs {Interval(c)} at the {what}",
-            "Faster" => $"is {Num(Math.Abs(c.Delta))} µs faster {Interval(c)} at the {what}",
+            LatencyVerdict.Equivalent => $"adds no measurable latency at the {what} (within ±{Num(o.EquivalenceMargin)} %)",
+            LatencyVerdict.Slower => $"adds {Num(Math.Abs(c.Delta))} µs {Interval(c)} at the {what}",
+            LatencyVerdict.Faster => $"is {Num(Math.Abs(c.Delta))} µs faster {Interval(c)} at the {what}",
             _ => $"cannot be told apart at the {what} either way (inconclusive)",
         };
         var parts = new List<string>();
@@ -243,9 +243,9 @@ internal static class LatencyReportBuilder
         string p = c.PValue is { } pv ? (pv < 0.001 ? ", p < 0.001" : $", p = {pv.ToString("0.###", Inv)}") : "";
         string verdict = c.Verdict switch
         {
-            "Equivalent" => $"Equivalent: no measurable difference (the interval lies within ±{Num(c.EquivalenceMargin)} %)",
-            "Slower" => rate ? "Slower: significantly lower rate" : jitter ? "More jitter: significantly less steady" : "Slower: significantly slower",
-            "Faster" => rate ? "Faster: significantly higher rate" : jitter ? "Less jitter: significantly steadier" : "Faster: significantly faster",
+            LatencyVerdict.Equivalent => $"Equivalent: no measurable difference (the interval lies within ±{Num(c.EquivalenceMargin)} %)",
+            LatencyVerdict.Slower => rate ? "Slower: significantly lower rate" : jitter ? "More jitter: significantly less steady" : "Slower: significantly slower",
+            LatencyVerdict.Faster => rate ? "Faster: significantly higher rate" : jitter ? "Less jitter: significantly steadier" : "Faster: significantly faster",
             _ => "Inconclusive: not enough evidence either way",
         };
         string regression = c.IsRegression ? $" REGRESSION: {(jitter ? "more jitter" : "slower")} by more than {Num(c.RegressionThreshold)} % with confidence." : "";
