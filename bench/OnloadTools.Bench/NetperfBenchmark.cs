@@ -101,13 +101,20 @@ public static class NetperfBenchmark
         finally { server.Kill(true); }
 
         var (ratio, low, high) = RatioInterval(ratios, 0.95);
-        bool met = low >= 0.97 && high <= 1.03;
-        bool off = low > 1.03 || high < 0.97;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"netperf-transparency: {pairs} pairs of {seconds} s, median ratio {Median(ratios):0.000}, range {ratios.Min():0.000}–{ratios.Max():0.000}"));
-        string verdict = met ? "met" : off ? "NOT met" : "cannot tell (the interval is wider than the goal: more pairs, or a quieter machine)";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"netperf-transparency: geometric mean ratio {ratio:0.000}, 95 % CI {low:0.000}–{high:0.000} (goal 1.00 ± 0.03): {verdict}"));
+            $"netperf-transparency: geometric mean ratio {ratio:0.000}, 95 % CI {low:0.000}–{high:0.000} (t over the log ratios: one wild pair widens it)"));
+        // The goal is judged on the robust interval: the Hodges–Lehmann ratio and its signed-rank interval, which
+        // assume only that the log ratios are symmetric about their centre, so that a pair hit by a scheduler hiccup
+        // (a ratio of 2.4 on this 2-core machine) counts as one pair, not by its size.
+        var (hl, hlLow, hlHigh) = SignedRankInterval.Compute(ratios.Select(r => Math.Log(r)).ToArray(), 0.95);
+        bool met = Math.Exp(hlLow) >= 0.97 && Math.Exp(hlHigh) <= 1.03;
+        bool off = Math.Exp(hlLow) > 1.03 || Math.Exp(hlHigh) < 0.97;
+        string verdict = double.IsNaN(hlLow) ? "cannot tell (too few pairs for a 95 % interval)"
+            : met ? "met" : off ? "NOT met" : "cannot tell (the interval is wider than the goal: more pairs, or a quieter machine)";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"netperf-transparency: Hodges–Lehmann ratio {Math.Exp(hl):0.000}, 95 % signed-rank CI {Math.Exp(hlLow):0.000}–{Math.Exp(hlHigh):0.000} (goal 1.00 ± 0.03): {verdict}"));
         return 0;
     }
 
