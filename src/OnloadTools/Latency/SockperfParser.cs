@@ -82,7 +82,7 @@ internal static partial class SockperfParser
             if (o.Protocol is null && (m = TargetLine().Match(body)).Success)
             {
                 o.Address = m.Groups["ip"].Value;
-                o.Port = Int(m.Groups["port"].Value);
+                o.Port = InvariantNumber.Int(m.Groups["port"].Value);
                 o.Protocol = m.Groups["proto"].Value.ToUpperInvariant();
                 continue;
             }
@@ -263,18 +263,13 @@ internal static partial class SockperfParser
         o.ErrorMessage = message;
     }
 
-    private static double? Dbl(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : null;
+    private static double? Dbl(string s) => InvariantNumber.Double(s);
 
-    private static long? Long(string s) =>
-        long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
+    private static long? Long(string s) => InvariantNumber.Long(s);
 
     private static double? Dbl(Dictionary<string, string> fields, string name) =>
         fields.TryGetValue(name, out string? s) ? Dbl(s) : null;
 
     private static long? Long(Dictionary<string, string> fields, string name) =>
         fields.TryGetValue(name, out string? s) ? Long(s) : null;
-
-    private static int? Int(string s) =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
 }
