@@ -167,6 +167,17 @@ Describe 'Latency (sockperf)' {
             $errs[0].Exception.Message | Should -BeLike '*Connection refused*'
         }
 
+        It 'reports a name that does not resolve as ComputerNameNotResolved, as Measure-NetperfLatency does, and measures the next name' {
+            $out = 'no-such-host.invalid', '127.0.0.1' | Measure-SockperfLatency -Port (Get-FreePort) -Protocol Tcp -Iterations 1 -Duration 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs | Should -HaveCount 2   # the name, then the refused port of the next one: the name did not end the command
+            $errs[0].FullyQualifiedErrorId | Should -Be 'ComputerNameNotResolved,OnloadTools.Commands.MeasureSockperfLatencyCommand'
+            $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $errs[0].TargetObject | Should -Be 'no-such-host.invalid'
+            $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*getent hosts*'
+            $errs[1].FullyQualifiedErrorId | Should -BeLike 'SockperfServerUnreachable,*'
+        }
+
         It 'says NotInstalled with the package when sockperf is missing' {
             $env:PATH = '/nonexistent-bin'
             $err = { Measure-SockperfLatency -Iterations 1 -Duration 1 -ErrorAction Stop } | Should -Throw -PassThru

@@ -252,27 +252,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         };
         var session = new NetperfSession(Runner, HostFs, request);
         arm.Session = session;
-        try
-        {
-            Await(session.PrepareAsync(Cancellation));
-        }
-        catch (Exception e) when (e is ToolNotFoundException or ToolTimeoutException)
-        {
-            ThrowCommon(e, ComputerName);
-        }
-        catch (NetperfException e) when (e.Failure == NetperfFailure.ClientUnavailable)
-        {
-            ThrowTerminatingError(Error(e, "NetperfClientUnavailable", ErrorCategory.ObjectNotFound, request.ClientLocation));
-        }
-        catch (NetperfException e)
-        {
-            ThrowTerminatingError(Error(e, "NetserverStartFailed", ErrorCategory.ResourceUnavailable, e.RawOutput));
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        if (session.StartedPrivateServer) WriteVerbose($"No netserver was listening on this host; started '{session.PrivateServerCommandLine}' for this comparison.");
+        if (PrepareLatencySession(session, "comparison") is { } unresolved) ThrowTerminatingError(unresolved);
         WriteVerbose($"Arm {arm.Label}: {session.BuildCommand(request.TestNames[0]).CommandLine}");
     }
 
@@ -480,10 +460,10 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                 {
                     int iteration = step.Iteration;
                     Task<LatencySample> task = arm.ExpectsOnload
-                        ? AccelerationProbe.RunCheckedAsync(ct => session.RunIterationAsync(run, iteration, ct), HostFs, cmd,
+                        ? AccelerationProbe.RunCheckedAsync(ct => session.RunIterationAsync(run, test, iteration, ct), HostFs, cmd,
                             arm.ContainerId is { } id ? AccelerationProbe.InContainer(HostFs, id) : AccelerationProbe.ChildrenOfThisProcess(HostFs),
                             AccelerationProbe.DelayFor(Duration), Cancellation)
-                        : session.RunIterationAsync(run, iteration, Cancellation);
+                        : session.RunIterationAsync(run, test, iteration, Cancellation);
                     LatencySample sample = Await(task, Tick);
                     sample.Sequence = step.Position + 1;
                     run.AddSample(sample);
@@ -513,20 +493,15 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                 catch (ToolTimeoutException e)
                 {
                     run.IterationsFailed++;
-                    WriteError(Error(e, "NetperfTimedOut", ErrorCategory.OperationTimeout, e.CommandLine));
+                    WriteError(LatencyTimedOut(session.Tool, e));
                 }
-                catch (NetperfException e)
+                catch (LatencyToolException e)
                 {
                     run.IterationsFailed++;
-                    WriteError(e.Failure switch
+                    WriteError(LatencyError(e, test));
+                    if (e.Failure == LatencyFailure.Connection && run.Samples.Length == 0)
                     {
-                        NetperfFailure.Connection => Error(e, "NetserverUnreachable", ErrorCategory.ConnectionError, $"{session.Target}:{session.Port}"),
-                        NetperfFailure.Unparsable => Error(e, "NetperfOutputUnparsable", ErrorCategory.InvalidResult, e.RawOutput),
-                        _ => Error(e, "NetperfFailed", ErrorCategory.InvalidResult, e.RawOutput),
-                    });
-                    if (e.Failure == NetperfFailure.Connection && run.Samples.Length == 0)
-                    {
-                        ThrowTerminatingError(Error(e, "NetserverUnreachable", ErrorCategory.ConnectionError, $"{session.Target}:{session.Port}"));
+                        ThrowTerminatingError(LatencyError(e, test));
                     }
                 }
                 run.ExperimentOrder = experiment.Order + step.ArmLetter;

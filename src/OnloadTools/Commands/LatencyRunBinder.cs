@@ -152,14 +152,13 @@ internal static class LatencyRunBinder
         {
             throw new LatencyRunBindingException($"Run {run.RunId} holds a sample as text that is not a LatencySample: '{text}'.", text);
         }
-        static double? Num(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : null;
         return new LatencySample
         {
             TestName = m.Groups["test"].Value,
             Iteration = int.Parse(m.Groups["iter"].Value, CultureInfo.InvariantCulture),
             Label = run.Label,
-            MeanLatency = Num(m.Groups["mean"].Value),
-            P99Latency = Num(m.Groups["p99"].Value),
+            MeanLatency = Latency.InvariantNumber.Double(m.Groups["mean"].Value),
+            P99Latency = Latency.InvariantNumber.Double(m.Groups["p99"].Value),
         };
     }
 

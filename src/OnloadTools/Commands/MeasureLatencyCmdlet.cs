@@ -70,16 +70,69 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
         }
     }
 
-    /// <summary>Names the Write-Progress activity and the ErrorIds (netperf → NetperfTimedOut).</summary>
-    protected abstract string ToolName { get; }
+    /// <summary>The Write-Progress id of the cmdlet.</summary>
     protected abstract int ProgressId { get; }
     private protected string Activity => MyInvocation.MyCommand.Name;
 
-    /// <summary>How the loop treats an iteration that failed.</summary>
-    private protected readonly record struct IterationFailure(ErrorRecord Error, bool SkipRestOfTest, bool SkipAllTests);
+    /// <summary>The tool's session for one -ComputerName (the request built from the bound parameters).</summary>
+    private protected abstract LatencySession CreateSession(string? computerName);
+
+    /// <summary>Sets on a tool's request what every latency measurement is asked.</summary>
+    private protected T Requested<T>(T request, string? computerName) where T : LatencyRequest
+    {
+        request.ComputerName = computerName;
+        request.Port = BoundPort;
+        request.DurationSeconds = Duration;
+        request.Iterations = Iterations;
+        request.Onload = Onload.IsPresent;
+        request.OnloadProfile = OnloadProfile;
+        request.Label = Label;
+        request.HistoryPath = ResolvedHistoryPath;
+        return request;
+    }
+
+    protected override void ProcessRecord()
+    {
+        using LatencySession session = CreateSession(ComputerName);
+        Measure(session);
+    }
+
+    /// <summary>Runs every test of the session, emitting each run as soon as its iterations are done.</summary>
+    internal void Measure(LatencySession session)
+    {
+        if (PrepareLatencySession(session, "measurement") is { } unresolved)
+        {
+            WriteError(unresolved); // per computer: the next name piped in may resolve
+            return;
+        }
+        WriteVerbose(session.Describe());
+
+        var request = session.Request;
+        var plans = request.Tests.Select(test => (Func<TestPlan>)(() =>
+        {
+            LatencyRun run = session.NewRun(test);
+            return new TestPlan
+            {
+                Run = run,
+                Where = session.Where(test),
+                CommandLine = session.BuildCommand(test).CommandLine,
+                // Was it really accelerated? Each iteration looks for libonload in the tool's maps.
+                RunIteration = session.ProbesAcceleration
+                    ? async (i, ct) =>
+                    {
+                        var sample = await AccelerationProbe.RunCheckedAsync(c => session.RunIterationAsync(run, test, i, c), HostFs, session.BuildCommand(test),
+                            AccelerationProbe.ChildrenOfThisProcess(HostFs), AccelerationProbe.DelayFor(request.DurationSeconds), ct).ConfigureAwait(false);
+                        run.Accelerated = AccelerationProbe.Combine(run.Samples.Append(sample));
+                        return sample;
+                    }
+                    : (i, ct) => session.RunIterationAsync(run, test, i, ct),
+            };
+        })).ToArray();
+        MeasureAll(session, plans);
+    }
 
     /// <summary>One test type of the measurement (TCP_RR, UDP pingpong …) and how to run one of its iterations.</summary>
-    private protected sealed class TestPlan
+    private sealed class TestPlan
     {
         public required LatencyRun Run { get; init; }
         /// <summary>"host:port", for progress and errors.</summary>
@@ -90,13 +143,12 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
 
     /// <summary>Runs every test's iterations in turn.</summary>
     /// <param name="plans">Made lazily, one test at a time, so each run's StartTime is when it really starts.</param>
-    /// <param name="classify">Maps a tool's failure to its error; null rethrows it.</param>
-    private protected void MeasureAll(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
-        Func<Exception, TestPlan, IterationFailure?> classify)
+    private void MeasureAll(LatencySession session, IReadOnlyList<Func<TestPlan>> plans)
     {
+        string? historyPath = session.Request.HistoryPath;
         try
         {
-            MeasureEach(plans, iterations, secondsPerIteration, historyPath, classify);
+            MeasureEach(session, plans, session.Request.Iterations, session.ExpectedIterationTime.TotalSeconds, historyPath);
         }
         finally
         {
@@ -115,8 +167,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>The run whose iterations are being measured (not yet finished), for the finally of MeasureAll.</summary>
     private LatencyRun? _unfinished;
 
-    private void MeasureEach(IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath,
-        Func<Exception, TestPlan, IterationFailure?> classify)
+    private void MeasureEach(LatencySession session, IReadOnlyList<Func<TestPlan>> plans, int iterations, double secondsPerIteration, string? historyPath)
     {
         int total = plans.Count * iterations;
         int done = 0;
@@ -165,15 +216,16 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                 catch (ToolTimeoutException e)
                 {
                     run.IterationsFailed++;
-                    WriteError(Error(e, ToolName + "TimedOut", ErrorCategory.OperationTimeout, e.CommandLine));
+                    WriteError(LatencyTimedOut(session.Tool, e));
                 }
-                catch (Exception e) when (classify(e, plan) is { } failure)
+                catch (LatencyToolException e)
                 {
                     run.IterationsFailed++;
-                    WriteError(failure.Error);
+                    WriteError(LatencyError(e, run.TestName));
                     // With nothing measured yet, a server that does not answer will not answer the next iteration either.
-                    skipRest = failure.SkipRestOfTest && run.Samples.Length == 0;
-                    skipAll = failure.SkipAllTests && run.Samples.Length == 0;
+                    var (rest, all) = session.Consequences(e);
+                    skipRest = rest && run.Samples.Length == 0;
+                    skipAll = all && run.Samples.Length == 0;
                 }
                 done++;
                 Persist(run, historyPath);

@@ -61,30 +61,21 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
     [ArgumentCompleter(typeof(RunningOnloadContainerCompleter))]
     public ContainerReference? Container { get; set; }
 
-    protected override string ToolName => "Netperf";
     protected override int ProgressId => 1;
 
-    private NetperfRequest BuildRequest(string? computerName) => new()
+    private protected override LatencySession CreateSession(string? computerName) => new NetperfSession(Runner, HostFs, Requested(new NetperfRequest
     {
-        ComputerName = computerName,
-        Port = BoundPort,
         TestNames = TestName.Select(t => t.ToUpperInvariant()).Distinct().ToArray(),
-        DurationSeconds = Duration,
-        Iterations = Iterations,
         RequestSize = RequestSize,
         ResponseSize = ResponseSize,
         LocalCpu = LocalCpu >= 0 ? LocalCpu : NicCpus()?.RecommendedLocalCpu,
         RemoteCpu = RemoteCpu >= 0 ? RemoteCpu : NicCpus()?.RecommendedRemoteCpu,
-        Onload = Onload.IsPresent,
-        OnloadProfile = OnloadProfile,
-        Label = Label,
         ConfidenceLevel = ConfidenceLevel is null ? null : int.Parse(ConfidenceLevel, CultureInfo.InvariantCulture),
         ConfidenceWidth = MyInvocation.BoundParameters.ContainsKey(nameof(ConfidenceWidth)) ? ConfidenceWidth : null,
         MaxIterations = MyInvocation.BoundParameters.ContainsKey(nameof(MaxIterations)) ? MaxIterations : null,
-        HistoryPath = ResolvedHistoryPath,
         ClientPrefix = Container?.ExecPrefix(Runner),
         ClientLocation = Container?.Location ?? "host",
-    };
+    }, computerName));
 
     /// <summary>Refuses a container name the engine would read as an option (--privileged) or reject, before anything runs.</summary>
     protected override void BeginProcessing()
@@ -96,90 +87,6 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         }
         base.BeginProcessing();
     }
-
-    protected override void ProcessRecord()
-    {
-        var request = BuildRequest(ComputerName);
-        using var session = new NetperfSession(Runner, HostFs, request);
-        Measure(session);
-    }
-
-    /// <summary>Runs every test of the session, emitting each run as soon as its iterations are done.</summary>
-    internal void Measure(NetperfSession session)
-    {
-        var request = session.Request;
-        try
-        {
-            Await(session.PrepareAsync(Cancellation));
-        }
-        catch (Exception e) when (e is ToolNotFoundException or ToolTimeoutException)
-        {
-            ThrowCommon(e, ComputerName);
-        }
-        catch (NetperfException e) when (e.Failure == NetperfFailure.UnresolvedHost)
-        {
-            // Per computer: the next name piped in may resolve.
-            WriteError(Error(e, "ComputerNameNotResolved", ErrorCategory.ObjectNotFound, request.ComputerName,
-                "Give a name this host resolves (check it with: getent hosts NAME) or an IP address."));
-            return;
-        }
-        catch (NetperfException e) when (e.Failure == NetperfFailure.ClientUnavailable)
-        {
-            ThrowTerminatingError(Error(e, "NetperfClientUnavailable", ErrorCategory.ObjectNotFound, request.ClientLocation));
-        }
-        catch (NetperfException e)
-        {
-            ThrowTerminatingError(Error(e, "NetserverStartFailed", ErrorCategory.ResourceUnavailable, e.RawOutput));
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-
-        if (session.StartedPrivateServer)
-        {
-            WriteVerbose($"No netserver was listening on this host; started '{session.PrivateServerCommandLine}' for this measurement.");
-        }
-        WriteVerbose($"Measuring against {session.Target}:{session.Port} with netperf {session.NetperfVersion ?? "(unknown version)"}.");
-
-        var plans = request.TestNames.Select(test => (Func<TestPlan>)(() =>
-        {
-            LatencyRun run = session.NewRun(test);
-            return new TestPlan
-            {
-                Run = run,
-                Where = $"{session.Target}:{session.Port}",
-                CommandLine = session.BuildCommand(test).CommandLine,
-                // Was it really accelerated? With -Onload on the host, each iteration looks for libonload in netperf's maps.
-                RunIteration = request.Onload && request.ClientPrefix is null
-                    ? async (i, ct) =>
-                    {
-                        var sample = await AccelerationProbe.RunCheckedAsync(c => session.RunIterationAsync(run, i, c), HostFs, session.BuildCommand(test),
-                            AccelerationProbe.ChildrenOfThisProcess(HostFs), AccelerationProbe.DelayFor(request.DurationSeconds), ct).ConfigureAwait(false);
-                        run.Accelerated = AccelerationProbe.Combine(run.Samples.Append(sample));
-                        return sample;
-                    }
-                    : (i, ct) => session.RunIterationAsync(run, i, ct),
-            };
-        })).ToArray();
-        MeasureAll(plans, request.Iterations, session.ExpectedIterationTime.TotalSeconds, request.HistoryPath,
-            (e, plan) => e is NetperfException ne
-                ? new IterationFailure(IterationError(ne, session, plan.Run.TestName), SkipRestOfTest: ne.Failure == NetperfFailure.WrongTest,
-                    SkipAllTests: ne.Failure == NetperfFailure.Connection)
-                : null);
-    }
-
-    private ErrorRecord IterationError(NetperfException e, NetperfSession session, string test) => e.Failure switch
-    {
-        NetperfFailure.Connection => Error(e, "NetserverUnreachable", ErrorCategory.ConnectionError, $"{session.Target}:{session.Port}",
-            "Start netserver on the target (netserver -p PORT), open the port in its firewall, or omit -ComputerName to measure this host."),
-        NetperfFailure.UnknownTest => Error(e, "NetperfUnknownTest", ErrorCategory.InvalidArgument, test),
-        NetperfFailure.Unparsable => Error(e, "NetperfOutputUnparsable", ErrorCategory.InvalidResult, e.RawOutput),
-        NetperfFailure.WrongTest => Error(e, "NetperfWrongTest", ErrorCategory.InvalidResult, e.RawOutput,
-            "Check which netperf is first on PATH (Get-Command netperf) and that it honours -t."),
-        NetperfFailure.CutShort => Error(e, "NetperfIterationCutShort", ErrorCategory.OperationStopped, test),
-        _ => Error(e, "NetperfFailed", ErrorCategory.InvalidResult, e.RawOutput),
-    };
 
     private NicCpuAffinity? _nicCpus;
 

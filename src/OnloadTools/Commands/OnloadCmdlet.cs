@@ -9,7 +9,7 @@ namespace OnloadTools.Commands;
 /// waiting on domain tasks from the pipeline thread (so progress and output stay on it), and the mapping of
 /// domain exceptions to PowerShell errors with stable ErrorIds.
 /// </summary>
-public abstract class OnloadCmdlet : PSCmdlet, IDisposable
+public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop;
     private readonly IDisposable _termination;

@@ -1,20 +1,5 @@
 namespace OnloadTools.Latency;
 
-/// <summary>How netperf printed its result.</summary>
-internal enum NetperfOutputFormat
-{
-    /// <summary>Nothing recognisable.</summary>
-    Unknown,
-    /// <summary>-- -k: KEY=value lines (what this module asks for).</summary>
-    KeyValue,
-    /// <summary>-- -o: a CSV header line and a CSV value line.</summary>
-    Csv,
-    /// <summary>-- -O: human-readable columns with multi-line headers.</summary>
-    Columns,
-    /// <summary>The classic two-line Local/Remote tables of the migrated and original tests.</summary>
-    Classic,
-}
-
 /// <summary>What kind of failure netperf reported.</summary>
 internal enum NetperfErrorKind
 {
@@ -44,7 +29,6 @@ internal sealed class NetperfBanner
 /// <summary>Everything the parser extracted from one netperf invocation.</summary>
 internal sealed class NetperfOutput
 {
-    public NetperfOutputFormat Format { get; init; }
     public NetperfBanner? Banner { get; init; }
 
     /// <summary>Results keyed by netperf output-selector name (MIN_LATENCY, TRANSACTION_RATE …), as printed.</summary>
@@ -62,7 +46,7 @@ internal sealed class NetperfOutput
     public bool HasResult => Values.Count > 0;
 
     public double? GetDouble(string key) =>
-        Values.TryGetValue(key, out var s) && NetperfParser.TryNumber(s, out double d) ? d : null;
+        Values.TryGetValue(key, out var s) ? InvariantNumber.Double(s) : null;
 
     public int? GetInt(string key) => GetDouble(key) is { } d && d >= int.MinValue && d <= int.MaxValue ? (int)Math.Round(d) : null;
 }

@@ -4,9 +4,10 @@ using System.Text.RegularExpressions;
 namespace OnloadTools.Latency;
 
 /// <summary>
-/// Parses what netperf prints: the banner, -k KEY=value, -o CSV, -O columns, the classic tables, the
-/// confidence warning block and netperf's error messages. Never throws: text it does not understand
-/// gives <see cref="NetperfOutputFormat.Unknown"/>.
+/// Parses what netperf prints when run as Measure-NetperfLatency runs it (omni output selectors with -- -k): the
+/// banner, the KEY=value lines, the confidence warning block and netperf's error messages. Never throws: text it
+/// does not understand gives an output without values. netperf's other formats (-o CSV, -O columns, the classic
+/// tables) are not read: the module never asks for them.
 /// </summary>
 internal static partial class NetperfParser
 {
@@ -28,7 +29,7 @@ internal static partial class NetperfParser
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Defensive: a parser bug must never turn into a stack trace for the user.
-            return new NetperfOutput { Format = NetperfOutputFormat.Unknown, ErrorKind = NetperfErrorKind.Other, ErrorMessage = "netperf output could not be parsed: " + e.Message };
+            return new NetperfOutput { ErrorKind = NetperfErrorKind.Other, ErrorMessage = "netperf output could not be parsed: " + e.Message };
         }
     }
 
@@ -37,35 +38,12 @@ internal static partial class NetperfParser
         string[] lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
         var warnings = new List<string>();
 
-        NetperfBanner? banner = FindBanner(lines, out int bannerEnd);
+        NetperfBanner? banner = FindBanner(lines);
         var (confidenceAchieved, reportedInterval) = ParseConfidenceWarning(lines, warnings);
         var (errorKind, errorMessage) = FindError(lines);
 
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var format = NetperfOutputFormat.Unknown;
-
-        if (ParseKeyValue(lines, values))
-        {
-            format = NetperfOutputFormat.KeyValue;
-        }
-        else if (ParseCsv(lines, bannerEnd, values))
-        {
-            format = NetperfOutputFormat.Csv;
-        }
-        else if (ParseClassic(lines, bannerEnd, banner, values))
-        {
-            format = NetperfOutputFormat.Classic;
-        }
-        else if (ParseColumns(lines, bannerEnd, values))
-        {
-            format = NetperfOutputFormat.Columns;
-        }
-        else if (ParseBrief(lines, bannerEnd, values))
-        {
-            format = NetperfOutputFormat.Classic;
-        }
-
-        ParseHistogramTotal(lines, values);
+        ParseKeyValue(lines, values);
 
         // An error line printed next to a result (for example a warning from a remote netserver) is a warning, not a failure.
         if (values.Count > 0 && errorKind == NetperfErrorKind.Other)
@@ -78,12 +56,10 @@ internal static partial class NetperfParser
         {
             // netperf never prints a result after failing to establish control; trust the error.
             values.Clear();
-            format = NetperfOutputFormat.Unknown;
         }
 
         return new NetperfOutput
         {
-            Format = format,
             Banner = banner,
             Values = values,
             Warnings = warnings,
@@ -105,9 +81,8 @@ internal static partial class NetperfParser
     [GeneratedRegex(@"\b(AF_INET6|AF_INET|AF_UNSPEC)\b", RegexOptions.CultureInvariant)]
     private static partial Regex FamilyRegex();
 
-    private static NetperfBanner? FindBanner(string[] lines, out int bannerEnd)
+    private static NetperfBanner? FindBanner(string[] lines)
     {
-        bannerEnd = -1;
         for (int i = 0; i < lines.Length; i++)
         {
             string line = lines[i].Trim();
@@ -128,7 +103,6 @@ internal static partial class NetperfParser
                 full = line;
                 end = i;
             }
-            bannerEnd = end;
             m = BannerRegex().Match(full);
             string name = m.Groups["name"].Value.Trim();
             string? host = m.Groups["host"].Success ? m.Groups["host"].Value : null;
@@ -141,8 +115,8 @@ internal static partial class NetperfParser
                 TestName = TestNameFromBanner(name),
                 RemoteHost = host,
                 AddressFamily = FamilyRegex().Match(full) is { Success: true } f ? f.Value : null,
-                ConfidenceLevel = conf.Success && TryNumber(conf.Groups["level"].Value, out double lvl) ? lvl : null,
-                ConfidenceWidth = conf.Success && TryNumber(conf.Groups["width"].Value, out double w) ? w * 2 : null,
+                ConfidenceLevel = conf.Success ? InvariantNumber.Double(conf.Groups["level"].Value) : null,
+                ConfidenceWidth = conf.Success ? InvariantNumber.Double(conf.Groups["width"].Value) * 2 : null,
                 Flags = tail.Skip(1).ToArray(),
             };
         }
@@ -196,7 +170,7 @@ internal static partial class NetperfParser
             inBlock = true;
             if (line.Contains("confidence was not achieved", StringComparison.OrdinalIgnoreCase)) achieved = false;
             var m = ConfidenceIntervalRegex().Match(line);
-            if (m.Success && TryNumber(m.Groups["v"].Value, out double v)) interval = v;
+            if (m.Success && InvariantNumber.Double(m.Groups["v"].Value) is double v) interval = v;
         }
         _ = inBlock;
         if (achieved == false)
@@ -245,9 +219,8 @@ internal static partial class NetperfParser
     [GeneratedRegex(@"^(?<k>[A-Z][A-Z0-9_]*(?:\[\d+\])?)=(?<v>.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex KeyValueRegex();
 
-    private static bool ParseKeyValue(string[] lines, Dictionary<string, string> values)
+    private static void ParseKeyValue(string[] lines, Dictionary<string, string> values)
     {
-        bool any = false;
         foreach (string raw in lines)
         {
             var m = KeyValueRegex().Match(raw.Trim());
@@ -255,266 +228,6 @@ internal static partial class NetperfParser
             string v = m.Groups["v"].Value.Trim();
             if (v.Length >= 2 && v[0] == '"' && v[^1] == '"') v = v[1..^1];
             values[m.Groups["k"].Value] = v;
-            any = true;
         }
-        return any;
-    }
-
-    // ------------------------------------------------------------------ -o CSV
-
-    private static bool ParseCsv(string[] lines, int bannerEnd, Dictionary<string, string> values)
-    {
-        for (int i = Math.Max(0, bannerEnd + 1); i < lines.Length; i++)
-        {
-            string row = lines[i].Trim();
-            if (!row.Contains(',')) continue;
-            string[] cells = row.Split(',');
-            if (cells.Length < 2 || !TryNumber(cells[0].Trim(), out _)) continue;
-            if (cells.Count(c => TryNumber(c.Trim(), out _)) < (cells.Length + 1) / 2) continue;
-
-            // Header: the line(s) just above, joined when a capture hard-wrapped them.
-            string header = "";
-            for (int j = i - 1; j > bannerEnd && j >= 0; j--)
-            {
-                string h = lines[j].Trim();
-                if (h.Length == 0) break;
-                if (j - 1 <= bannerEnd || lines[j - 1].Trim().Length == 0)
-                {
-                    // The header cannot grow further. netperf 2.6 sometimes prints one value more than titles
-                    // (a trailing MSS): keep the titled ones, name the rest by position.
-                    string whole = h + (header.Length == 0 ? "" : (h.EndsWith(',') ? "" : " ") + header);
-                    string[] titles = whole.Split(',');
-                    if (titles.Length >= 2 && titles.Length <= cells.Length && !TryNumber(titles[0].Trim(), out _))
-                    {
-                        for (int c = 0; c < cells.Length; c++)
-                        {
-                            string key = c < titles.Length ? SelectorFromTitle(titles[c]) : "COLUMN_" + (c + 1).ToString(CultureInfo.InvariantCulture);
-                            values[key] = cells[c].Trim();
-                        }
-                        return true;
-                    }
-                }
-                header = header.Length == 0 ? h : h + (h.EndsWith(',') ? "" : " ") + header;
-                string[] names = header.Split(',');
-                if (names.Length == cells.Length && !TryNumber(names[0].Trim(), out _))
-                {
-                    for (int c = 0; c < cells.Length; c++)
-                    {
-                        values[SelectorFromTitle(names[c])] = cells[c].Trim();
-                    }
-                    return true;
-                }
-                if (names.Length > cells.Length) break;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>Maps netperf's human titles ("99th Percentile Latency Microseconds") to selector names (P99_LATENCY).</summary>
-    public static string SelectorFromTitle(string title)
-    {
-        string t = Regex.Replace(title.ToLowerInvariant(), @"\s+", " ").Trim();
-        var pct = Regex.Match(t, @"(\d+(?:\.\d+)?)(st|nd|rd|th) percentile");
-        if (pct.Success) return "P" + pct.Groups[1].Value.Replace(".", "") + "_LATENCY";
-        if (t.Contains("minimum") && t.Contains("latency")) return "MIN_LATENCY";
-        if (t.Contains("maximum") && t.Contains("latency")) return "MAX_LATENCY";
-        if (t.Contains("stddev") && t.Contains("latency")) return "STDDEV_LATENCY";
-        if (t.Contains("mean") && t.Contains("latency")) return "MEAN_LATENCY";
-        if (t.Contains("round trip latency") || t.Contains("roundtrip latency")) return "RT_LATENCY";
-        if (t.Contains("transaction rate")) return "TRANSACTION_RATE";
-        if (t.Contains("throughput units")) return "THROUGHPUT_UNITS";
-        if (t.Contains("confidence width")) return "THROUGHPUT_CONFID";
-        if (t.Contains("confidence iterations")) return "CONFIDENCE_ITERATION";
-        if (t.Contains("confidence level")) return "CONFIDENCE_LEVEL";
-        if (t.StartsWith("throughput")) return "THROUGHPUT";
-        if (t.Contains("local transport retransmissions")) return "LOCAL_TRANSPORT_RETRANS";
-        if (t.Contains("remote transport retransmissions")) return "REMOTE_TRANSPORT_RETRANS";
-        if (t.Contains("transport mss")) return "TRANSPORT_MSS";
-        if (t.Contains("request size")) return "REQUEST_SIZE";
-        if (t.Contains("response size")) return "RESPONSE_SIZE";
-        if (t.Contains("elapsed time")) return "ELAPSED_TIME";
-        return Regex.Replace(t.ToUpperInvariant(), @"[^A-Z0-9]+", "_").Trim('_');
-    }
-
-    // ------------------------------------------------------------------ -O columns
-
-    private static bool ParseColumns(string[] lines, int bannerEnd, Dictionary<string, string> values)
-    {
-        // The value row is the first line after the header block whose tokens are all numbers (or unit words).
-        int start = Math.Max(0, bannerEnd + 1);
-        for (int i = start; i < lines.Length; i++)
-        {
-            string row = lines[i].TrimEnd();
-            var tokens = Tokens(row);
-            if (tokens.Count == 0 || !tokens.All(t => TryNumber(t.Text, out _) || IsUnitWord(t.Text))) continue;
-            if (!TryNumber(tokens[0].Text, out _)) continue;
-            var headerLines = lines.Skip(start).Take(i - start).Where(l => l.Trim().Length > 0).ToArray();
-            if (headerLines.Length == 0) return false;
-
-            var titles = new string[tokens.Count];
-            for (int c = 0; c < titles.Length; c++) titles[c] = "";
-            foreach (string h in headerLines)
-            {
-                foreach (var word in Tokens(h))
-                {
-                    int col = 0;
-                    for (int c = 0; c < tokens.Count; c++)
-                    {
-                        if (tokens[c].Start <= word.Start + 1) col = c;
-                    }
-                    titles[col] = (titles[col] + " " + word.Text).Trim();
-                }
-            }
-            if (titles.Any(t => t.Length == 0)) return false;
-            for (int c = 0; c < tokens.Count; c++)
-            {
-                values[SelectorFromTitle(titles[c])] = tokens[c].Text;
-            }
-            return true;
-        }
-        return false;
-    }
-
-    private static bool IsUnitWord(string s) => s is "Trans/s" or "Tran/s" or "10^6bits/s" or "10^9bits/s" or "10^3bits/s" or "MBytes/s" or "KBytes/s" or "GBytes/s";
-
-    private readonly record struct Token(int Start, string Text);
-
-    private static List<Token> Tokens(string line)
-    {
-        var list = new List<Token>();
-        int i = 0;
-        while (i < line.Length)
-        {
-            while (i < line.Length && char.IsWhiteSpace(line[i])) i++;
-            int s = i;
-            while (i < line.Length && !char.IsWhiteSpace(line[i])) i++;
-            if (i > s) list.Add(new Token(s, line[s..i]));
-        }
-        return list;
-    }
-
-    // ------------------------------------------------------------------ classic tables
-
-    private static bool ParseClassic(string[] lines, int bannerEnd, NetperfBanner? banner, Dictionary<string, string> values)
-    {
-        if (banner?.TestName is null) return false;
-        bool rr = banner.TestName is "TCP_RR" or "UDP_RR" or "TCP_CRR" or "TCP_TRR";
-        int i = Math.Max(0, bannerEnd + 1);
-        string headerBlock = "";
-        for (; i < lines.Length; i++)
-        {
-            string line = lines[i].Trim();
-            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            bool numeric = tokens.Length >= 4 && tokens.All(t => TryNumber(t, out _));
-            if (!numeric)
-            {
-                if (line.StartsWith("Alignment", StringComparison.Ordinal)) break;
-                if (!line.StartsWith("!!!", StringComparison.Ordinal)) headerBlock += " " + line;
-                continue;
-            }
-            if (!headerBlock.Contains("Elapsed", StringComparison.Ordinal)) return false;
-            if (rr && tokens.Length >= 6)
-            {
-                values["REQUEST_SIZE"] = tokens[2];
-                values["RESPONSE_SIZE"] = tokens[3];
-                values["ELAPSED_TIME"] = tokens[4];
-                if (headerBlock.Contains("Trans.", StringComparison.Ordinal)) values["TRANSACTION_RATE"] = tokens[5];
-                else
-                {
-                    values["THROUGHPUT"] = tokens[5];
-                    var unit = Regex.Match(headerBlock, @"(10\^\d+bits/sec|[KMG]Bytes/sec)");
-                    if (unit.Success) values["THROUGHPUT_UNITS"] = unit.Value.Replace("/sec", "/s");
-                }
-                if (tokens.Length >= 8 && headerBlock.Contains("CPU", StringComparison.Ordinal))
-                {
-                    values["LOCAL_CPU_UTIL"] = tokens[6];
-                    values["REMOTE_CPU_UTIL"] = tokens[7];
-                    if (tokens.Length >= 10)
-                    {
-                        values["LOCAL_SD"] = tokens[8];
-                        values["REMOTE_SD"] = tokens[9];
-                    }
-                }
-                ParseVerboseRoundTrip(lines, i + 1, values);
-                return true;
-            }
-            if (!rr && tokens.Length >= 4)
-            {
-                string? elapsed = tokens.FirstOrDefault(t => t.Contains('.'));
-                if (elapsed is not null) values["ELAPSED_TIME"] = elapsed;
-                values["THROUGHPUT"] = tokens[^1];
-                var unit = Regex.Match(headerBlock, @"(10\^\d+bits/sec|[KMG]Bytes/sec)");
-                if (unit.Success) values["THROUGHPUT_UNITS"] = unit.Value.Replace("/sec", "/s");
-                return true;
-            }
-            return false;
-        }
-        return false;
-    }
-
-    /// <summary>-v 2 adds a "RoundTrip Latency usec/Tran" table after the main one.</summary>
-    private static void ParseVerboseRoundTrip(string[] lines, int from, Dictionary<string, string> values)
-    {
-        bool header = false;
-        for (int i = from; i < lines.Length; i++)
-        {
-            string line = lines[i].Trim();
-            if (line.Contains("RoundTrip", StringComparison.Ordinal)) { header = true; continue; }
-            if (!header) continue;
-            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (tokens.Length >= 6 && tokens.All(t => TryNumber(t, out _)))
-            {
-                values["RT_LATENCY"] = tokens[4];
-                values["TRANSACTION_RATE"] = tokens[5];
-                return;
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ -P 0 / -v 0 brief lines
-
-    private static bool ParseBrief(string[] lines, int bannerEnd, Dictionary<string, string> values)
-    {
-        // "-v 0 -P 0" prints one number per run, optionally followed by the -B brand string.
-        foreach (string raw in lines.Skip(Math.Max(0, bannerEnd + 1)))
-        {
-            string line = raw.Trim();
-            if (line.Length == 0) continue;
-            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (tokens.Length >= 1 && TryNumber(tokens[0], out _) && (tokens.Length == 1 || !TryNumber(tokens[1], out _)))
-            {
-                values["THROUGHPUT"] = tokens[0];
-                if (tokens.Length > 1) values["BRAND"] = string.Join(" ", tokens.Skip(1));
-                return true;
-            }
-            return false;
-        }
-        return false;
-    }
-
-    // ------------------------------------------------------------------ histogram
-
-    private static void ParseHistogramTotal(string[] lines, Dictionary<string, string> values)
-    {
-        foreach (string raw in lines)
-        {
-            string line = raw.Trim();
-            if (line.StartsWith("HIST_TOTAL:", StringComparison.Ordinal))
-            {
-                values["HIST_TOTAL"] = line["HIST_TOTAL:".Length..].Trim();
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ numbers
-
-    public static bool TryNumber(string? s, out double value)
-    {
-        value = 0;
-        if (string.IsNullOrWhiteSpace(s)) return false;
-        s = s.Trim();
-        if (s.Length > 64) return false;
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
-        return !double.IsNaN(value) && !double.IsInfinity(value);
     }
 }

@@ -44,8 +44,6 @@ internal static class NetperfSampleMapper
                 $"Desired confidence was not achieved: the interval is {confWidth:0.###}% wide, {output.Banner?.ConfidenceWidth:0.###}% was asked for."));
         }
 
-        long? observations = output.GetDouble("HIST_TOTAL") is { } h ? (long)h : null;
-
         return new LatencySample
         {
             TestName = testName,
@@ -59,7 +57,6 @@ internal static class NetperfSampleMapper
             StdDevLatency = output.GetDouble("STDDEV_LATENCY"),
             RoundTripLatency = rt,
             TransactionRate = rate,
-            Observations = observations,
             RequestSize = output.GetInt("REQUEST_SIZE"),
             ResponseSize = output.GetInt("RESPONSE_SIZE"),
             ElapsedSeconds = output.GetDouble("ELAPSED_TIME"),

@@ -1,131 +1,54 @@
 using System.Globalization;
 using OnloadTools.Host;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
 
 namespace OnloadTools.Latency;
 
 /// <summary>
-/// One Measure-NetperfLatency invocation: finds netperf, resolves (or starts) the netserver, runs iterations
-/// one at a time and builds the runs. The cmdlet drives the loop so it can report progress and emit each run
-/// as soon as it is complete.
+/// One Measure-NetperfLatency invocation (or one arm of Invoke-LatencyComparison): netperf's command lines and how its
+/// output becomes a sample. One netserver serves every test; a private one is started on loopback when none listens.
 /// </summary>
-internal sealed class NetperfSession : IDisposable
+internal sealed class NetperfSession : LatencySession
 {
-    private readonly IToolRunner _runner;
-    private readonly HostFileSystem _fs;
-    private BackgroundProcess? _privateServer;
-
-    public NetperfSession(IToolRunner runner, HostFileSystem fs, NetperfRequest request)
+    public NetperfSession(IToolRunner runner, HostFileSystem fs, NetperfRequest request) : base(runner, fs)
     {
-        _runner = runner;
-        _fs = fs;
         Request = request;
     }
 
-    public NetperfRequest Request { get; }
-    public string Target { get; private set; } = "127.0.0.1";
-    public int Port { get; private set; } = NetperfRequest.DefaultPort;
-    public string? NetperfVersion { get; private set; }
-    public string? OnloadVersion { get; private set; }
-    public string? PrivateServerCommandLine => _privateServer?.CommandLine;
-    public bool StartedPrivateServer => _privateServer is not null;
+    public override NetperfRequest Request { get; }
+    public override string Tool => "netperf";
+    public override string ServerName => "netserver";
+    private protected override string ServerTool => "netserver";
+    private protected override int DefaultPort => NetperfRequest.DefaultPort;
 
-    /// <summary>Time one sample is expected to take, for progress and timeouts.</summary>
-    public TimeSpan ExpectedIterationTime =>
+    /// <summary>The netserver's port (one for every test).</summary>
+    public int Port => PortFor("");
+
+    public override TimeSpan ExpectedIterationTime =>
         TimeSpan.FromSeconds(Request.DurationSeconds * Request.NetperfIterationsPerSample + 1);
 
-    /// <summary>Generous limit after which a hung netperf is killed.</summary>
-    public TimeSpan IterationTimeout => ExpectedIterationTime * 2 + TimeSpan.FromSeconds(30);
+    /// <summary>With -Onload on this host, each iteration looks for libonload in netperf's maps.</summary>
+    public override bool ProbesAcceleration => Request.Onload && !RunsInContainer;
 
-    /// <summary>Checks the tools and makes sure a netserver is there to measure against.</summary>
-    /// <exception cref="ToolNotFoundException">netperf (or onload, or netserver when one must be started) is missing.</exception>
-    public async Task PrepareAsync(CancellationToken ct)
+    private protected override ToolCommand VersionCommand => new("netperf", "-V");
+
+    private protected override string? ParseVersion(ToolResult r)
     {
-        bool inContainer = Request.ClientPrefix is { Count: > 0 };
-        if (!inContainer)
-        {
-            if (_runner.Which("netperf") is null) throw new ToolNotFoundException("netperf");
-            if (Request.Onload && _runner.Which("onload") is null) throw new ToolNotFoundException("onload");
-        }
-
-        NetperfVersion = await QueryNetperfVersionAsync(ct).ConfigureAwait(false);
-        if (Request.Onload)
-        {
-            var v = await _runner.RunAsync(Prefixed(new ToolCommand("onload", "--version")), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            OnloadVersion = OnloadVersionParser.Parse(v.CombinedOutput);
-        }
-
-        Port = Request.Port ?? NetperfRequest.DefaultPort;
-        if (Request.ComputerName is { Length: > 0 } host)
-        {
-            // In a container the name is resolved there, which may differ from this host.
-            if (!inContainer && await TargetHost.WhyUnresolvableAsync(host, ct).ConfigureAwait(false) is { } why)
-            {
-                throw new NetperfException(NetperfFailure.UnresolvedHost, why, "");
-            }
-            Target = host;
-            return;
-        }
-
-        Target = "127.0.0.1";
-        if (LoopbackPorts.TcpAccepts(Port)) return;
-        if (inContainer) return; // inside a container the server is whatever the container can reach
-        await StartPrivateServerAsync(Request.Port ?? LoopbackPorts.FreeTcpPort(), ct).ConfigureAwait(false);
-    }
-
-    private async Task<string?> QueryNetperfVersionAsync(CancellationToken ct)
-    {
-        ToolResult r;
-        try
-        {
-            r = await _runner.RunAsync(Prefixed(new ToolCommand("netperf", "-V")), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-        }
-        catch (ToolTimeoutException)
-        {
-            return null;
-        }
-        string? version = Latency.NetperfVersion.Parse(r.CombinedOutput);
-        if (version is null && r.ExitCode != 0 && Request.ClientPrefix is { Count: > 0 })
+        string? version = NetperfVersion.Parse(r.CombinedOutput);
+        if (version is null && r.ExitCode != 0 && RunsInContainer)
         {
             // Every iteration would fail the same way: say it once, with the engine's own words.
-            throw new NetperfException(NetperfFailure.ClientUnavailable,
-                $"netperf cannot be run in {Request.ClientLocation}: {r.Describe()}", r.CombinedOutput, r);
+            throw Failure(LatencyFailure.ClientUnavailable,
+                $"netperf cannot be run in {Request.ClientLocation}: {r.Describe()}", r.CombinedOutput, r, target: Request.ClientLocation);
         }
         return version;
     }
 
-    private async Task StartPrivateServerAsync(int port, CancellationToken ct)
-    {
-        if (_runner.Which("netserver") is null) throw new ToolNotFoundException("netserver");
-        var cmd = new ToolCommand("netserver", "-D", "-p", port.ToString(CultureInfo.InvariantCulture), "-L", "127.0.0.1", "-4") { Tethered = true };
-        if (Request.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + Request.OnloadProfile);
-        _privateServer = _runner.Start(cmd);
-        Port = port;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (_privateServer.HasExited) break;
-            if (LoopbackPorts.TcpAccepts(port)) return;
-            await Task.Delay(50, ct).ConfigureAwait(false);
-        }
-        string said = (_privateServer.StandardError + _privateServer.StandardOutput).Trim();
-        string cmdLine = _privateServer.CommandLine;
-        _privateServer.Dispose();
-        _privateServer = null;
-        throw new NetperfException(NetperfFailure.ServerStart,
-            $"The private netserver '{cmdLine}' did not start listening on 127.0.0.1:{port}." + (said.Length > 0 ? " It said: " + said : ""), said);
-    }
+    public override ToolCommand BuildServerCommand(string key, int port) => OnClient(
+        new ToolCommand("netserver", "-D", "-p", port.ToString(CultureInfo.InvariantCulture), "-L", "127.0.0.1", "-4") { Tethered = true },
+        underOnload: true);
 
-    private ToolCommand Prefixed(ToolCommand cmd) =>
-        Request.ClientPrefix is { Count: > 0 } prefix ? cmd.PrefixedBy(prefix) : cmd;
-
-    /// <summary>Called with netperf's process id as each iteration starts (to inspect the running tool).</summary>
-    public Action<int>? MeasuringToolStarted { get; set; }
-
-    /// <summary>The exact netperf command line for one sample of <paramref name="testName"/>.</summary>
-    public ToolCommand BuildCommand(string testName)
+    public override ToolCommand BuildCommand(string testName)
     {
         var r = Request;
         var args = new List<string>
@@ -154,84 +77,62 @@ internal sealed class NetperfSession : IDisposable
         args.Add(string.Join(",", NetperfParser.LatencySelectors));
 
         // Tethered: its own process group (a terminal's Ctrl+C does not cut the iteration short) and it dies with pwsh.
-        var cmd = new ToolCommand("netperf", args) { Tethered = true, Started = MeasuringToolStarted };
-        if (r.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + r.OnloadProfile);
-        return Prefixed(cmd);
+        return OnClient(new ToolCommand("netperf", args) { Tethered = true, Started = MeasuringToolStarted }, underOnload: true);
     }
 
-    /// <summary>A new, empty run for one test type, with the environment recorded.</summary>
-    public LatencyRun NewRun(string testName) => new LatencyRun
+    private protected override void Describe(LatencyRun run, string test)
     {
-        Label = Request.EffectiveLabel,
-        TestName = testName,
-        Tool = "netperf",
-        ComputerName = Request.ComputerName is { Length: > 0 } h ? h : HostInfo.HostName(_fs),
-        Port = Port,
-        ClientLocation = Request.ClientLocation,
-        StartTime = DateTime.UtcNow,
-        DurationSeconds = Request.DurationSeconds,
-        RequestSize = Request.RequestSize,
-        ResponseSize = Request.ResponseSize,
-        IterationsRequested = Request.Iterations,
-        Onload = Request.Onload,
-        OnloadProfile = Request.Onload ? Request.OnloadProfile : null,
-        OnloadVersion = OnloadVersion,
-        LocalCpu = Request.LocalCpu,
-        RemoteCpu = Request.RemoteCpu,
-        ToolVersion = NetperfVersion,
-        ServerCommandLine = PrivateServerCommandLine,
-    }.WithHostEnvironment(_fs);
+        run.RequestSize = Request.RequestSize;
+        run.ResponseSize = Request.ResponseSize;
+        run.LocalCpu = Request.LocalCpu;
+        run.RemoteCpu = Request.RemoteCpu;
+    }
 
-    /// <summary>Runs one iteration and returns its sample.</summary>
-    /// <exception cref="NetperfException">netperf failed, could not connect, or printed no usable result.</exception>
-    /// <exception cref="ToolTimeoutException">netperf hung past <see cref="IterationTimeout"/>.</exception>
-    /// <exception cref="OperationCanceledException">Stopped; netperf has been killed.</exception>
-    public async Task<LatencySample> RunIterationAsync(LatencyRun run, int iteration, CancellationToken ct)
+    public override async Task<LatencySample> RunIterationAsync(LatencyRun run, string test, int iteration, CancellationToken ct)
     {
-        ToolCommand cmd = BuildCommand(run.TestName);
-        ToolResult result = await _runner.RunAsync(cmd, IterationTimeout, ct).ConfigureAwait(false);
+        ToolCommand cmd = BuildCommand(test);
+        ToolResult result = await Runner.RunAsync(cmd, IterationTimeout, ct).ConfigureAwait(false);
         string raw = result.CombinedOutput;
         NetperfOutput parsed = NetperfParser.Parse(result.StandardOutput, result.StandardError);
 
         switch (parsed.ErrorKind)
         {
             case NetperfErrorKind.Connection:
-                throw new NetperfException(NetperfFailure.Connection,
-                    $"No netserver answered at {Target}:{Port}. netperf (exit code {result.ExitCode}) said: {parsed.ErrorMessage}", raw, result);
+                throw Failure(LatencyFailure.Connection,
+                    $"No netserver answered at {Target}:{Port}. netperf (exit code {result.ExitCode}) said: {parsed.ErrorMessage}", raw, result,
+                    target: Where(test),
+                    action: "Start netserver on the target (netserver -p PORT), open the port in its firewall, or omit -ComputerName to measure this host.");
             case NetperfErrorKind.UnknownTest:
-                throw new NetperfException(NetperfFailure.UnknownTest, $"{parsed.ErrorMessage} ({result.Describe()})", raw, result);
+                throw Failure(LatencyFailure.UnknownTest, $"{parsed.ErrorMessage} ({result.Describe()})", raw, result);
         }
 
-        if (parsed.HasResult && NetperfParser.TestMismatch(parsed, run.TestName) is { } mismatch)
+        if (parsed.HasResult && NetperfParser.TestMismatch(parsed, test) is { } mismatch)
         {
-            throw new NetperfException(NetperfFailure.WrongTest, $"{mismatch} Command: {result.CommandLine}", raw, result);
+            throw Failure(LatencyFailure.WrongTest, $"{mismatch} Command: {result.CommandLine}", raw, result,
+                action: "Check which netperf is first on PATH (Get-Command netperf) and that it honours -t.");
         }
         if (!parsed.HasResult || result.ExitCode != 0)
         {
             if (parsed.ErrorKind == NetperfErrorKind.Other || result.ExitCode != 0)
             {
-                throw new NetperfException(NetperfFailure.ToolError,
-                    $"netperf failed: {result.Describe()}", raw, result);
+                throw Failure(LatencyFailure.ToolError, $"netperf failed: {result.Describe()}", raw, result);
             }
-            throw new NetperfException(NetperfFailure.Unparsable,
-                $"netperf's output for {run.TestName} iteration {iteration} holds no result this module can read. Command: {result.CommandLine}", raw, result);
+            throw Failure(LatencyFailure.Unparsable,
+                $"netperf's output for {test} iteration {iteration} holds no result this module can read. Command: {result.CommandLine}", raw, result);
         }
 
-        LatencySample sample = NetperfSampleMapper.ToSample(parsed, run.TestName, iteration);
+        LatencySample sample = NetperfSampleMapper.ToSample(parsed, test, iteration);
         if (!NetperfSampleMapper.HasLatency(sample))
         {
-            throw new NetperfException(NetperfFailure.Unparsable,
-                $"netperf's output for {run.TestName} iteration {iteration} holds no latency figures. Command: {result.CommandLine}", raw, result);
+            throw Failure(LatencyFailure.Unparsable,
+                $"netperf's output for {test} iteration {iteration} holds no latency figures. Command: {result.CommandLine}", raw, result);
         }
         if (CutShort(sample.ElapsedSeconds, result) is { } why)
         {
-            throw new NetperfException(NetperfFailure.CutShort,
-                $"{run.TestName} iteration {iteration} was cut short ({why} of the {Request.DurationSeconds} s asked for: netperf was interrupted) and is not kept. Command: {result.CommandLine}", raw, result);
+            throw Failure(LatencyFailure.CutShort,
+                $"{test} iteration {iteration} was cut short ({why} of the {Request.DurationSeconds} s asked for: netperf was interrupted) and is not kept. Command: {result.CommandLine}", raw, result);
         }
-        sample.Label = run.Label;
-        sample.CommandLine = result.CommandLine;
-        sample.StartTime = result.StartTime;
-        sample.EndTime = result.EndTime;
+        Stamp(sample, run, result);
         sample.RequestSize ??= Request.RequestSize;
         sample.ResponseSize ??= Request.ResponseSize;
         return sample;
@@ -252,11 +153,5 @@ internal sealed class NetperfSession : IDisposable
         double wall = result.Duration.TotalSeconds;
         return wall + 0.015 < asked
             ? string.Create(CultureInfo.InvariantCulture, $"{wall:0.00} s") : null;
-    }
-
-    public void Dispose()
-    {
-        _privateServer?.Dispose();
-        _privateServer = null;
     }
 }

@@ -58,8 +58,12 @@ internal static partial class SockperfParser
 
     public static SockperfOutput Parse(string? text)
     {
-        var o = new SockperfOutput();
-        if (string.IsNullOrEmpty(text)) return o;
+        if (string.IsNullOrEmpty(text)) return new SockperfOutput();
+        // The collections are filled here and handed out read-only; every other figure is set with `with`.
+        var percentiles = new SortedDictionary<double, double>();
+        var statistics = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        var warnings = new List<string>();
+        var o = new SockperfOutput { Percentiles = percentiles, AverageStatistics = statistics, Warnings = warnings };
         string clean = StripAnsi(text);
         bool inStatistics = false;
         bool secondServer = false;
@@ -76,31 +80,34 @@ internal static partial class SockperfParser
 
             if (o.Version is null && (m = VersionLine().Match(body)).Success)
             {
-                o.Version = m.Groups["v"].Value;
+                o = o with { Version = m.Groups["v"].Value };
                 continue;
             }
             if (o.Protocol is null && (m = TargetLine().Match(body)).Success)
             {
-                o.Address = m.Groups["ip"].Value;
-                o.Port = Int(m.Groups["port"].Value);
-                o.Protocol = m.Groups["proto"].Value.ToUpperInvariant();
+                o = o with
+                {
+                    Address = m.Groups["ip"].Value,
+                    Port = InvariantNumber.Int(m.Groups["port"].Value),
+                    Protocol = m.Groups["proto"].Value.ToUpperInvariant(),
+                };
                 continue;
             }
             if (body.StartsWith("ERROR:", StringComparison.OrdinalIgnoreCase))
             {
-                SetError(o, body, IsConnectionText(body) ? SockperfErrorKind.Connection : SockperfErrorKind.Other);
+                o = SetError(o, body, IsConnectionText(body) ? SockperfErrorKind.Connection : SockperfErrorKind.Other);
                 continue;
             }
             if (body.Contains("No messages were received", StringComparison.OrdinalIgnoreCase))
             {
-                SetError(o, body, SockperfErrorKind.Connection);
+                o = SetError(o, body, SockperfErrorKind.Connection);
                 continue;
             }
             if (line.StartsWith("sockperf: '", StringComparison.Ordinal) && body.Contains("Invalid", StringComparison.OrdinalIgnoreCase)
                 || body.StartsWith("invalid option", StringComparison.OrdinalIgnoreCase)
                 || body.StartsWith("unrecognized option", StringComparison.OrdinalIgnoreCase))
             {
-                SetError(o, body, SockperfErrorKind.InvalidArgument);
+                o = SetError(o, body, SockperfErrorKind.InvalidArgument);
                 continue;
             }
             if (line.StartsWith("Usage: sockperf", StringComparison.Ordinal))
@@ -120,69 +127,68 @@ internal static partial class SockperfParser
             if ((m = TotalRun().Match(body)).Success)
             {
                 var f = Fields(m.Groups["fields"].Value);
-                o.TotalRunTimeSeconds = Dbl(f, "RunTime");
-                o.WarmupMilliseconds = Dbl(f, "Warm up time");
+                o = o with { TotalRunTimeSeconds = Dbl(f, "RunTime"), WarmupMilliseconds = Dbl(f, "Warm up time") };
             }
             else if ((m = ValidDuration().Match(body)).Success)
             {
                 var f = Fields(m.Groups["fields"].Value);
                 sawValidDuration = true;
-                o.ValidRunTimeSeconds = Dbl(f, "RunTime");
-                o.SentMessages = Long(f, "SentMessages");
-                o.ReceivedMessages = Long(f, "ReceivedMessages");
+                o = o with { ValidRunTimeSeconds = Dbl(f, "RunTime"), SentMessages = Long(f, "SentMessages"), ReceivedMessages = Long(f, "ReceivedMessages") };
             }
             else if ((m = Average().Match(body)).Success)
             {
                 averageName = "avg-" + m.Groups["kind"].Value;
-                o.Mean = Dbl(m.Groups["mean"].Value);
-                o.LatencyKind = m.Groups["kind"].Value == "rtt" ? "RoundTrip" : "OneWay";
-                ReadAverageFields(o, m.Groups["fields"].Value);
+                o = ReadAverageFields(o with
+                {
+                    Mean = Dbl(m.Groups["mean"].Value),
+                    LatencyKind = m.Groups["kind"].Value == "rtt" ? "RoundTrip" : "OneWay",
+                }, statistics, m.Groups["fields"].Value);
             }
             else if ((m = Drops().Match(body)).Success)
             {
-                o.Dropped = Long(m.Groups["d"].Value);
-                o.Duplicated = Long(m.Groups["u"].Value);
-                o.OutOfOrder = Long(m.Groups["o"].Value);
+                o = o with { Dropped = Long(m.Groups["d"].Value), Duplicated = Long(m.Groups["u"].Value), OutOfOrder = Long(m.Groups["o"].Value) };
             }
             else if ((m = Observations().Match(body)).Success)
             {
-                o.Observations = Long(m.Groups["n"].Value);
+                o = o with { Observations = Long(m.Groups["n"].Value) };
             }
             else if ((m = Extreme().Match(body)).Success)
             {
-                if (m.Groups["which"].Value == "MAX") o.Max = Dbl(m.Groups["v"].Value);
-                else o.Min = Dbl(m.Groups["v"].Value);
+                o = m.Groups["which"].Value == "MAX" ? o with { Max = Dbl(m.Groups["v"].Value) } : o with { Min = Dbl(m.Groups["v"].Value) };
             }
             else if ((m = PercentileLine().Match(body)).Success)
             {
                 if (Dbl(m.Groups["p"].Value) is double p && Dbl(m.Groups["v"].Value) is double v && p is >= 0 and <= 100)
                 {
-                    o.Percentiles[Math.Round(p, 4)] = v;
+                    percentiles[Math.Round(p, 4)] = v;
                 }
             }
             else if ((m = Summary().Match(body)).Success)
             {
-                o.Mean ??= Dbl(m.Groups["v"].Value);
-                o.LatencyKind ??= m.Groups["what"].Value == "Latency" ? "OneWay" : "RoundTrip";
+                o = o with
+                {
+                    Mean = o.Mean ?? Dbl(m.Groups["v"].Value),
+                    LatencyKind = o.LatencyKind ?? (m.Groups["what"].Value == "Latency" ? "OneWay" : "RoundTrip"),
+                };
             }
         }
 
         if (usage && o.ErrorKind == SockperfErrorKind.None && !o.HasResult)
         {
-            SetError(o, "sockperf rejected its arguments and printed its usage.", SockperfErrorKind.InvalidArgument);
+            o = SetError(o, "sockperf rejected its arguments and printed its usage.", SockperfErrorKind.InvalidArgument);
         }
         if (o.HasResult && o.ErrorKind == SockperfErrorKind.None)
         {
-            WarnAboutAbsentFields(o, averageName, sawValidDuration);
+            WarnAboutAbsentFields(o, warnings, averageName, sawValidDuration);
         }
         if (o.Dropped > 0 || o.Duplicated > 0 || o.OutOfOrder > 0)
         {
-            o.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"sockperf counted {o.Dropped} dropped, {o.Duplicated} duplicated and {o.OutOfOrder} out-of-order messages."));
         }
         if (o.HasResult && o.Observations is < 100)
         {
-            o.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"Only {o.Observations} round trips were observed: the high percentiles are the maximum. Raise -Duration or -Mps."));
         }
         return o;
@@ -199,32 +205,30 @@ internal static partial class SockperfParser
         return fields;
     }
 
-    private static void ReadAverageFields(SockperfOutput o, string text)
+    private static SockperfOutput ReadAverageFields(SockperfOutput o, Dictionary<string, double> statistics, string text)
     {
         foreach (Match f in AverageField().Matches(text))
         {
             string name = f.Groups["k"].Value;
             if (f.Groups["v"].Success)
             {
-                if (Dbl(f.Groups["v"].Value) is double v) o.AverageStatistics[name] = v;
+                if (Dbl(f.Groups["v"].Value) is double v) statistics[name] = v;
             }
             else if (name.EndsWith("ci", StringComparison.OrdinalIgnoreCase)
                      && Dbl(name[..name.IndexOf('%')]) is double level
                      && Dbl(f.Groups["lo"].Value) is double lo && Dbl(f.Groups["hi"].Value) is double hi)
             {
-                o.ConfidenceLevel = level;
-                o.ConfidenceLow = lo;
-                o.ConfidenceHigh = hi;
+                o = o with { ConfidenceLevel = level, ConfidenceLow = lo, ConfidenceHigh = hi };
             }
         }
-        o.StdDev = o.AverageStatistics.TryGetValue("std-dev", out double sd) ? sd : null;
+        return o with { StdDev = statistics.TryGetValue("std-dev", out double sd) ? sd : null };
     }
 
     /// <summary>
     /// One warning listing what a result lacks that the module reports, so that an empty column never passes
     /// for "not measured" when the cause is a sockperf version whose output the module does not read.
     /// </summary>
-    private static void WarnAboutAbsentFields(SockperfOutput o, string? averageName, bool sawValidDuration)
+    private static void WarnAboutAbsentFields(SockperfOutput o, List<string> warnings, string? averageName, bool sawValidDuration)
     {
         var absent = new List<string>();
         if (averageName is null) absent.Add(o.Mean is null ? "\"====> avg-…\" line (MeanLatency, StdDevLatency)" : "\"====> avg-…\" line (StdDevLatency)");
@@ -244,7 +248,7 @@ internal static partial class SockperfParser
         }
         if (absent.Count == 0) return;
         string version = o.Version is null ? "(version not shown in its output)" : o.Version;
-        o.Warnings.Add($"sockperf {version} printed no {string.Join(", no ", absent)}: those figures are left empty. " +
+        warnings.Add($"sockperf {version} printed no {string.Join(", no ", absent)}: those figures are left empty. " +
                        "This sockperf's output differs from the versions OnloadTools reads (3.5 to 3.10).");
     }
 
@@ -256,25 +260,17 @@ internal static partial class SockperfParser
         s.Contains("t connect", StringComparison.OrdinalIgnoreCase) || s.Contains("refused", StringComparison.OrdinalIgnoreCase)
         || s.Contains("unreachable", StringComparison.OrdinalIgnoreCase) || s.Contains("no route", StringComparison.OrdinalIgnoreCase);
 
-    private static void SetError(SockperfOutput o, string message, SockperfErrorKind kind)
-    {
-        if (o.ErrorKind != SockperfErrorKind.None) return; // the first error is the cause
-        o.ErrorKind = kind;
-        o.ErrorMessage = message;
-    }
+    /// <summary>The first error is the cause: later ones leave it.</summary>
+    private static SockperfOutput SetError(SockperfOutput o, string message, SockperfErrorKind kind) =>
+        o.ErrorKind != SockperfErrorKind.None ? o : o with { ErrorKind = kind, ErrorMessage = message };
 
-    private static double? Dbl(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : null;
+    private static double? Dbl(string s) => InvariantNumber.Double(s);
 
-    private static long? Long(string s) =>
-        long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
+    private static long? Long(string s) => InvariantNumber.Long(s);
 
     private static double? Dbl(Dictionary<string, string> fields, string name) =>
         fields.TryGetValue(name, out string? s) ? Dbl(s) : null;
 
     private static long? Long(Dictionary<string, string> fields, string name) =>
         fields.TryGetValue(name, out string? s) ? Long(s) : null;
-
-    private static int? Int(string s) =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
 }

@@ -4,98 +4,50 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using OnloadTools.Host;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
 
 namespace OnloadTools.Latency;
 
 /// <summary>
-/// One Measure-SockperfLatency invocation: finds sockperf, resolves the server (or starts a private
-/// `sockperf server` per protocol on a free loopback port), runs ping-pong iterations one at a time and builds the
-/// runs. The cmdlet drives the loop so it can report progress and emit each run as soon as it is complete.
+/// One Measure-SockperfLatency invocation: sockperf's command lines and how its output (and --full-log) becomes a
+/// sample. Each protocol has its own server; a private `sockperf server` is started per protocol on a free loopback
+/// port when none serves.
 /// </summary>
-internal sealed partial class SockperfSession : IDisposable
+internal sealed partial class SockperfSession : LatencySession
 {
-    private readonly IToolRunner _runner;
-    private readonly HostFileSystem _fs;
-    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, BackgroundProcess> _servers = new(StringComparer.Ordinal);
-
-    public SockperfSession(IToolRunner runner, HostFileSystem fs, SockperfRequest request)
+    public SockperfSession(IToolRunner runner, HostFileSystem fs, SockperfRequest request) : base(runner, fs)
     {
-        _runner = runner;
-        _fs = fs;
         Request = request;
     }
 
-    public SockperfRequest Request { get; }
-    /// <summary>The IPv4 address sockperf is pointed at (sockperf -i takes addresses only).</summary>
-    public string Target { get; private set; } = "127.0.0.1";
-    public string? SockperfVersion { get; private set; }
-    public string? OnloadVersion { get; private set; }
-
-    /// <summary>Command lines of the private servers this session started, by protocol.</summary>
-    public IReadOnlyDictionary<string, string> PrivateServers => _servers.ToDictionary(kv => kv.Key, kv => kv.Value.CommandLine);
-    public IEnumerable<int> PrivateServerProcessIds => _servers.Values.Select(s => s.ProcessId);
-
-    /// <summary>Called with sockperf's process id as each iteration starts (to inspect the running tool).</summary>
-    public Action<int>? MeasuringToolStarted { get; set; }
-
-    public int PortFor(string protocol) => _ports.TryGetValue(protocol, out int p) ? p : Request.Port ?? SockperfRequest.DefaultPort;
+    public override SockperfRequest Request { get; }
+    public override string Tool => "sockperf";
+    public override string ServerName => "sockperf server";
+    private protected override string ServerTool => "sockperf";
+    private protected override int DefaultPort => SockperfRequest.DefaultPort;
 
     /// <summary>Time one iteration is expected to take (the run, sockperf's 0.4 s warm-up, start-up), for progress.</summary>
-    public TimeSpan ExpectedIterationTime => TimeSpan.FromSeconds(Request.DurationSeconds + 0.6);
+    public override TimeSpan ExpectedIterationTime => TimeSpan.FromSeconds(Request.DurationSeconds + 0.6);
 
-    /// <summary>Generous limit after which a hung sockperf is killed.</summary>
-    public TimeSpan IterationTimeout => ExpectedIterationTime * 2 + TimeSpan.FromSeconds(30);
+    private protected override string ServerKey(string protocol) => protocol;
+
+    public override string DescribeServer(string protocol) => $"sockperf {protocol} server";
+
+    public override string Describe() =>
+        $"Measuring against {Target} with sockperf {ToolVersion ?? "(unknown version)"}; latencies are {(Request.RoundTrip ? "round trips" : "one-way (half the round trip), as sockperf reports them")}.";
 
     [GeneratedRegex(@"version\s+(?<v>\S+)")]
     private static partial Regex VersionWord();
 
-    /// <summary>Checks the tools, resolves the target, and makes sure a server answers for every protocol.</summary>
-    /// <exception cref="ToolNotFoundException">sockperf (or onload) is missing.</exception>
-    /// <exception cref="SockperfException">The name does not resolve, or a private server would not start.</exception>
-    public async Task PrepareAsync(CancellationToken ct)
+    private protected override ToolCommand VersionCommand => new("sockperf", "--version");
+
+    private protected override string? ParseVersion(ToolResult v)
     {
-        if (_runner.Which("sockperf") is null) throw new ToolNotFoundException("sockperf");
-        if (Request.Onload && _runner.Which("onload") is null) throw new ToolNotFoundException("onload");
-
-        try
-        {
-            var v = await _runner.RunAsync(new ToolCommand("sockperf", "--version"), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            var m = VersionWord().Match(SockperfParser.StripAnsi(v.CombinedOutput));
-            SockperfVersion = m.Success ? m.Groups["v"].Value : SockperfParser.Parse(v.CombinedOutput).Version;
-        }
-        catch (ToolTimeoutException)
-        {
-            SockperfVersion = null;
-        }
-        if (Request.Onload)
-        {
-            var v = await _runner.RunAsync(new ToolCommand("onload", "--version"), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            OnloadVersion = OnloadVersionParser.Parse(v.CombinedOutput);
-        }
-
-        if (Request.ComputerName is { Length: > 0 } host)
-        {
-            Target = await ResolveAsync(host, ct).ConfigureAwait(false);
-            foreach (string p in Request.Protocols) _ports[p] = Request.Port ?? SockperfRequest.DefaultPort;
-            return;
-        }
-
-        Target = "127.0.0.1";
-        foreach (string protocol in Request.Protocols)
-        {
-            int port = Request.Port ?? SockperfRequest.DefaultPort;
-            if (IsServing(protocol, port))
-            {
-                _ports[protocol] = port;
-                continue;
-            }
-            await StartPrivateServerAsync(protocol, Request.Port ?? FreeLoopbackPort(protocol), ct).ConfigureAwait(false);
-        }
+        var m = VersionWord().Match(SockperfParser.StripAnsi(v.CombinedOutput));
+        return m.Success ? m.Groups["v"].Value : SockperfParser.Parse(v.CombinedOutput).Version;
     }
 
-    private static async Task<string> ResolveAsync(string host, CancellationToken ct)
+    /// <summary>sockperf -i takes addresses only: a name is resolved here (IPv4 first).</summary>
+    private protected override async Task<string> AddressOfAsync(string host, CancellationToken ct)
     {
         if (IPAddress.TryParse(host, out var ip)) return ip.ToString();
         try
@@ -106,52 +58,32 @@ internal sealed partial class SockperfSession : IDisposable
         }
         catch (SocketException e)
         {
-            throw new SockperfException(SockperfFailure.Connection, $"The name '{host}' does not resolve: {e.Message}", e.Message, inner: e);
+            throw Failure(LatencyFailure.Connection, $"The name '{host}' does not resolve: {e.Message}", e.Message, inner: e, target: host);
         }
-        throw new SockperfException(SockperfFailure.Connection, $"The name '{host}' resolves to no address.", "");
+        throw Failure(LatencyFailure.Connection, $"The name '{host}' resolves to no address.", "", target: host);
     }
 
     /// <summary>Something answers on loopback: a TCP listener accepts, or a UDP socket holds the port.</summary>
-    private static bool IsServing(string protocol, int port) =>
+    private protected override bool IsServing(string protocol, int port) =>
         protocol == "TCP" ? LoopbackPorts.TcpAccepts(port) : LoopbackPorts.UdpBound(port);
 
-    private static int FreeLoopbackPort(string protocol) =>
+    private protected override int FreePort(string protocol) =>
         protocol == "TCP" ? LoopbackPorts.FreeTcpPort() : LoopbackPorts.FreeUdpPort();
 
+    private protected override string Clean(string output) => SockperfParser.StripAnsi(output);
+
     /// <summary>The private server's command for a protocol.</summary>
-    public ToolCommand BuildServerCommand(string protocol, int port)
+    public override ToolCommand BuildServerCommand(string protocol, int port)
     {
         var args = new List<string> { "server", "-i", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) };
         if (protocol == "TCP") args.Add("--tcp");
-        var cmd = new ToolCommand("sockperf", args) { Tethered = true };
-        return Request.Onload ? cmd.WrappedBy("onload", "--profile=" + Request.OnloadProfile) : cmd;
+        return OnClient(new ToolCommand("sockperf", args) { Tethered = true }, underOnload: true);
     }
 
-    private async Task StartPrivateServerAsync(string protocol, int port, CancellationToken ct)
-    {
-        var server = _runner.Start(BuildServerCommand(protocol, port));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (server.HasExited) break;
-            if (IsServing(protocol, port))
-            {
-                _servers[protocol] = server;
-                _ports[protocol] = port;
-                return;
-            }
-            await Task.Delay(50, ct).ConfigureAwait(false);
-        }
-        string said = SockperfParser.StripAnsi(server.StandardOutput + server.StandardError).Trim();
-        string cmdLine = server.CommandLine;
-        server.Dispose();
-        throw new SockperfException(SockperfFailure.ServerStart,
-            $"The private sockperf server '{cmdLine}' did not start serving {protocol} on 127.0.0.1:{port}." + (said.Length > 0 ? " It said: " + said : ""), said);
-    }
+    public override ToolCommand BuildCommand(string protocol) => BuildCommand(protocol, null);
 
     /// <summary>The exact sockperf ping-pong command line for one iteration of <paramref name="protocol"/>.</summary>
-    public ToolCommand BuildCommand(string protocol, string? fullLogPath = null)
+    public ToolCommand BuildCommand(string protocol, string? fullLogPath)
     {
         var r = Request;
         var args = new List<string>
@@ -171,79 +103,57 @@ internal sealed partial class SockperfSession : IDisposable
             args.Add(fullLogPath);
         }
         // Tethered: its own process group (a terminal's Ctrl+C does not cut the iteration short) and it dies with pwsh.
-        var cmd = new ToolCommand("sockperf", args) { Tethered = true, Started = MeasuringToolStarted };
-        return r.Onload ? cmd.WrappedBy("onload", "--profile=" + r.OnloadProfile) : cmd;
+        return OnClient(new ToolCommand("sockperf", args) { Tethered = true, Started = MeasuringToolStarted }, underOnload: true);
     }
 
-    /// <summary>A new, empty run for one protocol, with the environment recorded.</summary>
-    public LatencyRun NewRun(string protocol) => new LatencyRun
+    private protected override void Describe(LatencyRun run, string protocol)
     {
-        Label = Request.EffectiveLabel,
-        TestName = SockperfRequest.TestNameFor(protocol),
-        Tool = "sockperf",
-        ComputerName = Request.ComputerName is { Length: > 0 } h ? h : HostInfo.HostName(_fs),
-        Port = PortFor(protocol),
-        ClientLocation = "host",
-        StartTime = DateTime.UtcNow,
-        DurationSeconds = Request.DurationSeconds,
-        RequestSize = Request.MessageSize,
-        ResponseSize = Request.MessageSize,
-        IterationsRequested = Request.Iterations,
-        Onload = Request.Onload,
-        OnloadProfile = Request.Onload ? Request.OnloadProfile : null,
-        OnloadVersion = OnloadVersion,
-        ToolVersion = SockperfVersion,
-        ServerCommandLine = _servers.TryGetValue(protocol, out var s) ? s.CommandLine : null,
-        LatencyKind = Request.LatencyKind,
-    }.WithHostEnvironment(_fs);
+        run.TestName = SockperfRequest.TestNameFor(protocol);
+        run.RequestSize = Request.MessageSize;
+        run.ResponseSize = Request.MessageSize;
+        run.LatencyKind = Request.LatencyKind;
+    }
 
-    /// <summary>Runs one iteration and returns its sample.</summary>
-    /// <exception cref="SockperfException">sockperf failed, found no server, or printed no usable result.</exception>
-    /// <exception cref="ToolTimeoutException">sockperf hung past <see cref="IterationTimeout"/>.</exception>
-    /// <exception cref="OperationCanceledException">Stopped; sockperf has been killed.</exception>
-    public async Task<LatencySample> RunIterationAsync(LatencyRun run, string protocol, int iteration, CancellationToken ct)
+    public override async Task<LatencySample> RunIterationAsync(LatencyRun run, string protocol, int iteration, CancellationToken ct)
     {
         string? fullLog = Request.FullDistribution ? SockperfFullLog.NewPath(Path.GetTempPath()) : null;
         try
         {
             ToolCommand cmd = BuildCommand(protocol, fullLog);
-            ToolResult result = await _runner.RunAsync(cmd, IterationTimeout, ct).ConfigureAwait(false);
+            ToolResult result = await Runner.RunAsync(cmd, IterationTimeout, ct).ConfigureAwait(false);
             string raw = SockperfParser.StripAnsi(result.CombinedOutput);
             SockperfOutput parsed = SockperfParser.Parse(result.CombinedOutput);
-            string where = $"{Target}:{PortFor(protocol)}";
+            string where = Where(protocol);
 
             // First: an interrupted sockperf may also say "No messages were sent", which is no error of its own.
             if (CutShort(raw, parsed) is { } why)
             {
-                throw new SockperfException(SockperfFailure.CutShort,
+                throw Failure(LatencyFailure.CutShort,
                     $"{run.TestName} iteration {iteration} was cut short ({why}) and is not kept. Command: {result.CommandLine}", raw, result);
             }
             switch (parsed.ErrorKind)
             {
                 case SockperfErrorKind.Connection:
-                    throw new SockperfException(SockperfFailure.Connection,
-                        $"No sockperf {protocol} server answered at {where}. sockperf said: {parsed.ErrorMessage}", raw, result);
+                    throw Failure(LatencyFailure.Connection,
+                        $"No sockperf {protocol} server answered at {where}. sockperf said: {parsed.ErrorMessage}", raw, result, target: where,
+                        action: "Start 'sockperf server -p PORT' (add --tcp for TCP) on the target, open the port in its firewall, or omit -ComputerName to measure this host.");
                 case SockperfErrorKind.InvalidArgument:
-                    throw new SockperfException(SockperfFailure.InvalidArgument,
+                    throw Failure(LatencyFailure.InvalidArgument,
                         $"sockperf rejected '{result.CommandLine}': {parsed.ErrorMessage}", raw, result);
                 case SockperfErrorKind.Other:
-                    throw new SockperfException(SockperfFailure.ToolError, $"sockperf failed: {parsed.ErrorMessage} ({result.Describe()})", raw, result);
+                    throw Failure(LatencyFailure.ToolError, $"sockperf failed: {parsed.ErrorMessage} ({result.Describe()})", raw, result);
             }
             if (result.ExitCode != 0)
             {
-                throw new SockperfException(SockperfFailure.ToolError, $"sockperf failed: {result.Describe()}", raw, result);
+                throw Failure(LatencyFailure.ToolError, $"sockperf failed: {result.Describe()}", raw, result);
             }
             if (!parsed.HasResult || parsed.Mean is null && parsed.Percentile(50) is null)
             {
-                throw new SockperfException(SockperfFailure.Unparsable,
+                throw Failure(LatencyFailure.Unparsable,
                     $"sockperf's output for {run.TestName} iteration {iteration} holds no latency this module can read. Command: {result.CommandLine}", raw, result);
             }
 
-            LatencySample sample = ToSample(parsed, run.TestName, iteration);
-            sample.Label = run.Label;
-            sample.CommandLine = result.CommandLine;
-            sample.StartTime = result.StartTime;
-            sample.EndTime = result.EndTime;
+            LatencySample sample = Stamp(ToSample(parsed, run.TestName, iteration), run, result);
             sample.RequestSize = Request.MessageSize;
             sample.ResponseSize = Request.MessageSize;
             sample.LatencyKind = parsed.LatencyKind ?? Request.LatencyKind;
@@ -304,7 +214,7 @@ internal sealed partial class SockperfSession : IDisposable
         return s;
     }
 
-    private static void AddDistribution(LatencySample sample, SockperfOutput parsed, string fullLog, string raw, ToolResult result, CancellationToken ct)
+    private void AddDistribution(LatencySample sample, SockperfOutput parsed, string fullLog, string raw, ToolResult result, CancellationToken ct)
     {
         var distribution = new LatencyDistribution();
         SockperfFullLog.Result read;
@@ -314,12 +224,12 @@ internal sealed partial class SockperfSession : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SockperfException(SockperfFailure.FullLog,
+            throw Failure(LatencyFailure.FullLog,
                 $"sockperf's full log '{fullLog}' could not be read: {e.Message}", raw, result, e);
         }
         if (distribution.Count == 0)
         {
-            throw new SockperfException(SockperfFailure.FullLog,
+            throw Failure(LatencyFailure.FullLog,
                 $"sockperf's full log '{fullLog}' holds no round trips ({read.Malformed} unreadable line(s)). Command: {result.CommandLine}", raw, result);
         }
         ApplyDistribution(sample, distribution);
@@ -356,11 +266,4 @@ internal sealed partial class SockperfSession : IDisposable
     }
 
     private static double? Round(double? v) => v is null ? null : Math.Round(v.Value, 3);
-
-
-    public void Dispose()
-    {
-        foreach (var server in _servers.Values) server.Dispose();
-        _servers.Clear();
-    }
 }

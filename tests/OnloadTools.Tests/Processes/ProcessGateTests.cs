@@ -181,13 +181,13 @@ public class ProcessGateTests
         await session.PrepareAsync(CancellationToken.None);
         var run = session.NewRun("TCP_RR");
 
-        var iteration = session.RunIterationAsync(run, 1, CancellationToken.None);
+        var iteration = session.RunIterationAsync(run, "TCP_RR", 1, CancellationToken.None);
         int netperf = WaitPid(TimeSpan.FromSeconds(10), "netperf", "-p", server.Port.ToString(CultureInfo.InvariantCulture));
         await Task.Delay(1500);
         Signal("INT", netperf); // what a terminal's Ctrl+C did when netperf shared pwsh's process group
 
-        var e = await Assert.ThrowsAsync<NetperfException>(() => iteration);
-        Assert.Equal(NetperfFailure.CutShort, e.Failure);
+        var e = await Assert.ThrowsAsync<LatencyToolException>(() => iteration);
+        Assert.Equal(LatencyFailure.CutShort, e.Failure);
         Assert.Contains("cut short", e.Message);
         Assert.Contains("of the 3 s asked for", e.Message);
         Assert.Empty(run.Samples);
@@ -212,8 +212,8 @@ public class ProcessGateTests
             await Task.Delay(2500); // past its start-up (a SIGINT before sockperf handles it simply kills it)
             Signal("INT", sockperf); // sockperf: "Test end (interrupted by user)", exit code 0
 
-            var e = await Assert.ThrowsAsync<SockperfException>(() => iteration);
-            Assert.Equal(SockperfFailure.CutShort, e.Failure);
+            var e = await Assert.ThrowsAsync<LatencyToolException>(() => iteration);
+            Assert.Equal(LatencyFailure.CutShort, e.Failure);
             Assert.Contains("cut short", e.Message);
             Assert.Empty(run.Samples);
         }
