@@ -174,6 +174,42 @@ Describe 'Invoke-LatencyComparison with the real podman' -Tag Podman {
         podman ps --all --quiet --filter "name=$($runs[1].ClientLocation.Substring(10))" | Should -BeNullOrEmpty
     }
 
+    It 'Measure-NetperfLatency -Container checks Onload in a container whose image carries it' {
+        # The image of the test before (the Onload label, the onload double, netperf); three containers on the host's
+        # network: one as it is, one with the stub libonload preloaded, one of the plain base image (no label).
+        podman image exists $ImageTag
+        if ($LASTEXITCODE -ne 0) { Invoke-LatencyComparison -Image $ImageTag -BaseImage $Base -OnloadPackage (New-OnloadTestDeb $Work) -TestName TCP_RR -Iterations 2 -Duration 1 -WarningAction SilentlyContinue | Out-Null }
+        $tag = [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $names = @{ Lost = "ot-acc-lost-$tag"; Had = "ot-acc-had-$tag"; Plain = "ot-acc-plain-$tag" }
+        # Inside a container the server is whatever it can reach: a netserver of this test on the host's loopback.
+        $port = Get-Random -Minimum 20000 -Maximum 30000
+        $server = [System.Diagnostics.Process]::Start('netserver', [string[]] @('-D', '-L', '127.0.0.1', '-p', "$port"))
+        $at = @{ ComputerName = '127.0.0.1'; Port = $port; TestName = 'TCP_RR'; Iterations = 1; Duration = 1 }
+        try {
+            podman run -d --name $names.Lost --net=host $ImageTag sleep 600 | Out-Null
+            podman run -d --name $names.Had --net=host -v "${StubLibrary}:/opt/stub/libonload.so:ro" -e LD_PRELOAD=/opt/stub/libonload.so $ImageTag sleep 600 | Out-Null
+            podman run -d --name $names.Plain --net=host $Base sleep 600 | Out-Null
+
+            $lost = Measure-NetperfLatency @at -Container $names.Lost -WarningVariable w -WarningAction SilentlyContinue
+            $lost.ClientLocation | Should -Be "container:$($names.Lost)"
+            $lost.Accelerated | Should -Be 'False'
+            $lost.Samples[0].Accelerated | Should -Be 'False'
+            ($w | ForEach-Object { "$_" }) -join "`n" | Should -Match 'Onload was expected but netperf ran without it'
+
+            $had = Measure-NetperfLatency @at -Container $names.Had -WarningVariable w2 -WarningAction SilentlyContinue
+            $had.Accelerated | Should -Be 'True'
+            ($w2 | ForEach-Object { "$_" }) -join "`n" | Should -Not -Match 'Onload was expected'
+
+            $plain = Measure-NetperfLatency @at -Container $names.Plain
+            $plain.Accelerated | Should -BeNullOrEmpty      # no Onload label and no -Onload: nothing to check
+            $plain.MeanLatency | Should -BeGreaterThan 0
+        }
+        finally {
+            podman rm -f -t 0 $names.Lost $names.Had $names.Plain 2>&1 | Out-Null
+            if (-not $server.HasExited) { $server.Kill($true); $server.WaitForExit(5000) | Out-Null }
+        }
+    }
+
     It 'reuses the image and removes the container on Stop' {
         $ps = [PowerShell]::Create()
         $dir = Join-Path $Work 'stopped-podman'

@@ -108,6 +108,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
         WriteVerbose(session.Describe());
 
         var request = session.Request;
+        Func<int, bool>? probeScope = AccelerationScope(session);
         var plans = request.Tests.Select(test => (Func<TestPlan>)(() =>
         {
             LatencyRun run = session.NewRun(test);
@@ -117,11 +118,11 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                 Where = session.Where(test),
                 CommandLine = session.BuildCommand(test).CommandLine,
                 // Was it really accelerated? Each iteration looks for libonload in the tool's maps.
-                RunIteration = session.ProbesAcceleration
+                RunIteration = probeScope is { } scope
                     ? async (i, ct) =>
                     {
                         var sample = await AccelerationProbe.RunCheckedAsync(c => session.RunIterationAsync(run, test, i, c), HostFs, session.BuildCommand(test),
-                            AccelerationProbe.ChildrenOfThisProcess(HostFs), AccelerationProbe.DelayFor(request.DurationSeconds), ct).ConfigureAwait(false);
+                            scope, AccelerationProbe.DelayFor(request.DurationSeconds), ct).ConfigureAwait(false);
                         run.Accelerated = AccelerationProbe.Combine(run.Samples.Append(sample));
                         return sample;
                     }
@@ -130,6 +131,11 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
         })).ToArray();
         MeasureAll(session, plans);
     }
+
+    /// <summary>Where each iteration looks for the measuring tool to see whether Onload was really in it; null when
+    /// Onload was not asked for (nothing is checked). On the host under onload: this process's descendants.</summary>
+    private protected virtual Func<int, bool>? AccelerationScope(LatencySession session) =>
+        session.ProbesAcceleration ? AccelerationProbe.ChildrenOfThisProcess(HostFs) : null;
 
     /// <summary>One test type of the measurement (TCP_RR, UDP pingpong …) and how to run one of its iterations.</summary>
     private sealed class TestPlan

@@ -88,6 +88,43 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         base.BeginProcessing();
     }
 
+    private bool _containerInspected;
+    private Func<int, bool>? _containerScope;
+
+    /// <summary>
+    /// With -Container: when its image carries Onload (the org.openonload.version label) or -Onload is given, each
+    /// iteration looks for libonload in the netperf processes of that container (its cgroup), as Invoke-LatencyComparison
+    /// does for its container arm: Onload lost in a container (started without the devices, an image whose onload does
+    /// nothing) is what admins miss. Inspected once per invocation; a container that cannot be inspected is measured
+    /// unchecked, with a warning.
+    /// </summary>
+    private protected override Func<int, bool>? AccelerationScope(LatencySession session)
+    {
+        if (Container is not { } container) return base.AccelerationScope(session);
+        if (_containerInspected) return _containerScope;
+        _containerInspected = true;
+        try
+        {
+            var engine = ContainerEngine.Resolve(Runner, container.Engine);
+            var inspect = Await(new ContainerService(Runner, HostFs, engine).InspectContainerAsync(container.Name, Cancellation));
+            bool carriesOnload = inspect.Labels.ContainsKey(OnloadImageSpec.OnloadVersionLabel);
+            if (carriesOnload || Onload)
+            {
+                _containerScope = AccelerationProbe.InContainer(HostFs, inspect.Id);
+                WriteVerbose($"Container {container.Name} {(carriesOnload ? "carries Onload (its image's " + OnloadImageSpec.OnloadVersionLabel + " label)" : "is measured with -Onload")}: each iteration checks that netperf has libonload mapped.");
+            }
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteWarning($"Could not inspect container {container.Name} ({e.Message.Split('\n')[0]}): whether netperf had Onload there is not checked.");
+        }
+        return _containerScope;
+    }
+
     private NicCpuAffinity? _nicCpus;
 
     /// <summary>-InterfaceName's NIC-local CPU pair, looked up once; null when no interface is given or CPUs were given.</summary>
