@@ -245,6 +245,8 @@ if ($Test) {
     Remove-Item -LiteralPath $results -Recurse -Force -ErrorAction Ignore
     $null = New-Item -ItemType Directory -Path $results
 
+    # From bash (pwsh -File), 'a,b' arrives as one string: split it as PowerShell would split a,b.
+    $PesterPath = @($PesterPath | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
     # Both rings, unless a part of one was asked for (-PesterPath, -XunitFilter): then only what was asked.
     $partial = $PesterPath.Count -gt 0 -or $XunitFilter
     $runXunit = -not $partial -or $XunitFilter

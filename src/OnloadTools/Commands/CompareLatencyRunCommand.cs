@@ -72,11 +72,7 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
             _differenceRuns.AddRange(BindAll(DifferenceRun, terminating: !MyInvocation.ExpectingInput));
             return;
         }
-        if (InputObject is null) return;
-        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
-        {
-            if (TryBind(item, terminating: false) is { } run) _pipelineRuns.Add(run);
-        }
+        _pipelineRuns.AddRange(BindRuns(InputObject));
     }
 
     protected override void EndProcessing()
@@ -213,33 +209,5 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
             "NoPairedRuns", ErrorCategory.ObjectNotFound, label.Length > 0 ? label : null);
     }
 
-    private List<LatencyRun> BindAll(object[] input, bool terminating = true)
-    {
-        var runs = new List<LatencyRun>();
-        foreach (object? item in input.SelectMany(LatencyRunBinder.Flatten))
-        {
-            if (TryBind(item, terminating) is { } run) runs.Add(run);
-        }
-        return runs;
-    }
-
-    private LatencyRun? TryBind(object? item, bool terminating)
-    {
-        try
-        {
-            var run = LatencyRunBinder.Bind(item, out bool lossy);
-            if (lossy)
-            {
-                WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 were recovered. Serialize runs with -Depth 2 or more.");
-            }
-            return run;
-        }
-        catch (LatencyRunBindingException e)
-        {
-            var record = Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item);
-            if (terminating) ThrowTerminatingError(record);
-            WriteError(record);
-            return null;
-        }
-    }
+    private List<LatencyRun> BindAll(object[] input, bool terminating = true) => BindRuns(input, terminating).ToList();
 }

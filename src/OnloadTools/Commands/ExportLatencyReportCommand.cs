@@ -56,14 +56,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var (run, lossy) in BindRuns(InputObject))
-        {
-            if (lossy)
-            {
-                WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 were recovered.");
-            }
-            _runs.Add(run);
-        }
+        _runs.AddRange(BindRuns(InputObject));
     }
 
     protected override void EndProcessing()

@@ -50,19 +50,8 @@ public sealed class ExportLatencyRunCommand : OnloadCmdlet
     protected override void ProcessRecord()
     {
         if (InputObject is null) return;
-        foreach (object? item in InputObject.SelectMany(LatencyRunBinder.Flatten))
+        foreach (LatencyRun run in BindRuns(InputObject))
         {
-            LatencyRun run;
-            try
-            {
-                run = LatencyRunBinder.Bind(item, out bool lossy);
-                if (lossy) WriteWarning($"Run {run.RunId} arrived with its samples as text (serialized at depth 1): only each iteration's mean and p99 are kept.");
-            }
-            catch (LatencyRunBindingException e)
-            {
-                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
-                continue;
-            }
             string target = LatencyRunStore.IsLinesFile(_path) ? _path : System.IO.Path.Combine(_path, LatencyRunStore.FileNameFor(run));
             if (!ShouldProcess(target, $"Export run {run.RunId} ({run.Label} {run.TestName}, {run.Samples.Length} iteration(s))")) continue;
             try

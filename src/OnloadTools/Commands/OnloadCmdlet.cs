@@ -74,10 +74,12 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// The latency runs among piped or bound input (live, deserialized, imported, arrays of them): each one bound, with
-    /// whether it arrived lossy (samples as text); anything else is a non-terminating NotALatencyRun error.
+    /// The latency runs among piped or bound input (live, deserialized, imported, arrays of them), each one bound. A run
+    /// that arrived lossy (samples as text, serialized at depth 1) is kept with a warning; anything else is a
+    /// NotALatencyRun error, non-terminating unless <paramref name="terminating"/> (a bad argument, not a stray object
+    /// in the pipeline).
     /// </summary>
-    private protected IEnumerable<(LatencyRun Run, bool Lossy)> BindRuns(object[]? input)
+    private protected IEnumerable<LatencyRun> BindRuns(object[]? input, bool terminating = false)
     {
         if (input is null) yield break;
         foreach (object? item in input.SelectMany(LatencyRunBinder.Flatten))
@@ -91,10 +93,17 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
             }
             catch (LatencyRunBindingException e)
             {
-                WriteError(Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item));
+                var record = Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item);
+                if (terminating) ThrowTerminatingError(record);
+                WriteError(record);
                 continue;
             }
-            yield return (run, lossy);
+            if (lossy)
+            {
+                WriteWarning($"Run {run.RunId} ({run.Label} {run.TestName}) arrived with its samples as text (serialized at depth 1): " +
+                    "only each iteration's mean and p99 were recovered. Serialize runs with -Depth 2 or more.");
+            }
+            yield return run;
         }
     }
 

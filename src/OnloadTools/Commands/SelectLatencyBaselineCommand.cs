@@ -26,7 +26,7 @@ public sealed class SelectLatencyBaselineCommand : OnloadCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var (run, _) in BindRuns(InputObject)) _runs.Add(run);
+        _runs.AddRange(BindRuns(InputObject));
     }
 
     protected override void EndProcessing()
