@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OnloadTools.Containers;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
@@ -59,7 +60,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         {
             if (!_hostOnloadVersionRead)
             {
-                _hostOnloadVersion = Run(ct => Service.HostOnloadVersionAsync(ct), null);
+                _hostOnloadVersion = Run(ct => OnloadVersionQuery.HostVersionAsync(Runner, ct), null);
                 _hostOnloadVersionRead = true;
             }
             return _hostOnloadVersion;

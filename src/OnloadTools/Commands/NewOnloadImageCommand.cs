@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OnloadTools.Containers;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
@@ -105,7 +106,7 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
             Packages = packages,
             OnloadVersion = version?.TrimStart('v'),
             Command = Command,
-            RunDevices = devices.Count > 0 ? devices : OnloadImageSpec.ClassicDevices,
+            RunDevices = devices.Count > 0 ? devices : OnloadFacts.RequiredDevices,
         };
         string dockerfile;
         try

@@ -1,7 +1,7 @@
 using System.Globalization;
 using OnloadTools.Host;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
+using OnloadTools.Onload;
 
 namespace OnloadTools.Latency;
 
@@ -52,8 +52,7 @@ internal sealed class NetperfSession : IDisposable
         NetperfVersion = await QueryNetperfVersionAsync(ct).ConfigureAwait(false);
         if (Request.Onload)
         {
-            var v = await _runner.RunAsync(Prefixed(new ToolCommand("onload", "--version")), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            OnloadVersion = OnloadVersionParser.Parse(v.CombinedOutput);
+            OnloadVersion = (await OnloadVersionQuery.ReadAsync(_runner, ct, Prefixed).ConfigureAwait(false)).Version;
         }
 
         Port = Request.Port ?? NetperfRequest.DefaultPort;

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using OnloadTools.Host;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
+using OnloadTools.Onload;
 
 namespace OnloadTools.Latency;
 
@@ -71,8 +71,7 @@ internal sealed partial class SockperfSession : IDisposable
         }
         if (Request.Onload)
         {
-            var v = await _runner.RunAsync(new ToolCommand("onload", "--version"), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            OnloadVersion = OnloadVersionParser.Parse(v.CombinedOutput);
+            OnloadVersion = (await OnloadVersionQuery.ReadAsync(_runner, ct).ConfigureAwait(false)).Version;
         }
 
         if (Request.ComputerName is { Length: > 0 } host)
