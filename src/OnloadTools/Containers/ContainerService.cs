@@ -100,6 +100,10 @@ internal sealed partial class ContainerService
     public ToolCommand BuildCommand(string tag, string dockerfile, string contextDirectory) =>
         Engine.Command("build", "--tag", tag, "--file", dockerfile, contextDirectory);
 
+    /// <summary>Starts `ENGINE build` in the background; the caller reads its progress and disposes it (which stops a running build).</summary>
+    /// <exception cref="ToolNotFoundException">The engine is not on PATH.</exception>
+    public ImageBuild StartBuild(ToolCommand build, string tag) => new(_runner.Start(build), build, tag);
+
     // ------------------------------------------------------------------ containers
 
     public async Task<ContainerInspect> InspectContainerAsync(string name, CancellationToken ct)
