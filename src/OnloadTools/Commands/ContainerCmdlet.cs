@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OnloadTools.Containers;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
@@ -32,15 +33,9 @@ public abstract class ContainerCmdlet : OnloadCmdlet
             {
                 engine = ContainerEngine.Resolve(Runner, Engine);
             }
-            catch (ContainerEngineNotFoundException e)
+            catch (Exception e) when (e is ContainerEngineNotFoundException or ToolNotFoundException)
             {
-                ThrowTerminatingError(Error(e, "ContainerEngineNotInstalled", ErrorCategory.NotInstalled, "podman",
-                    "Install podman ('dnf install podman') or Docker Engine, or put it on PATH."));
-                throw;
-            }
-            catch (ToolNotFoundException e)
-            {
-                ThrowTerminatingError(NotInstalled(e));
+                ThrowDomain(e, null);
                 throw;
             }
             s = new ContainerService(Runner, HostFs, engine);
@@ -59,7 +54,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         {
             if (!_hostOnloadVersionRead)
             {
-                _hostOnloadVersion = Run(ct => Service.HostOnloadVersionAsync(ct), null);
+                _hostOnloadVersion = Run(ct => OnloadVersionQuery.HostVersionAsync(Runner, ct), null);
                 _hostOnloadVersionRead = true;
             }
             return _hostOnloadVersion;
@@ -87,7 +82,6 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         }
     }
 
-    /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).</summary>
     /// <summary>Splits -Name values into literal names (validated, so a bad one is refused before anything runs) and wildcard patterns.</summary>
     private protected static (List<string> Literal, List<WildcardPattern> Patterns) SplitNames(string[]? names, Action<string> validate)
     {
@@ -105,6 +99,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         return (literal, patterns);
     }
 
+    /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).</summary>
     private protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null)
     {
         try
@@ -120,16 +115,11 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     private protected void Run(Func<CancellationToken, Task> call, object? target, Action? tick = null) =>
         Run<bool>(async ct => { await call(ct).ConfigureAwait(false); return true; }, target, tick);
 
-    /// <summary>The PowerShell error for a container operation's failure.</summary>
+    /// <summary>The PowerShell error for a container operation's failure (the domain's funnel, then the container cmdlets' own).</summary>
     private protected ErrorRecord ContainerError(Exception e, object? target) => e switch
     {
-        ContainerObjectNotFoundException nf => Error(nf, nf.Kind == "image" ? "ImageNotFound" : "ContainerNotFound", ErrorCategory.ObjectNotFound, nf.Name),
-        ContainerEngineUnavailableException u => Error(u, "ContainerEngineUnavailable", ErrorCategory.ResourceUnavailable, target,
-            "Start the engine's service (for docker: systemctl start docker), or choose the other engine with -Engine."),
-        OnloadVersionMismatchException m => Error(m, "OnloadVersionMismatch", ErrorCategory.InvalidOperation, m.Image,
-            "Build the image with the host's Onload packages (New-OnloadImage), or use -Force."),
         ArgumentException a => Error(a, "InvalidArgument", ErrorCategory.InvalidArgument, target),
-        _ => CommonError(e, target) ?? Error(e, "ContainerOperationFailed", ErrorCategory.InvalidResult, target),
+        _ => DomainError(e, target) ?? Error(e, "ContainerOperationFailed", ErrorCategory.InvalidResult, target),
     };
 
     /// <summary>True for the failures a container cmdlet reports as errors (rather than bugs to rethrow).</summary>

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using OnloadTools.Solarflare;
+using OnloadTools.Onload;
 
 namespace OnloadTools.Commands;
 

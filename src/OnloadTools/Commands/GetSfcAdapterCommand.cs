@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
-using OnloadTools.Processes;
 using OnloadTools.Solarflare;
 
 namespace OnloadTools.Commands;
@@ -30,30 +29,10 @@ public sealed class GetSfcAdapterCommand : OnloadCmdlet
             {
                 adapters = Await(service.GetAdaptersAsync(name, warnings.Enqueue, Cancellation));
             }
-            catch (ToolNotFoundException e)
+            catch (Exception e)
             {
-                ThrowTerminatingError(NotInstalled(e));
-                return;
-            }
-            catch (SfcAdapterNotFoundException e)
-            {
-                WriteError(Error(e, "SfcAdapterNotFound", ErrorCategory.ObjectNotFound, name ?? "sfboot",
-                    "List the Solarflare interfaces with Get-SfcInterface; check that the sfc driver is loaded."));
+                if (!WriteDomainError(e, name)) throw;
                 continue;
-            }
-            catch (ToolFailedException e)
-            {
-                WriteError(Error(e, "SfbootFailed", ErrorCategory.InvalidResult, name ?? e.Result.CommandLine));
-                continue;
-            }
-            catch (ToolTimeoutException e)
-            {
-                WriteError(TimedOut(e));
-                continue;
-            }
-            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
             }
             foreach (string w in warnings)
             {

@@ -93,5 +93,5 @@ public sealed class GetTunedProfileCommand : OnloadCmdlet
     }
 
     private static ErrorRecord NotFound(string name) =>
-        Error(new TunedProfileNotFoundException(name, "Get-TunedProfile lists the installed ones."), "TunedProfileNotFound", ErrorCategory.ObjectNotFound, name);
+        DomainError(new TunedProfileNotFoundException(name, "Get-TunedProfile lists the installed ones."), name)!;
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using OnloadTools.Containers;
 using OnloadTools.Latency;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 using OnloadTools.Reporting;
 
@@ -281,7 +282,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         {
             WriteVerbose($"Reusing image {image} ({inspect.Id}).");
         }
-        bool imageHasOnload = inspect.Labels.ContainsKey(OnloadImageSpec.OnloadVersionLabel);
+        bool imageHasOnload = inspect.Labels.ContainsKey(OnloadFacts.VersionLabel);
 
         var devices = service.HostOnloadDevices();
         string name = "onloadtools-comparison-" + Guid.NewGuid().ToString("N")[..8];
@@ -307,14 +308,14 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         WriteVerbose($"Arm {arm.Label}: started container {name} with: {run.CommandLine}");
         if (devices.Count == 0 && imageHasOnload)
         {
-            WriteWarning($"This host has none of the Onload device nodes ({string.Join(", ", ContainerService.OnloadDeviceNodes)}): container {name} runs without them, so Onload cannot accelerate it.");
+            WriteWarning($"This host has none of the Onload device nodes ({string.Join(", ", OnloadFacts.DeviceNodes)}): container {name} runs without them, so Onload cannot accelerate it.");
         }
 
         // Onload is used in the container when the image has the wrapper.
         ToolResult probe;
         try
         {
-            probe = Run(ct => Runner.RunAsync(service.Engine.Command("exec", name, "onload", "--version"), ContainerService.QuickTimeout, ct), name);
+            probe = Run(ct => OnloadVersionQuery.ReadAsync(Runner, ct, c => service.ExecCommand(name, c)), name).Result;
         }
         catch (Exception e) when (IsReportable(e))
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using OnloadTools.Containers;
 using OnloadTools.Latency;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
@@ -107,11 +108,11 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         {
             var engine = ContainerEngine.Resolve(Runner, container.Engine);
             var inspect = Await(new ContainerService(Runner, HostFs, engine).InspectContainerAsync(container.Name, Cancellation));
-            bool carriesOnload = inspect.Labels.ContainsKey(OnloadImageSpec.OnloadVersionLabel);
+            bool carriesOnload = inspect.Labels.ContainsKey(OnloadFacts.VersionLabel);
             if (carriesOnload || Onload)
             {
                 _containerScope = AccelerationProbe.InContainer(HostFs, inspect.Id);
-                WriteVerbose($"Container {container.Name} {(carriesOnload ? "carries Onload (its image's " + OnloadImageSpec.OnloadVersionLabel + " label)" : "is measured with -Onload")}: each iteration checks that netperf has libonload mapped.");
+                WriteVerbose($"Container {container.Name} {(carriesOnload ? "carries Onload (its image's " + OnloadFacts.VersionLabel + " label)" : "is measured with -Onload")}: each iteration checks that netperf has libonload mapped.");
             }
         }
         catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OnloadTools.Containers;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
@@ -105,7 +106,7 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
             Packages = packages,
             OnloadVersion = version?.TrimStart('v'),
             Command = Command,
-            RunDevices = devices.Count > 0 ? devices : OnloadImageSpec.ClassicDevices,
+            RunDevices = devices.Count > 0 ? devices : OnloadFacts.RequiredDevices,
         };
         string dockerfile;
         try
@@ -156,7 +157,7 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
             File.WriteAllText(dockerfilePath, dockerfile);
             if (keptPath is not null) WriteVerbose($"Dockerfile kept at {keptPath}.");
 
-            Build(build);
+            Build(service, build);
 
             ImageInspect inspect;
             try
@@ -196,35 +197,18 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
         }
     }
 
-    /// <summary>Runs the build in the background, showing its steps as progress and its output as verbose lines.</summary>
-    private void Build(ToolCommand build)
+    /// <summary>Runs the build, showing its steps as progress and its output as verbose lines as they come.</summary>
+    private void Build(ContainerService service, ToolCommand command)
     {
-        var progress = new ProgressRecord(2, "New-OnloadImage", $"Building {Tag}") { CurrentOperation = build.CommandLine, PercentComplete = 0 };
+        var progress = new ProgressRecord(2, "New-OnloadImage", $"Building {Tag}") { CurrentOperation = command.CommandLine, PercentComplete = 0 };
         WriteProgress(progress);
-        BackgroundProcess process;
         try
         {
-            process = Runner.Start(build);
-        }
-        catch (ToolNotFoundException e)
-        {
-            ThrowTerminatingError(NotInstalled(e));
-            return;
-        }
-        var started = DateTime.UtcNow;
-        int shown = 0;
-        using (process)
-        {
-            while (!process.HasExited)
+            using var build = service.StartBuild(command, Tag);
+            void Show(bool final = false)
             {
-                if (Cancellation.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException(); // leaving the using block kills the build
-                }
-                Thread.Sleep(250);
-                string output = process.StandardOutput;
-                shown = ShowNewLines(output, shown);
-                if (BuildProgressParser.LastStep(output) is { } step)
+                foreach (string line in build.NewLines(final)) WriteVerbose(line);
+                if (build.LastStep is { } step)
                 {
                     progress.StatusDescription = $"Building {Tag}: step {step.Step} of {step.Total}";
                     progress.CurrentOperation = step.Line;
@@ -232,49 +216,20 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
                 }
                 else
                 {
-                    progress.StatusDescription = $"Building {Tag} ({(int)(DateTime.UtcNow - started).TotalSeconds} s)";
+                    progress.StatusDescription = $"Building {Tag} ({(int)build.Elapsed.TotalSeconds} s)";
                 }
-                WriteProgress(progress);
+                if (!final) WriteProgress(progress);
             }
-            ShowNewLines(process.StandardOutput, shown, final: true);
+            Await(build.WaitAsync(Cancellation), () => Show()); // Ctrl+C leaves through the using block, which stops the build
+            Show(final: true);
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
-            if (process.ExitCode != 0)
-            {
-                var result = new ToolResult
-                {
-                    CommandLine = build.CommandLine,
-                    ExecutablePath = build.Tool,
-                    ExitCode = process.ExitCode ?? -1,
-                    StandardOutput = Tail(process.StandardOutput, 40),
-                    StandardError = Tail(process.StandardError, 40),
-                    StartTime = started,
-                    EndTime = DateTime.UtcNow,
-                };
-                var e = ContainerService.Failure(result);
-                ThrowTerminatingError(e is ContainerEngineUnavailableException
-                    ? ContainerError(e, Tag)
-                    : Error(e, "ImageBuildFailed", ErrorCategory.InvalidResult, Tag));
-            }
+            build.ThrowIfFailed();
         }
-    }
-
-    /// <summary>Writes the complete lines after <paramref name="shown"/> as verbose messages; returns how far it got.</summary>
-    private int ShowNewLines(string output, int shown, bool final = false)
-    {
-        int end = final ? output.Length : output.LastIndexOf('\n') + 1;
-        if (end <= shown) return shown;
-        foreach (string line in output[shown..end].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        catch (Exception e)
         {
-            WriteVerbose(line.TrimEnd('\r'));
+            ThrowDomain(e, Tag);
         }
-        return end;
-    }
-
-    private static string Tail(string text, int lines)
-    {
-        var all = text.TrimEnd().Split('\n');
-        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
     }
 
     /// <summary>A path string, FileInfo, or an object (live or deserialized) with Path/FullName; plus its Onload version when it carries one.</summary>

@@ -62,31 +62,10 @@ public sealed class NewOnloadPackageCommand : OnloadCmdlet
             (_, packages) = Await(new OnloadPackageBuilder(Runner).BuildAsync(source, output, topDir, IncludeSourcePackage, NoDependencyCheck,
                 TimeSpan.FromMinutes(TimeoutMinutes), Cancellation), Tick);
         }
-        catch (ToolNotFoundException e)
+        catch (Exception e)
         {
-            ThrowTerminatingError(NotInstalled(e));
+            if (!WriteDomainError(e, source)) throw;
             return;
-        }
-        catch (ToolFailedException e)
-        {
-            string id = e.Result.CommandLine.StartsWith("rpmbuild", StringComparison.Ordinal) ? "RpmbuildFailed" : "RpmQueryFailed";
-            WriteError(Error(e, id, ErrorCategory.InvalidResult, source,
-                id == "RpmbuildFailed" ? "Read rpmbuild's messages above; missing BuildRequires are installed with 'dnf builddep' on RHEL (or pass -NoDependencyCheck)." : null));
-            return;
-        }
-        catch (ToolTimeoutException e)
-        {
-            WriteError(TimedOut(e));
-            return;
-        }
-        catch (InvalidDataException e)
-        {
-            WriteError(Error(e, "RpmQueryUnparsable", ErrorCategory.InvalidResult, source));
-            return;
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
         }
         finally
         {

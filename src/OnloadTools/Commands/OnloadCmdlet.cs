@@ -24,11 +24,11 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
     /// <summary>Tripped by Ctrl+C; every process started with it is killed at once.</summary>
     private protected CancellationToken Cancellation => _stop.Token;
 
-    /// <summary>The process runner (tests of the module use the real one with doubles on PATH).</summary>
-    internal IToolRunner Runner { get; set; } = ToolRunner.Default;
+    /// <summary>The one process runner. Tests put doubles of the hardware tools on PATH; nothing replaces the runner.</summary>
+    internal IToolRunner Runner { get; } = ToolRunner.Default;
 
-    /// <summary>The host's /proc and /sys (or the fake tree named by ONLOADTOOLS_HOST_ROOT).</summary>
-    internal HostFileSystem HostFs { get; set; } = HostFileSystem.Current;
+    /// <summary>The host's /proc and /sys, or the fake tree named by ONLOADTOOLS_HOST_ROOT (how the tests point it elsewhere).</summary>
+    internal HostFileSystem HostFs { get; } = HostFileSystem.Current;
 
     protected override void StopProcessing()
     {

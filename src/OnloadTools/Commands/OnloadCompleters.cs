@@ -4,7 +4,7 @@ using System.Management.Automation.Language;
 using OnloadTools.Containers;
 using OnloadTools.Host;
 using OnloadTools.Latency;
-using OnloadTools.Solarflare;
+using OnloadTools.Onload;
 
 namespace OnloadTools.Commands;
 
@@ -13,7 +13,7 @@ public sealed class RunningOnloadContainerCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        EngineCompletion.Complete(wordToComplete, fakeBoundParameters, "ps", "--filter", "label=" + OnloadImageSpec.OnloadVersionLabel, "--format", "{{.Names}}");
+        EngineCompletion.Complete(wordToComplete, fakeBoundParameters, "ps", "--filter", "label=" + OnloadFacts.VersionLabel, "--format", "{{.Names}}");
 }
 
 /// <summary>Completes Start-OnloadContainer -Image: the images with Onload (its label) first, then the others.</summary>
@@ -23,7 +23,7 @@ public sealed class OnloadImageFirstCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var onload = EngineCompletion.Complete(wordToComplete, fakeBoundParameters,
-            "images", "--filter", "label=" + OnloadImageSpec.OnloadVersionLabel, "--format", "{{.Repository}}:{{.Tag}}").ToList();
+            "images", "--filter", "label=" + OnloadFacts.VersionLabel, "--format", "{{.Repository}}:{{.Tag}}").ToList();
         var seen = onload.Select(c => c.CompletionText).ToHashSet(StringComparer.Ordinal);
         var others = EngineCompletion.Complete(wordToComplete, fakeBoundParameters, "images", "--format", "{{.Repository}}:{{.Tag}}")
             .Where(c => !seen.Contains(c.CompletionText));
@@ -39,7 +39,7 @@ public sealed class OnloadProfileCompleter : IArgumentCompleter
     {
         string prefix = (wordToComplete ?? "").Trim('\'', '"');
         var fs = HostFileSystem.Current;
-        foreach (string dir in OnloadHostInspector.ProfileDirectories)
+        foreach (string dir in OnloadFacts.ProfileDirectories)
         {
             var names = fs.List(dir).Where(f => f.EndsWith(".opf", StringComparison.Ordinal)).Select(f => f[..^4]).ToList();
             if (names.Count == 0) continue;

@@ -33,18 +33,16 @@ public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
         }
         foreach (string a in add.Concat(remove))
         {
-            if (a.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\') || a.StartsWith('=') || a.StartsWith('-'))
+            if (KernelBootArgumentService.ArgumentProblem(a) is { } problem)
             {
-                ThrowTerminatingError(Error(new ArgumentException($"'{a}' is not a single kernel argument (name or name=value, no spaces or quotes)."),
-                    "InvalidKernelArgument", ErrorCategory.InvalidArgument, a));
+                ThrowTerminatingError(Error(new ArgumentException(problem), "InvalidKernelArgument", ErrorCategory.InvalidArgument, a));
             }
         }
 
         int[] hostCpus = CpuList.Parse(HostInfo.PossibleCpuList(HostFs));
         foreach (string problem in KernelCommandLine.CpusNotOnHost(add, hostCpus)) WriteWarning(problem);
 
-        var grubby = new GrubbyService(Runner);
-        if (!grubby.IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(GrubbyService.Grubby)));
+        if (!new GrubbyService(Runner).IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(GrubbyService.Grubby)));
         var command = GrubbyService.UpdateCommand(add, remove);
         WriteVerbose($"Command: {command.CommandLine}");
         if (!ShouldProcess(command.CommandLine, "Change the kernel arguments of every boot entry (effective at the next reboot)"))
@@ -52,36 +50,17 @@ public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
             return;
         }
 
+        KernelBootArgumentChange change;
         try
         {
-            Await(grubby.UpdateAsync(add, remove, Cancellation));
-            var entry = Await(grubby.DefaultEntryAsync(Cancellation));
-            var running = KernelCommandLine.Parse(HostInfo.KernelCommandLine(HostFs));
-            bool reboot = add.Any(a => !KernelCommandLine.Contains(running, a))
-                          || remove.Any(r => KernelCommandLine.Contains(running, r));
-            var change = new KernelBootArgumentChange
-            {
-                CommandLine = command.CommandLine,
-                Added = add,
-                Removed = remove,
-                DefaultKernel = entry?.Kernel,
-                NextBootArguments = entry?.FullArgs,
-                RebootRequired = reboot,
-            };
-            if (reboot) WriteWarning("The new kernel arguments take effect at the next reboot. Nothing was rebooted.");
-            WriteObject(change);
+            change = Await(new KernelBootArgumentService(Runner, HostFs).ApplyAsync(add, remove, Cancellation));
         }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        catch (Exception e)
         {
-            throw new PipelineStoppedException();
+            ThrowDomain(e, command.CommandLine);
+            return;
         }
-        catch (ToolFailedException e) when (e.Result.CombinedOutput.Contains("ermission denied", StringComparison.Ordinal))
-        {
-            ThrowTerminatingError(Error(e, "GrubbyPermissionDenied", ErrorCategory.PermissionDenied, command.CommandLine, "Run PowerShell as root (sudo pwsh)."));
-        }
-        catch (Exception e) when (CommonError(e, command.CommandLine) is { } record)
-        {
-            ThrowTerminatingError(record);
-        }
+        if (change.RebootRequired) WriteWarning("The new kernel arguments take effect at the next reboot. Nothing was rebooted.");
+        WriteObject(change);
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using OnloadTools.Processes;
 using OnloadTools.Solarflare;
 
 namespace OnloadTools.Commands;
@@ -74,15 +73,11 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
         {
             before = Await(service.ReadBootConfigAsync(InterfaceName, Cancellation));
         }
-        catch (Exception e) { if (!Handle(e, InterfaceName)) throw; return; }
+        catch (Exception e) { if (!WriteDomainError(e, InterfaceName)) throw; return; }
 
+        // sfboot lists the port asked for, or at least one adapter (else the service said SfcAdapterNotFound).
         var plans = before.Ports.Where(p => InterfaceName is null || p.InterfaceName == InterfaceName)
             .Select(p => SfcPartitioning.Plan(SfbootParser.ToAdapter(p, before.UtilityVersion), request, command.CommandLine)).ToList();
-        if (plans.Count == 0)
-        {
-            WriteError(Error(new ItemNotFoundException("sfboot listed no Solarflare adapter."), "SfcAdapterNotFound", ErrorCategory.ObjectNotFound, target));
-            return;
-        }
         if (plans.All(p => p.Changes.Length == 0))
         {
             WriteVerbose($"{target} already has {string.Join(" ", command.Arguments.Where(a => !a.StartsWith("--", StringComparison.Ordinal)))}; sfboot was not run.");
@@ -99,7 +94,7 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
         {
             (_, after) = Await(service.ApplyBootConfigAsync(command, InterfaceName, Cancellation));
         }
-        catch (Exception e) { if (!Handle(e, InterfaceName)) throw; return; }
+        catch (Exception e) { if (!WriteDomainError(e, InterfaceName)) throw; return; }
 
         foreach (var plan in plans)
         {
@@ -111,7 +106,7 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
                 {
                     port = Await(service.ReadBootConfigAsync(plan.InterfaceName, Cancellation)).Ports.FirstOrDefault(p => p.InterfaceName == plan.InterfaceName);
                 }
-                catch (Exception e) { if (!Handle(e, plan.InterfaceName)) throw; continue; }
+                catch (Exception e) { if (!WriteDomainError(e, plan.InterfaceName)) throw; continue; }
             }
             if (port is not null) SfcPartitioning.Complete(plan, SfbootParser.ToAdapter(port, after.UtilityVersion));
             if (plan.ColdRebootRequired) _rebootNeeded.Add(plan.InterfaceName);
@@ -125,31 +120,6 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
         {
             WriteWarning($"The new boot configuration of {string.Join(", ", _rebootNeeded)} takes effect only after a cold reboot " +
                 "(power the host off and on; a warm restart keeps the old configuration). Nothing was rebooted.");
-        }
-    }
-
-    /// <summary>Maps failures of one item; returns true when handled (non-terminating), throws for the rest.</summary>
-    private bool Handle(Exception e, string? name)
-    {
-        switch (e)
-        {
-            case ToolNotFoundException nf:
-                ThrowTerminatingError(NotInstalled(nf));
-                return true;
-            case SfcAdapterNotFoundException:
-                WriteError(Error(e, "SfcAdapterNotFound", ErrorCategory.ObjectNotFound, name ?? "sfboot",
-                    "List the Solarflare interfaces with Get-SfcAdapter or Get-SfcInterface."));
-                return true;
-            case ToolFailedException tf:
-                WriteError(Error(tf, "SfbootFailed", ErrorCategory.InvalidResult, name ?? tf.Result.CommandLine));
-                return true;
-            case ToolTimeoutException to:
-                WriteError(TimedOut(to));
-                return true;
-            case OperationCanceledException when Cancellation.IsCancellationRequested:
-                throw new PipelineStoppedException();
-            default:
-                return false;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using OnloadTools.Containers;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
@@ -85,31 +86,26 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
         }
 
         // Onload in the image must match the host's kernel module.
-        image.Labels.TryGetValue(OnloadImageSpec.OnloadVersionLabel, out string? imageVersion);
-        string? hostVersion = HostOnloadVersion;
-        if (imageVersion is { Length: > 0 } && hostVersion is { Length: > 0 } && !ContainerService.VersionsMatch(imageVersion, hostVersion))
+        var onload = OnloadVersionCheck.Of(Image, image.Labels, HostOnloadVersion);
+        if (onload.Agreement == OnloadVersionAgreement.Mismatch)
         {
-            var mismatch = new OnloadVersionMismatchException(Image, imageVersion, hostVersion);
+            var mismatch = onload.Mismatch();
             if (!Force)
             {
                 WriteError(ContainerError(mismatch, Image));
                 return;
             }
-            WriteWarning(mismatch.Message.Split(" Rebuild")[0] + " Starting anyway (-Force).");
+            WriteWarning(mismatch.Summary + " Starting anyway (-Force).");
         }
-        else if (imageVersion is not { Length: > 0 })
+        else if (onload.Warning is { } warning)
         {
-            WriteWarning($"Image '{Image}' has no {OnloadImageSpec.OnloadVersionLabel} label: its Onload version cannot be checked against the host's.");
-        }
-        else if (hostVersion is null)
-        {
-            WriteWarning($"Onload is not installed on this host ('onload --version' is unavailable): image '{Image}' holds Onload {imageVersion}.");
+            WriteWarning(warning);
         }
 
         var devices = service.HostOnloadDevices();
         if (devices.Count == 0)
         {
-            WriteWarning($"This host has none of the Onload device nodes ({string.Join(", ", ContainerService.OnloadDeviceNodes)}): " +
+            WriteWarning($"This host has none of the Onload device nodes ({string.Join(", ", OnloadFacts.DeviceNodes)}): " +
                          "the container starts without Onload acceleration. Load the Onload driver (onload_tool reload) first.");
         }
         if (Privileged)

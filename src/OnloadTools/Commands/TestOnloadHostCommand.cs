@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using OnloadTools.Processes;
+using OnloadTools.Readiness;
 using OnloadTools.Tuning;
 
 namespace OnloadTools.Commands;

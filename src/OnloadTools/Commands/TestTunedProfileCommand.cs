@@ -25,17 +25,9 @@ public sealed class TestTunedProfileCommand : OnloadCmdlet
             if (Quiet.IsPresent) WriteObject(result.Verified);
             else WriteObject(result);
         }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        catch (Exception e)
         {
-            throw new PipelineStoppedException();
-        }
-        catch (TunedDaemonException e)
-        {
-            ThrowTerminatingError(Error(e, "TunedDaemonNotRunning", ErrorCategory.ResourceUnavailable, TunedService.TunedAdm, "systemctl enable --now tuned"));
-        }
-        catch (Exception e) when (CommonError(e, TunedService.TunedAdm) is { } record)
-        {
-            ThrowTerminatingError(record);
+            ThrowDomain(e, TunedService.TunedAdm);
         }
     }
 }

@@ -40,20 +40,12 @@ public sealed class UpdateSfcFirmwareCommand : OnloadCmdlet
         var service = new SfcToolService(Runner);
         string target = name ?? "all Solarflare adapters";
 
-        SfupdateOutput before;
+        IReadOnlyList<SfupdatePort> ports;
         try
         {
-            before = Await(service.ReadFirmwareAsync(name, Cancellation));
+            (_, ports) = Await(service.ReadFirmwarePortsAsync(name, Cancellation));
         }
-        catch (Exception e) { if (!Handle(e, name)) throw; return; }
-
-        var ports = before.Ports.Where(p => name is null || p.InterfaceName == name).ToList();
-        if (ports.Count == 0)
-        {
-            WriteError(Error(new ItemNotFoundException($"sfupdate found no Solarflare adapter{(name is null ? "" : " for " + name)}."),
-                "SfcAdapterNotFound", ErrorCategory.ObjectNotFound, target));
-            return;
-        }
+        catch (Exception e) { if (!WriteDomainError(e, name)) throw; return; }
 
         var command = SfcToolService.SfupdateWrite(name, Force);
         var pending = ports.Where(p => p.AvailableUpdates.Count > 0).ToList();
@@ -82,7 +74,7 @@ public sealed class UpdateSfcFirmwareCommand : OnloadCmdlet
         {
             (_, written) = Await(service.WriteFirmwareAsync(command, Cancellation), Tick);
         }
-        catch (Exception e) { if (!Handle(e, name)) throw; return; }
+        catch (Exception e) { if (!WriteDomainError(e, name)) throw; return; }
         finally
         {
             progress.RecordType = ProgressRecordType.Completed;
@@ -96,7 +88,7 @@ public sealed class UpdateSfcFirmwareCommand : OnloadCmdlet
         {
             after = Await(service.ReadFirmwareAsync(name, Cancellation));
         }
-        catch (Exception e) { if (!Handle(e, name)) throw; return; }
+        catch (Exception e) { if (!WriteDomainError(e, name)) throw; return; }
 
         foreach (var p in ports)
         {
@@ -126,28 +118,5 @@ public sealed class UpdateSfcFirmwareCommand : OnloadCmdlet
             || r.BootRomVersionBefore != r.BootRomVersionAfter
             || r.BundleVersionBefore != r.BundleVersionAfter;
         return r;
-    }
-
-    private bool Handle(Exception e, string? name)
-    {
-        switch (e)
-        {
-            case ToolNotFoundException nf:
-                ThrowTerminatingError(NotInstalled(nf));
-                return true;
-            case SfcAdapterNotFoundException:
-                WriteError(Error(e, "SfcAdapterNotFound", ErrorCategory.ObjectNotFound, name ?? "sfupdate"));
-                return true;
-            case ToolFailedException tf:
-                WriteError(Error(tf, "SfupdateFailed", ErrorCategory.InvalidResult, name ?? tf.Result.CommandLine));
-                return true;
-            case ToolTimeoutException to:
-                WriteError(TimedOut(to));
-                return true;
-            case OperationCanceledException when Cancellation.IsCancellationRequested:
-                throw new PipelineStoppedException();
-            default:
-                return false;
-        }
     }
 }

@@ -96,21 +96,3 @@ internal sealed class ContainerObjectNotFoundException : Exception
     public string Name { get; }
     public ToolResult? Result { get; }
 }
-
-/// <summary>Host and image Onload versions differ (user-space and kernel module must match).</summary>
-internal sealed class OnloadVersionMismatchException : Exception
-{
-    public OnloadVersionMismatchException(string image, string imageVersion, string hostVersion)
-        : base($"Image '{image}' holds Onload {imageVersion} but this host runs Onload {hostVersion}. " +
-               "Onload's user-space library in a container must match the host's kernel module. " +
-               "Rebuild the image with the host's Onload packages (New-OnloadImage), or use -Force to start it anyway.")
-    {
-        Image = image;
-        ImageVersion = imageVersion;
-        HostVersion = hostVersion;
-    }
-
-    public string Image { get; }
-    public string ImageVersion { get; }
-    public string HostVersion { get; }
-}

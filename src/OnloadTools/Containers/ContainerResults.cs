@@ -1,3 +1,4 @@
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Containers;
@@ -8,7 +9,7 @@ internal static class ContainerResults
     public static OnloadImage Image(ImageInspect i, string engine, string? hostOnloadVersion,
         IEnumerable<InstalledPackage>? packages = null, string? packageQuery = null)
     {
-        i.Labels.TryGetValue(OnloadImageSpec.OnloadVersionLabel, out string? version);
+        var onload = OnloadVersionCheck.Of(i.Id, i.Labels, hostOnloadVersion);
         i.Labels.TryGetValue("RUN", out string? run);
         i.Labels.TryGetValue("org.opencontainers.image.base.name", out string? baseName);
         string[] command = i.Entrypoint.Concat(i.Cmd).ToArray();
@@ -21,10 +22,9 @@ internal static class ContainerResults
             Size = i.Size,
             Engine = engine,
             BaseImage = baseName is { Length: > 0 } ? baseName : null,
-            OnloadVersion = version is { Length: > 0 } ? version : null,
+            OnloadVersion = onload.ImageVersion,
             HostOnloadVersion = hostOnloadVersion,
-            OnloadVersionMatchesHost = version is { Length: > 0 } && hostOnloadVersion is { Length: > 0 }
-                ? ContainerService.VersionsMatch(version, hostOnloadVersion) : null,
+            OnloadVersionMatchesHost = onload.Matches,
             RunLabel = run is { Length: > 0 } ? run : null,
             Command = command.Length > 0 ? ShellQuoting.Join(command) : null,
             Labels = i.Labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}").ToArray(),
@@ -35,7 +35,7 @@ internal static class ContainerResults
 
     public static OnloadContainer Container(ContainerInspect c, string engine, string? commandLine = null)
     {
-        c.Labels.TryGetValue(OnloadImageSpec.OnloadVersionLabel, out string? version);
+        c.Labels.TryGetValue(OnloadFacts.VersionLabel, out string? version);
         return new OnloadContainer
         {
             Id = c.Id,

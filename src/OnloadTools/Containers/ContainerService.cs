@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using OnloadTools.Host;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
+using OnloadTools.Onload;
 
 namespace OnloadTools.Containers;
 
@@ -15,8 +15,6 @@ internal sealed partial class ContainerService
 {
     public static readonly TimeSpan QuickTimeout = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
-    /// <summary>The Onload device nodes, classic first; newer Onload adds the control-plane and sfc_char nodes.</summary>
-    public static readonly string[] OnloadDeviceNodes = { "/dev/onload", "/dev/onload_epoll", "/dev/onload_cplane", "/dev/sfc_char" };
     /// <summary>Packages Get-OnloadImage reports by default (wildcards).</summary>
     public static readonly string[] DefaultPackagePatterns = { "onload*", "openonload*", "netperf", "sockperf", "sfutils*", "kernel-module-sfc*", "sfc-dkms" };
 
@@ -34,29 +32,28 @@ internal sealed partial class ContainerService
 
     // ------------------------------------------------------------------ host
 
-    /// <summary>The host's Onload version from `onload --version`, or null when onload is not installed.</summary>
-    public async Task<string?> HostOnloadVersionAsync(CancellationToken ct)
-    {
-        if (_runner.Which("onload") is null) return null;
-        try
-        {
-            var r = await _runner.RunAsync(new ToolCommand("onload", "--version"), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            return r.Succeeded ? OnloadVersionParser.Parse(r.CombinedOutput) : null;
-        }
-        catch (ToolTimeoutException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Onload device nodes present on the host (read through the host root, so tests use a fake /dev).</summary>
-    public IReadOnlyList<string> HostOnloadDevices() => OnloadDeviceNodes.Where(_fs.Exists).ToArray();
+    /// <summary>The Onload device nodes a container of this host gets (each one the host has).</summary>
+    public IReadOnlyList<string> HostOnloadDevices() => OnloadFacts.PresentDevices(_fs);
 
     /// <summary>The --device argument for a host device node: host path (mapped through the host root) to the same path inside.</summary>
     public string DeviceArgument(string node) => _fs.IsRealHost ? $"--device={node}" : $"--device={_fs.Map(node)}:{node}";
 
-    public static bool VersionsMatch(string? image, string? host) =>
-        image is { Length: > 0 } && host is { Length: > 0 } && string.Equals(image.TrimStart('v'), host.TrimStart('v'), StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether the engine answers: `ENGINE info` (its storage and runtime work), then the client's version. A failed info
+    /// is returned, not thrown, for the caller to judge.
+    /// </summary>
+    public async Task<(ToolResult Info, string? Version)> StatusAsync(CancellationToken ct)
+    {
+        var info = await RunAsync(ct, QuickTimeout, "info").ConfigureAwait(false);
+        if (!info.Succeeded) return (info, null);
+        var v = await RunAsync(ct, TimeSpan.FromSeconds(30), "version", "--format", "{{.Client.Version}}").ConfigureAwait(false);
+        string version = v.Succeeded ? v.StandardOutput.Trim() : "";
+        return (info, version.Length > 0 ? version : null);
+    }
+
+    /// <summary>A command run inside a running container (`ENGINE exec NAME TOOL ARGS`).</summary>
+    public ToolCommand ExecCommand(string container, ToolCommand inner) =>
+        Engine.Command(new[] { "exec", container, inner.Tool }.Concat(inner.Arguments));
 
     // ------------------------------------------------------------------ images
 
@@ -75,7 +72,7 @@ internal sealed partial class ContainerService
     /// <summary>Ids of the images that carry the Onload version label.</summary>
     public async Task<IReadOnlyList<string>> ListOnloadImageIdsAsync(CancellationToken ct)
     {
-        var r = await RunAsync(ct, QuickTimeout, "images", "--quiet", "--no-trunc", "--filter", "label=" + OnloadImageSpec.OnloadVersionLabel).ConfigureAwait(false);
+        var r = await RunAsync(ct, QuickTimeout, "images", "--quiet", "--no-trunc", "--filter", "label=" + OnloadFacts.VersionLabel).ConfigureAwait(false);
         if (!r.Succeeded) throw Failure(r);
         return Lines(r.StandardOutput).Select(InspectParser.ShortenId).Distinct().ToArray();
     }
@@ -103,6 +100,10 @@ internal sealed partial class ContainerService
     public ToolCommand BuildCommand(string tag, string dockerfile, string contextDirectory) =>
         Engine.Command("build", "--tag", tag, "--file", dockerfile, contextDirectory);
 
+    /// <summary>Starts `ENGINE build` in the background; the caller reads its progress and disposes it (which stops a running build).</summary>
+    /// <exception cref="ToolNotFoundException">The engine is not on PATH.</exception>
+    public ImageBuild StartBuild(ToolCommand build, string tag) => new(_runner.Start(build), build, tag);
+
     // ------------------------------------------------------------------ containers
 
     public async Task<ContainerInspect> InspectContainerAsync(string name, CancellationToken ct)
@@ -120,7 +121,7 @@ internal sealed partial class ContainerService
     /// <summary>Ids of the containers (running or not) whose image carries the Onload version label.</summary>
     public async Task<IReadOnlyList<string>> ListOnloadContainerIdsAsync(CancellationToken ct)
     {
-        var r = await RunAsync(ct, QuickTimeout, "ps", "--all", "--quiet", "--no-trunc", "--filter", "label=" + OnloadImageSpec.OnloadVersionLabel).ConfigureAwait(false);
+        var r = await RunAsync(ct, QuickTimeout, "ps", "--all", "--quiet", "--no-trunc", "--filter", "label=" + OnloadFacts.VersionLabel).ConfigureAwait(false);
         if (!r.Succeeded) throw Failure(r);
         return Lines(r.StandardOutput).Distinct().ToArray();
     }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Containers;
@@ -29,19 +30,16 @@ internal sealed class ImagePackage
 /// <summary>Everything New-OnloadImage puts in a Dockerfile. The Dockerfile is always generated from this, never written by hand.</summary>
 internal sealed partial class OnloadImageSpec
 {
-    public const string OnloadVersionLabel = "org.openonload.version";
     public const string PackageDirectory = "/tmp/onloadtools-packages";
     public static readonly string[] DefaultCommand = { "onload", "--profile=latency", "netserver", "-D" };
-    /// <summary>The device nodes every Onload release has; the RUN label uses them when the build host has none.</summary>
-    public static readonly string[] ClassicDevices = { "/dev/onload", "/dev/onload_epoll" };
 
     public required string Tag { get; init; }
     public required string BaseImage { get; init; }
     public IReadOnlyList<ImagePackage> Packages { get; init; } = Array.Empty<ImagePackage>();
     public string? OnloadVersion { get; init; }
     public IReadOnlyList<string> Command { get; init; } = DefaultCommand;
-    /// <summary>Device nodes the RUN label passes with --device.</summary>
-    public IReadOnlyList<string> RunDevices { get; init; } = ClassicDevices;
+    /// <summary>Device nodes the RUN label passes with --device: the build host's, else those every Onload release has.</summary>
+    public IReadOnlyList<string> RunDevices { get; init; } = OnloadFacts.RequiredDevices;
     public DateTime Created { get; init; } = DateTime.UtcNow;
     public string GeneratorVersion { get; init; } = typeof(OnloadImageSpec).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -116,7 +114,7 @@ internal sealed partial class OnloadImageSpec
             {
                 new("RUN", RunLabel),
             };
-            if (OnloadVersion is { Length: > 0 } version) labels.Add(new(OnloadVersionLabel, version));
+            if (OnloadVersion is { Length: > 0 } version) labels.Add(new(OnloadFacts.VersionLabel, version));
             labels.Add(new("org.opencontainers.image.title", Tag));
             labels.Add(new("org.opencontainers.image.description", $"{onload} and netperf for low-latency containers (run with the Onload devices and --net=host)"));
             labels.Add(new("org.opencontainers.image.created", created));

@@ -1,6 +1,6 @@
 using OnloadTools.Host;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
+using OnloadTools.Onload;
 
 namespace OnloadTools.Latency;
 
@@ -92,8 +92,7 @@ internal abstract class LatencySession : IDisposable
         }
         if (Request.Onload)
         {
-            var v = await Runner.RunAsync(OnClient(new ToolCommand("onload", "--version")), TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
-            OnloadVersion = OnloadVersionParser.Parse(v.CombinedOutput);
+            OnloadVersion = (await OnloadVersionQuery.ReadAsync(Runner, ct, c => OnClient(c)).ConfigureAwait(false)).Version;
         }
 
         if (Request.ComputerName is { Length: > 0 } host)

@@ -26,8 +26,8 @@ internal sealed class ToolTimeoutException : Exception
     public TimeSpan Timeout { get; }
 }
 
-/// <summary>The tool ran but reported failure (non-zero exit code).</summary>
-internal sealed class ToolFailedException : Exception
+/// <summary>The tool ran but reported failure (non-zero exit code). Services derive the failures they tell apart.</summary>
+internal class ToolFailedException : Exception
 {
     public ToolFailedException(ToolResult result, string? context = null)
         : base((context is null ? "" : context + " ") + result.Describe())

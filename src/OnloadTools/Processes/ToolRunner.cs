@@ -46,6 +46,15 @@ internal sealed class BackgroundProcess : IDisposable
     public string StandardOutput { get { lock (_stdout) return _stdout.ToString(); } }
     public string StandardError { get { lock (_stderr) return _stderr.ToString(); } }
 
+    /// <summary>What it printed on stdout from character <paramref name="offset"/> on (a reader of its progress copies only what is new).</summary>
+    public string StandardOutputFrom(int offset)
+    {
+        lock (_stdout) return offset >= _stdout.Length ? "" : _stdout.ToString(offset, _stdout.Length - offset);
+    }
+
+    /// <summary>Completes when the process has exited (however it ended); never faults.</summary>
+    public Task Exited => _task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     /// <summary>Exit code once it has exited, else null.</summary>
     public int? ExitCode => _task.IsCompletedSuccessfully ? _task.Result.ExitCode : null;
 

@@ -2,6 +2,21 @@ using OnloadTools.Processes;
 
 namespace OnloadTools.Solarflare;
 
+/// <summary>rpmbuild failed to build the packages.</summary>
+internal sealed class RpmbuildFailedException : ToolFailedException
+{
+    public RpmbuildFailedException(ToolResult result) : base(result) { }
+}
+
+/// <summary>rpm could not read the header of a package rpmbuild made.</summary>
+internal sealed class RpmQueryFailedException : ToolFailedException
+{
+    public RpmQueryFailedException(ToolResult result) : base(result) { }
+}
+
+/// <summary>rpm printed no header line for a package rpmbuild made.</summary>
+internal sealed class RpmQueryUnparsableException(string message) : Exception(message);
+
 /// <summary>
 /// New-OnloadPackage's domain: builds the OpenOnload RPMs from the spec file inside the source tarball with
 /// `rpmbuild -ta` (as the reference architecture did), then reads each package's name, version and architecture
@@ -48,13 +63,16 @@ internal sealed class OnloadPackageBuilder
     }
 
     /// <summary>Builds the RPMs into a private rpmbuild tree and moves them to <paramref name="outputDirectory"/>.</summary>
+    /// <exception cref="RpmbuildFailedException">rpmbuild failed.</exception>
+    /// <exception cref="RpmQueryFailedException">rpm could not read a built package.</exception>
+    /// <exception cref="RpmQueryUnparsableException">rpm printed no header for a built package.</exception>
     /// <param name="topDir">An empty scratch folder for rpmbuild's _topdir (deleted by the caller).</param>
     public async Task<(ToolResult Build, List<OnloadPackage> Packages)> BuildAsync(string source, string outputDirectory, string topDir,
         bool includeSource, bool noDependencyCheck, TimeSpan timeout, CancellationToken ct)
     {
         var command = BuildCommand(source, topDir, noDependencyCheck);
         var build = await _runner.RunAsync(command, timeout, ct).ConfigureAwait(false);
-        if (!build.Succeeded) throw new ToolFailedException(build);
+        if (!build.Succeeded) throw new RpmbuildFailedException(build);
 
         Directory.CreateDirectory(outputDirectory);
         var files = new List<string>();
@@ -69,9 +87,9 @@ internal sealed class OnloadPackageBuilder
             string destination = Path.Combine(outputDirectory, Path.GetFileName(file));
             File.Move(file, destination, overwrite: true);
             var query = await _runner.RunAsync(QueryCommand(destination), TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
-            if (!query.Succeeded) throw new ToolFailedException(query);
+            if (!query.Succeeded) throw new RpmQueryFailedException(query);
             var parsed = ParseQuery(query.StandardOutput)
-                ?? throw new InvalidDataException($"'{query.CommandLine}' printed no package header: {query.StandardOutput.Trim()}");
+                ?? throw new RpmQueryUnparsableException($"'{query.CommandLine}' printed no package header: {query.StandardOutput.Trim()}");
             string fileName = Path.GetFileName(destination);
             bool isSource = fileName.EndsWith(".src.rpm", StringComparison.OrdinalIgnoreCase);
             packages.Add(new OnloadPackage

@@ -5,11 +5,15 @@ namespace OnloadTools.Solarflare;
 /// <summary>sfboot/sfupdate reported that it found no such adapter, or no Solarflare adapter at all.</summary>
 internal sealed class SfcAdapterNotFoundException : Exception
 {
-    public SfcAdapterNotFoundException(string? interfaceName, string message) : base(message)
+    public SfcAdapterNotFoundException(string tool, string? interfaceName, string message) : base(message)
     {
+        Tool = tool;
         InterfaceName = interfaceName;
     }
 
+    /// <summary>The utility that found no adapter: sfboot or sfupdate.</summary>
+    public string Tool { get; }
+    /// <summary>The port asked for; null when every adapter was.</summary>
     public string? InterfaceName { get; }
 }
 
@@ -67,16 +71,16 @@ internal sealed class SfcToolService
         var output = SfbootParser.Parse(result.StandardOutput);
         if (!result.Succeeded)
         {
-            if (LooksLikeNoAdapter(result.CombinedOutput)) throw new SfcAdapterNotFoundException(interfaceName, result.Describe());
+            if (LooksLikeNoAdapter(result.CombinedOutput)) throw new SfcAdapterNotFoundException("sfboot", interfaceName, result.Describe());
             throw new ToolFailedException(result);
         }
         if (interfaceName is not null && output.Ports.All(p => p.InterfaceName != interfaceName))
-            throw new SfcAdapterNotFoundException(interfaceName, $"'{result.CommandLine}' did not list {interfaceName}.");
+            throw new SfcAdapterNotFoundException("sfboot", interfaceName, $"'{result.CommandLine}' did not list {interfaceName}.");
         if (output.Ports.Count == 0)
         {
             // Exit code 0 and no adapter block: say so with sfboot's own words rather than return nothing.
             string said = result.CombinedOutput.Trim();
-            throw new SfcAdapterNotFoundException(null,
+            throw new SfcAdapterNotFoundException("sfboot", null,
                 $"'{result.CommandLine}' exited 0 but listed no adapter. sfboot said: {(said.Length > 0 ? said : "(nothing)")}");
         }
         return output;
@@ -95,10 +99,21 @@ internal sealed class SfcToolService
         var output = SfupdateParser.Parse(result.CombinedOutput);
         if (!result.Succeeded && !output.NoAdapters)
         {
-            if (LooksLikeNoAdapter(result.CombinedOutput)) throw new SfcAdapterNotFoundException(interfaceName, result.Describe());
+            if (LooksLikeNoAdapter(result.CombinedOutput)) throw new SfcAdapterNotFoundException("sfupdate", interfaceName, result.Describe());
             throw new ToolFailedException(result);
         }
         return output;
+    }
+
+    /// <summary>The flash contents of the port asked for (or of every port), which must exist.</summary>
+    /// <exception cref="SfcAdapterNotFoundException">sfupdate found no Solarflare adapter (for the port).</exception>
+    public async Task<(SfupdateOutput Output, IReadOnlyList<SfupdatePort> Ports)> ReadFirmwarePortsAsync(string? interfaceName, CancellationToken ct)
+    {
+        var output = await ReadFirmwareAsync(interfaceName, ct).ConfigureAwait(false);
+        var ports = output.Ports.Where(p => interfaceName is null || p.InterfaceName == interfaceName).ToList();
+        if (ports.Count == 0)
+            throw new SfcAdapterNotFoundException("sfupdate", interfaceName, $"sfupdate found no Solarflare adapter{(interfaceName is null ? "" : " for " + interfaceName)}.");
+        return (output, ports);
     }
 
     /// <summary>Writes newer firmware (sfupdate --write). Throws ToolFailedException when sfupdate fails.</summary>
@@ -108,7 +123,7 @@ internal sealed class SfcToolService
         var output = SfupdateParser.Parse(result.CombinedOutput);
         if (!result.Succeeded)
         {
-            if (LooksLikeNoAdapter(result.CombinedOutput)) throw new SfcAdapterNotFoundException(null, result.Describe());
+            if (LooksLikeNoAdapter(result.CombinedOutput)) throw new SfcAdapterNotFoundException("sfupdate", null, result.Describe());
             throw new ToolFailedException(result);
         }
         return (result, output);

@@ -84,6 +84,12 @@ internal static class GrubbyParser
     }
 }
 
+/// <summary>grubby could not write the boot configuration: the user is not root.</summary>
+internal sealed class GrubbyPermissionDeniedException : ToolFailedException
+{
+    public GrubbyPermissionDeniedException(ToolResult result) : base(result) { }
+}
+
 /// <summary>Reads and changes the kernel arguments of the boot entries through grubby (never reboots).</summary>
 internal sealed class GrubbyService
 {
@@ -125,10 +131,17 @@ internal sealed class GrubbyService
         return GrubbyParser.ParseInfo(r.StandardOutput);
     }
 
+    /// <exception cref="GrubbyPermissionDeniedException">grubby may not write the boot entries (not root).</exception>
+    /// <exception cref="ToolFailedException">grubby failed otherwise.</exception>
     public async Task<ToolResult> UpdateAsync(IReadOnlyCollection<string> add, IReadOnlyCollection<string> remove, CancellationToken ct)
     {
         var r = await _runner.RunAsync(UpdateCommand(add, remove), Timeout, ct).ConfigureAwait(false);
-        if (!r.Succeeded) throw new ToolFailedException(r);
+        if (!r.Succeeded)
+        {
+            // grubby says "Permission denied" (strerror) or "permission denied" depending on the release.
+            if (r.CombinedOutput.Contains("permission denied", StringComparison.OrdinalIgnoreCase)) throw new GrubbyPermissionDeniedException(r);
+            throw new ToolFailedException(r);
+        }
         return r;
     }
 }

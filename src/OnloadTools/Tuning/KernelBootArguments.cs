@@ -121,6 +121,36 @@ internal sealed class KernelBootArgumentService
         _fs = fs;
     }
 
+    /// <summary>Why a value is not one kernel argument grubby can take (name or name=value, no spaces, quotes or leading '-'/'='), or null.</summary>
+    public static string? ArgumentProblem(string argument) =>
+        argument.Length == 0 || argument.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\') || argument.StartsWith('=') || argument.StartsWith('-')
+            ? $"'{argument}' is not a single kernel argument (name or name=value, no spaces or quotes)."
+            : null;
+
+    /// <summary>
+    /// Adds and removes arguments of every boot entry (grubby --update-kernel=ALL) and says what the default kernel
+    /// boots with next, and whether the running kernel differs from the change (a reboot is needed; nothing reboots).
+    /// </summary>
+    /// <exception cref="ToolNotFoundException">grubby is not installed.</exception>
+    /// <exception cref="GrubbyPermissionDeniedException">grubby may not write the boot entries.</exception>
+    /// <exception cref="ToolFailedException">grubby failed otherwise.</exception>
+    public async Task<KernelBootArgumentChange> ApplyAsync(IReadOnlyCollection<string> add, IReadOnlyCollection<string> remove, CancellationToken ct)
+    {
+        var grubby = new GrubbyService(_runner);
+        await grubby.UpdateAsync(add, remove, ct).ConfigureAwait(false);
+        var entry = await grubby.DefaultEntryAsync(ct).ConfigureAwait(false);
+        var running = KernelCommandLine.Parse(HostInfo.KernelCommandLine(_fs));
+        return new KernelBootArgumentChange
+        {
+            CommandLine = GrubbyService.UpdateCommand(add, remove).CommandLine,
+            Added = add.ToArray(),
+            Removed = remove.ToArray(),
+            DefaultKernel = entry?.Kernel,
+            NextBootArguments = entry?.FullArgs,
+            RebootRequired = add.Any(a => !KernelCommandLine.Contains(running, a)) || remove.Any(r => KernelCommandLine.Contains(running, r)),
+        };
+    }
+
     /// <exception cref="FileNotFoundException">/proc/cmdline cannot be read.</exception>
     public async Task<KernelBootArgumentComparison> CompareAsync(CancellationToken ct)
     {

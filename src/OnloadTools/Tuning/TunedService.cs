@@ -153,6 +153,71 @@ internal sealed class TunedService
         return r;
     }
 
+    /// <summary>Reads what a switch to <paramref name="name"/> (null: off) would start from and touch, without switching.</summary>
+    /// <exception cref="TunedProfileNotFoundException">The profile is not installed (and this host's profile folders hold others).</exception>
+    /// <exception cref="TunedDaemonException">The daemon does not answer.</exception>
+    public async Task<TunedProfileSwitch> PlanSwitchAsync(string? name, CancellationToken ct)
+    {
+        string? previous = await ActiveProfileAsync(ct).ConfigureAwait(false);
+        EffectiveProfile? next = null;
+        if (name is not null)
+        {
+            next = Catalog.Resolve(name);
+            if (next is null && Catalog.AnyInstalled) throw new TunedProfileNotFoundException(name, "Get-TunedProfile lists the installed ones.");
+        }
+        EffectiveProfile? prev = previous is null ? null : Catalog.Resolve(previous);
+        return new TunedProfileSwitch
+        {
+            PreviousProfile = previous,
+            Profile = name,
+            Next = next,
+            Before = ReadProbes(new[] { prev, next }),
+            Wanted = next is null ? Array.Empty<ProbedSetting>() : TunedSettingProbe.Probes(next, _fs).ToArray(),
+            Command = name is null ? OffCommand() : SwitchCommand(name),
+        };
+    }
+
+    /// <summary>
+    /// Runs a planned switch and reports it: each value before and after (Expected where the new profile sets it), the
+    /// profile now active, the kernel arguments it wants that the running kernel lacks, and what 'tuned-adm verify' says.
+    /// </summary>
+    public async Task<TunedProfileChange> SwitchAsync(TunedProfileSwitch plan, CancellationToken ct)
+    {
+        await SwitchAsync(plan.Profile, ct).ConfigureAwait(false);
+        var settings = plan.Before.Select(b =>
+        {
+            string? after = TunedSettingProbe.Read(b.Probe, _fs);
+            return new TunedSettingChange
+            {
+                Plugin = b.Probe.Plugin, Name = b.Probe.Name, Path = b.Probe.Path,
+                Expected = plan.Sets(b.Probe) ? b.Probe.Expected : null,
+                Before = b.Value, After = after, Changed = b.Value != after,
+            };
+        }).ToArray();
+        var change = new TunedProfileChange
+        {
+            PreviousProfile = plan.PreviousProfile,
+            NewProfile = plan.Profile is null ? null : await ActiveProfileAsync(ct).ConfigureAwait(false) ?? plan.Profile,
+            CommandLine = plan.Command.CommandLine,
+            Settings = settings,
+            ChangedCount = settings.Count(s => s.Changed),
+            Time = DateTime.UtcNow,
+        };
+        if (plan.Profile is null) return change;
+
+        string? boot = AppliedBootCommandLine();
+        if (string.IsNullOrWhiteSpace(boot)) boot = plan.Next?.BootCommandLine;
+        change.BootCommandLine = string.IsNullOrWhiteSpace(boot) ? null : boot;
+        change.MissingBootArguments = MissingBootArguments(boot).ToArray();
+        change.RebootRequired = change.MissingBootArguments.Length > 0;
+        var verify = await VerifyAsync(ct).ConfigureAwait(false);
+        change.Verified = verify.Verified;
+        change.VerifyFailures = verify.Differences.Length > 0 || verify.Verified
+            ? verify.Differences.Select(d => d.Message).ToArray()
+            : new[] { verify.Reason }; // tuned logged no itemised failure: its verdict is all there is
+        return change;
+    }
+
     /// <summary>Runs 'tuned-adm verify' and reads the verification lines it logged.</summary>
     public async Task<TunedProfileVerification> VerifyAsync(CancellationToken ct)
     {

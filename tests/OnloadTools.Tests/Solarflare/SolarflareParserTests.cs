@@ -1,4 +1,5 @@
 using CsCheck;
+using OnloadTools.Onload;
 using OnloadTools.Solarflare;
 
 namespace OnloadTools.Tests.Solarflare;

@@ -59,7 +59,6 @@ public class KernelArgumentParsingTests
             KernelCommandLine.Contains(KernelCommandLine.Parse(s), s);
             GrubbyParser.ParseInfo(s);
             GrubbyParser.ParseDefaultKernel(s);
-            HostReadiness.ReadLabel(s, "org.openonload.version");
         }, iter: 2000);
     }
 
@@ -94,14 +93,6 @@ public class KernelArgumentParsingTests
     {
         Assert.Equal("/boot/vmlinuz-4.18.0-147.5.1.el8_1.x86_64",
             GrubbyParser.ParseDefaultKernel(TestPaths.ReadFixture("tuning", "grubby_default_kernel_with_fork_errors.txt")));
-    }
-
-    [Fact]
-    public void Image_label_from_podman_inspect_json()
-    {
-        Assert.Equal("8.1.2.26", HostReadiness.ReadLabel("[{\"Labels\":{\"org.openonload.version\":\"8.1.2.26\"}}]", "org.openonload.version"));
-        Assert.Equal("9", HostReadiness.ReadLabel("[{\"Config\":{\"Labels\":{\"org.openonload.version\":\"9\"}}}]", "org.openonload.version"));
-        Assert.Null(HostReadiness.ReadLabel("[{\"Labels\":null}]", "org.openonload.version"));
     }
 
     private static string Row(KernelBootArgument a) => $"{a.Name}#{a.Occurrence}:{a.Value}>{a.NextBootValue}:{a.Pending}";

@@ -1,7 +1,8 @@
 using OnloadTools.Host;
 using OnloadTools.Processes;
+using OnloadTools.Solarflare;
 
-namespace OnloadTools.Solarflare;
+namespace OnloadTools.Onload;
 
 /// <summary>
 /// Get-OnloadInfo's domain: is OpenOnload installed (onload on PATH, its version), are its kernel modules loaded,
@@ -10,11 +11,6 @@ namespace OnloadTools.Solarflare;
 /// </summary>
 internal sealed class OnloadHostInspector
 {
-    public static readonly string[] RequiredModules = { "onload", "sfc_char", "sfc_resource", "sfc" };
-    public static readonly string[] DeviceNodes = { "/dev/onload", "/dev/onload_epoll", "/dev/onload_cplane", "/dev/sfc_char" };
-    /// <summary>Where OpenOnload's installer puts the .opf profiles (onload_install and the RPMs).</summary>
-    public static readonly string[] ProfileDirectories = { "/usr/libexec/onload/profiles", "/usr/lib/onload/profiles", "/usr/local/libexec/onload/profiles" };
-
     private readonly IToolRunner _runner;
     private readonly HostFileSystem _fs;
 
@@ -29,15 +25,15 @@ internal sealed class OnloadHostInspector
         var info = new OnloadInfo { ComputerName = HostInfo.HostName(_fs) };
         var problems = new List<string>();
 
-        info.OnloadPath = _runner.Which("onload");
+        info.OnloadPath = _runner.Which(OnloadFacts.Tool);
         info.Installed = info.OnloadPath is not null;
         if (info.Installed)
         {
             try
             {
-                var r = await _runner.RunAsync(new ToolCommand("onload", "--version"), TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-                info.Version = OnloadVersionParser.Parse(r.StandardOutput) ?? OnloadVersionParser.Parse(r.StandardError);
-                if (!r.Succeeded) problems.Add($"'onload --version' failed: {r.Describe()}");
+                var reading = await OnloadVersionQuery.ReadAsync(_runner, ct).ConfigureAwait(false);
+                info.Version = reading.Version;
+                if (!reading.Result.Succeeded) problems.Add($"'onload --version' failed: {reading.Result.Describe()}");
             }
             catch (Exception e) when (e is ToolNotFoundException or ToolTimeoutException)
             {
@@ -51,17 +47,17 @@ internal sealed class OnloadHostInspector
 
         info.KernelModuleVersion = _fs.ReadText("/sys/module/onload/version") is { Length: > 0 } mv ? mv : null;
         var loaded = LoadedModules();
-        info.LoadedModules = RequiredModules.Where(loaded.Contains).ToArray();
-        info.MissingModules = RequiredModules.Where(m => !loaded.Contains(m)).ToArray();
+        info.LoadedModules = OnloadFacts.KernelModules.Where(loaded.Contains).ToArray();
+        info.MissingModules = OnloadFacts.KernelModules.Where(m => !loaded.Contains(m)).ToArray();
         if (info.MissingModules.Length > 0)
             problems.Add($"Kernel module(s) not loaded: {string.Join(", ", info.MissingModules)} (load them with 'onload_tool reload').");
 
-        info.DeviceNodes = DeviceNodes.Where(_fs.Exists).ToArray();
-        info.MissingDeviceNodes = DeviceNodes.Where(d => !_fs.Exists(d)).ToArray();
+        info.DeviceNodes = OnloadFacts.PresentDevices(_fs).ToArray();
+        info.MissingDeviceNodes = OnloadFacts.RequiredDevices.Where(d => !_fs.Exists(d)).ToArray();
         if (info.MissingDeviceNodes.Length > 0)
             problems.Add($"Device node(s) missing: {string.Join(", ", info.MissingDeviceNodes)} (created when the modules load; containers need them passed with --device).");
 
-        foreach (string dir in ProfileDirectories)
+        foreach (string dir in OnloadFacts.ProfileDirectories)
         {
             var profiles = _fs.List(dir).Where(f => f.EndsWith(".opf", StringComparison.Ordinal)).Select(f => f[..^4]).ToArray();
             if (profiles.Length == 0) continue;
@@ -70,7 +66,7 @@ internal sealed class OnloadHostInspector
             break;
         }
         if (info.Installed && info.Profiles.Length == 0)
-            problems.Add($"No Onload profiles (*.opf) found in {string.Join(" or ", ProfileDirectories)}.");
+            problems.Add($"No Onload profiles (*.opf) found in {string.Join(" or ", OnloadFacts.ProfileDirectories)}.");
 
         info.SfcInterfaceCount = new SfcInterfaceReader(_fs).Names().Count();
         if (info.SfcInterfaceCount == 0)
@@ -94,7 +90,7 @@ internal sealed class OnloadHostInspector
                 if (space > 0) set.Add(line[..space]);
             }
         }
-        foreach (string m in RequiredModules)
+        foreach (string m in OnloadFacts.KernelModules)
         {
             if (_fs.DirectoryExists($"/sys/module/{m}") && _fs.Exists($"/sys/module/{m}/initstate")) set.Add(m);
         }

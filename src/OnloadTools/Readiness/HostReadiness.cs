@@ -1,10 +1,10 @@
-using System.Text.Json;
 using OnloadTools.Containers;
 using OnloadTools.Host;
+using OnloadTools.Onload;
 using OnloadTools.Processes;
-using OnloadTools.Solarflare;
+using OnloadTools.Tuning;
 
-namespace OnloadTools.Tuning;
+namespace OnloadTools.Readiness;
 
 /// <summary>What Test-OnloadHost checks against.</summary>
 internal sealed class HostReadinessRequest
@@ -18,15 +18,14 @@ internal sealed class HostReadinessRequest
 }
 
 /// <summary>
-/// The readiness audit of a host for the low-latency Onload container workflow. Each check reads the host
-/// (files through HostFileSystem, tools through IToolRunner) and says Pass, Warn (it cannot tell: hardware
-/// missing, no cpufreq …) or Fail, with what it found, what it expected and the command that fixes it.
+/// The readiness audit of a host for the low-latency Onload container workflow (Test-OnloadHost). It spans the
+/// rooms, so it sits in none of them and asks each: tuned and the kernel (Tuning), Onload's modules, devices and
+/// version (Onload), the adapters (Solarflare), the engine and the image's label (Containers). Each check says Pass,
+/// Warn (it cannot tell: hardware missing, no cpufreq …) or Fail, with what it found, what it expected and the command
+/// that fixes it.
 /// </summary>
 internal sealed class HostReadiness
 {
-    public const string OnloadVersionLabel = "org.openonload.version";
-    public static readonly string[] OnloadModules = { "onload", "sfc_char", "sfc_resource" };
-    public static readonly string[] OnloadDevices = { "/dev/onload", "/dev/onload_epoll" };
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private readonly IToolRunner _runner;
@@ -161,7 +160,7 @@ internal sealed class HostReadiness
         if (_request.InterfaceName is not null) return _request.InterfaceName;
         var topo = new NicTopology(_fs);
         var names = topo.InterfaceNames();
-        return names.FirstOrDefault(n => _fs.LinkTargetName($"/sys/class/net/{n}/device/driver") == "sfc")
+        return names.FirstOrDefault(n => Solarflare.SfcInterfaceReader.IsSfcDriver(_fs.LinkTargetName($"/sys/class/net/{n}/device/driver")))
                ?? names.FirstOrDefault(n => topo.DeviceDirectory(n) is not null);
     }
 
@@ -230,7 +229,7 @@ internal sealed class HostReadiness
         var checks = new List<OnloadHostCheck>();
         string reload = "onload_tool reload (installs the Onload drivers: dnf install onload-kmod, or New-OnloadPackage)";
         string? modules = _fs.ReadText("/proc/modules");
-        string expected = string.Join(", ", OnloadModules) + " loaded";
+        string expected = string.Join(", ", OnloadFacts.KernelModules) + " loaded";
         if (modules is null)
         {
             checks.Add(Check("OnloadKernelModules", "Onload", "Fail", "/proc/modules is absent: this kernel cannot load modules", expected, reload));
@@ -238,16 +237,16 @@ internal sealed class HostReadiness
         else
         {
             var loaded = modules.Split('\n').Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
-            var missing = OnloadModules.Where(m => !loaded.Contains(m)).ToArray();
+            var missing = OnloadFacts.KernelModules.Where(m => !loaded.Contains(m)).ToArray();
             checks.Add(Check("OnloadKernelModules", "Onload", missing.Length == 0 ? "Pass" : "Fail",
-                missing.Length == 0 ? string.Join(", ", OnloadModules) + " loaded" : "not loaded: " + string.Join(", ", missing), expected, reload));
+                missing.Length == 0 ? expected : "not loaded: " + string.Join(", ", missing), expected, reload));
         }
-        foreach (string dev in OnloadDevices)
+        foreach (string dev in OnloadFacts.RequiredDevices)
         {
             bool present = _fs.Exists(dev);
             checks.Add(Check("Device:" + dev, "Onload", present ? "Pass" : "Fail", present ? "present" : "absent", "present", reload));
         }
-        var sfc = new NicTopology(_fs).InterfaceNames().Where(n => _fs.LinkTargetName($"/sys/class/net/{n}/device/driver") == "sfc").ToArray();
+        var sfc = new Solarflare.SfcInterfaceReader(_fs).Names().Order(StringComparer.Ordinal).ToArray();
         checks.Add(sfc.Length > 0
             ? Check("SolarflareAdapter", "Onload", "Pass", "sfc interfaces: " + string.Join(", ", sfc), "an interface driven by sfc")
             : Check("SolarflareAdapter", "Onload", "Warn", "no interface is driven by sfc", "an interface driven by sfc",
@@ -278,78 +277,65 @@ internal sealed class HostReadiness
         return checks;
     }
 
-    private string? EngineTool() => ContainerEngine.Choose(_runner, _request.Engine);
-
     private async Task<IReadOnlyList<OnloadHostCheck>> EngineAsync(CancellationToken ct)
     {
-        string? engine = EngineTool();
-        if (engine is null || _runner.Which(engine) is null)
+        ContainerService service;
+        try
+        {
+            service = new ContainerService(_runner, _fs, ContainerEngine.Resolve(_runner, _request.Engine));
+        }
+        catch (Exception e) when (e is ContainerEngineNotFoundException or ToolNotFoundException)
+        {
+            string? engine = (e as ToolNotFoundException)?.Tool;
             return new[] { Check("ContainerEngine", "Containers", "Fail", engine is null ? "neither podman nor docker is installed" : $"{engine} is not installed",
-                "podman info succeeds", ToolCatalog.InstallHint(engine ?? "podman")) };
-        var command = new ToolCommand(engine, "info");
-        ToolResult r;
-        try { r = await _runner.RunAsync(command, TimeSpan.FromSeconds(60), ct).ConfigureAwait(false); }
+                "podman info succeeds", ToolCatalog.InstallHint(engine ?? ContainerEngine.Podman)) };
+        }
+        string name = service.Engine.Name;
+        (ToolResult Info, string? Version) status;
+        try { status = await service.StatusAsync(ct).ConfigureAwait(false); }
         catch (ToolTimeoutException e)
         {
-            return new[] { Check("ContainerEngine", "Containers", "Fail", e.Message, $"{engine} info succeeds", $"systemctl status {engine}") };
+            return new[] { Check("ContainerEngine", "Containers", "Fail", e.Message, $"{name} info succeeds", $"systemctl status {name}") };
         }
-        if (!r.Succeeded)
-            return new[] { Check("ContainerEngine", "Containers", "Fail", r.Describe(), $"{engine} info succeeds",
-                engine == "docker" ? "systemctl enable --now docker" : "Check the containers.conf and storage of podman (podman system reset only as a last resort).") };
-        var v = await _runner.RunAsync(new ToolCommand(engine, "version", "--format", "{{.Client.Version}}"), Timeout, ct).ConfigureAwait(false);
-        string version = v.Succeeded ? v.StandardOutput.Trim() : "";
-        return new[] { Check("ContainerEngine", "Containers", "Pass", $"{engine} {version}".Trim() + " (info OK)", $"{engine} info succeeds") };
+        if (!status.Info.Succeeded)
+            return new[] { Check("ContainerEngine", "Containers", "Fail", status.Info.Describe(), $"{name} info succeeds",
+                service.Engine.IsDocker ? "systemctl enable --now docker" : "Check the containers.conf and storage of podman (podman system reset only as a last resort).") };
+        return new[] { Check("ContainerEngine", "Containers", "Pass", $"{name} {status.Version}".Trim() + " (info OK)", $"{name} info succeeds") };
     }
 
     private async Task<IReadOnlyList<OnloadHostCheck>> OnloadVersionAsync(CancellationToken ct)
     {
         string image = _request.Image!;
-        string expected = $"the host's Onload version equals label {OnloadVersionLabel} of {image}";
-        string? hostVersion = null;
-        if (_runner.Which("onload") is not null)
-        {
-            var r = await _runner.RunAsync(new ToolCommand("onload", "--version"), Timeout, ct).ConfigureAwait(false);
-            hostVersion = r.Succeeded ? OnloadVersionParser.Parse(r.StandardOutput) : null;
-        }
+        string expected = $"the host's Onload version equals label {OnloadFacts.VersionLabel} of {image}";
+        string? hostVersion = await OnloadVersionQuery.HostVersionAsync(_runner, ct).ConfigureAwait(false);
         if (hostVersion is null)
             return new[] { Check("OnloadVersion", "Containers", "Fail", "Onload is not installed on the host ('onload --version' failed or is absent)", expected,
-                ToolCatalog.InstallHint("onload")) };
-        string? engine = EngineTool();
-        if (engine is null)
-            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; no container engine to inspect {image}", expected, ToolCatalog.InstallHint("podman")) };
-        ToolResult inspect = await _runner.RunAsync(new ToolCommand(engine, "image", "inspect", image), Timeout, ct).ConfigureAwait(false);
-        if (!inspect.Succeeded)
-            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; {inspect.Describe()}", expected, $"Build the image first (New-OnloadImage) or name an existing one ({engine} images).") };
-        string? label = ReadLabel(inspect.StandardOutput, OnloadVersionLabel);
-        if (label is null)
-            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; {image} has no {OnloadVersionLabel} label", expected,
-                $"Rebuild the image with New-OnloadImage (it sets {OnloadVersionLabel}).") };
-        return new[] { Check("OnloadVersion", "Containers", label == hostVersion ? "Pass" : "Fail", $"host {hostVersion}, image {label}", expected,
-            $"Rebuild {image} with Onload {hostVersion}, or install Onload {label} on the host.") };
-    }
-
-    /// <summary>A label of the first image of '&lt;engine&gt; image inspect' JSON (top-level Labels or Config.Labels).</summary>
-    public static string? ReadLabel(string json, string label)
-    {
+                ToolCatalog.InstallHint(OnloadFacts.Tool)) };
+        ContainerService service;
         try
         {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Array)
-            {
-                if (root.GetArrayLength() == 0) return null;
-                root = root[0];
-            }
-            foreach (var labels in new[] { Get(root, "Labels"), Get(Get(root, "Config"), "Labels"), Get(Get(root, "ContainerConfig"), "Labels") })
-            {
-                if (labels is { ValueKind: JsonValueKind.Object } l && l.TryGetProperty(label, out var v) && v.ValueKind == JsonValueKind.String)
-                    return v.GetString();
-            }
+            service = new ContainerService(_runner, _fs, ContainerEngine.Resolve(_runner, _request.Engine));
         }
-        catch (JsonException) { }
-        return null;
+        catch (Exception e) when (e is ContainerEngineNotFoundException or ToolNotFoundException)
+        {
+            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; no container engine to inspect {image}", expected,
+                ToolCatalog.InstallHint((e as ToolNotFoundException)?.Tool ?? ContainerEngine.Podman)) };
+        }
+        ImageInspect inspect;
+        try
+        {
+            inspect = await service.InspectImageAsync(image, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ContainerObjectNotFoundException or ContainerEngineUnavailableException or ToolFailedException)
+        {
+            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; {e.Message}", expected,
+                $"Build the image first (New-OnloadImage) or name an existing one ({service.Engine.Name} images).") };
+        }
+        var onload = OnloadVersionCheck.Of(image, inspect.Labels, hostVersion);
+        if (onload.ImageVersion is null)
+            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; {image} has no {OnloadFacts.VersionLabel} label", expected,
+                $"Rebuild the image with New-OnloadImage (it sets {OnloadFacts.VersionLabel}).") };
+        return new[] { Check("OnloadVersion", "Containers", onload.Matches == true ? "Pass" : "Fail", $"host {hostVersion}, image {onload.ImageVersion}", expected,
+            $"Rebuild {image} with Onload {hostVersion}, or install Onload {onload.ImageVersion} on the host.") };
     }
-
-    private static JsonElement? Get(JsonElement? e, string name) =>
-        e is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var v) ? v : null;
 }

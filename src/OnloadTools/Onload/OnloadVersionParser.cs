@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace OnloadTools.Solarflare;
+namespace OnloadTools.Onload;
 
 /// <summary>Reads the Onload version from `onload --version` or from its start-up banner.</summary>
 internal static partial class OnloadVersionParser
