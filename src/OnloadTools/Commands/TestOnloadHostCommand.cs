@@ -63,7 +63,7 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
             {
                 foreach (var check in Await(run(Cancellation)))
                 {
-                    failed |= check.Status == "Fail";
+                    failed |= check.Status == HostCheckStatus.Fail;
                     if (!Quiet.IsPresent) WriteObject(check);
                 }
             }

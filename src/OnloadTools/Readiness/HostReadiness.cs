@@ -64,7 +64,7 @@ internal sealed class HostReadiness
     private OnloadHostCheck Check(string name, string category, string status, string found, string expected, string remediation = "", string? reason = null) => new()
     {
         Name = name, Category = category, Status = status, Found = found, Expected = expected,
-        Remediation = status == "Pass" ? "" : remediation, Reason = reason, HostName = _host,
+        Remediation = status == HostCheckStatus.Pass ? "" : remediation, Reason = reason, HostName = _host,
     };
 
     private async Task<IReadOnlyList<OnloadHostCheck>> TunedAsync(CancellationToken ct)
@@ -76,7 +76,7 @@ internal sealed class HostReadiness
         {
             return new[]
             {
-                Check("TunedProfileActive", "Tuned", "Fail", "tuned is not installed", want,
+                Check("TunedProfileActive", "Tuned", HostCheckStatus.Fail, "tuned is not installed", want,
                     $"dnf install tuned; systemctl enable --now tuned; {fix}"),
             };
         }
@@ -89,33 +89,33 @@ internal sealed class HostReadiness
         {
             return new[]
             {
-                Check("TunedProfileActive", "Tuned", "Fail", "the tuned daemon is not running: " + e.Result.CombinedOutput.Trim(), want,
+                Check("TunedProfileActive", "Tuned", HostCheckStatus.Fail, "the tuned daemon is not running: " + e.Result.CombinedOutput.Trim(), want,
                     $"systemctl enable --now tuned; {fix}"),
             };
         }
         var checks = new List<OnloadHostCheck>();
         var activeChain = active is null ? null : _tuned.Catalog.Resolve(active)?.Chain;
         if (active is null)
-            checks.Add(Check("TunedProfileActive", "Tuned", "Fail", "no active profile (tuned is off)", want, fix));
+            checks.Add(Check("TunedProfileActive", "Tuned", HostCheckStatus.Fail, "no active profile (tuned is off)", want, fix));
         else if (active == want)
-            checks.Add(Check("TunedProfileActive", "Tuned", "Pass", active, want));
+            checks.Add(Check("TunedProfileActive", "Tuned", HostCheckStatus.Pass, active, want));
         else if (activeChain is not null && activeChain.Contains(want))
-            checks.Add(Check("TunedProfileActive", "Tuned", "Pass", $"{active} (includes {want})", want));
+            checks.Add(Check("TunedProfileActive", "Tuned", HostCheckStatus.Pass, $"{active} (includes {want})", want));
         else
-            checks.Add(Check("TunedProfileActive", "Tuned", "Fail", active, want, fix));
+            checks.Add(Check("TunedProfileActive", "Tuned", HostCheckStatus.Fail, active, want, fix));
 
         if (active is not null)
         {
             var v = await _tuned.VerifyAsync(ct).ConfigureAwait(false);
             if (v.Verified)
             {
-                checks.Add(Check("TunedProfileVerified", "Tuned", "Pass", $"tuned-adm verify passed ({v.PassedCount} setting(s))", "tuned-adm verify passes"));
+                checks.Add(Check("TunedProfileVerified", "Tuned", HostCheckStatus.Pass, $"tuned-adm verify passed ({v.PassedCount} setting(s))", "tuned-adm verify passes"));
             }
             else
             {
                 bool onlyCmdline = v.Differences.Length > 0 && v.Differences.All(d => d.Name.StartsWith("cmdline:", StringComparison.Ordinal));
                 string found = v.Differences.Length > 0 ? string.Join("; ", v.Differences.Select(d => d.Message)) : v.Reason;
-                checks.Add(Check("TunedProfileVerified", "Tuned", "Fail", found, "tuned-adm verify passes",
+                checks.Add(Check("TunedProfileVerified", "Tuned", HostCheckStatus.Fail, found, "tuned-adm verify passes",
                     onlyCmdline ? $"Reboot so the kernel runs with the profile's arguments ({string.Join(' ', v.Differences.Select(d => d.Expected))}); nothing here reboots for you."
                                 : $"{fix} (re-applies the profile); details in {TunedService.LogPath}"));
             }
@@ -135,7 +135,7 @@ internal sealed class HostReadiness
             string found = have.Length == 0 ? "absent from /proc/cmdline" : string.Join(' ', have.Select(a => a.Text));
             bool ok = KernelCommandLine.Contains(running, wanted);
             string add = w.Name == "isolcpus" && w.Value is null ? SuggestIsolcpus() : wanted;
-            checks.Add(Check($"KernelArgument:{w.Name}", "Kernel", ok ? "Pass" : "Fail", found, wanted,
+            checks.Add(Check($"KernelArgument:{w.Name}", "Kernel", ok ? HostCheckStatus.Pass : HostCheckStatus.Fail, found, wanted,
                 $"Set-KernelBootArgument -Add '{add}' (then reboot)"));
         }
         return checks;
@@ -170,26 +170,26 @@ internal sealed class HostReadiness
         var topo = new NicTopology(_fs);
         string? nic = PickInterface();
         if (nic is null)
-            return new[] { Check(name, "Cpu", "Warn", "no network adapter with a PCI device", "isolated CPUs on the adapter's NUMA node",
+            return new[] { Check(name, "Cpu", HostCheckStatus.Warn, "no network adapter with a PCI device", "isolated CPUs on the adapter's NUMA node",
                 "Give -InterfaceName of the Solarflare interface.", "Locality needs a physical adapter; this host shows none.") };
         NicCpuAffinity a;
         try { a = topo.Describe(nic); }
         catch (InterfaceNotFoundException e)
         {
-            return new[] { Check(name, "Cpu", "Fail", e.Message, "an existing interface", "Get-ChildItem /sys/class/net") };
+            return new[] { Check(name, "Cpu", HostCheckStatus.Fail, e.Message, "an existing interface", "Get-ChildItem /sys/class/net") };
         }
         string expected = $"isolated CPUs within {nic}'s local CPUs ({a.LocalCpuList})";
         if (a.IsolatedCpus.Length == 0)
-            return new[] { Check(name, "Cpu", "Fail", "no isolated CPUs", expected,
+            return new[] { Check(name, "Cpu", HostCheckStatus.Fail, "no isolated CPUs", expected,
                 $"Set-KernelBootArgument -Add 'isolcpus={CpuList.Format(a.LocalCpus.Where(c => c != 0))}' (then reboot)") };
         if (a.NumaNode is null)
-            return new[] { Check(name, "Cpu", "Warn", $"isolated {CpuList.Format(a.IsolatedCpus)}; {nic} reports no NUMA node", expected,
+            return new[] { Check(name, "Cpu", HostCheckStatus.Warn, $"isolated {CpuList.Format(a.IsolatedCpus)}; {nic} reports no NUMA node", expected,
                 "Check on the physical host with the Solarflare adapter.",
                 $"{nic} ({a.Driver ?? "no driver"}) has no NUMA information (numa_node -1: a virtual machine or single-node platform), so locality cannot be judged.") };
         var remote = a.IsolatedCpus.Except(a.LocalCpus).ToArray();
         if (remote.Length == 0)
-            return new[] { Check(name, "Cpu", "Pass", $"isolated {CpuList.Format(a.IsolatedCpus)} all on node {a.NumaNode}", expected) };
-        return new[] { Check(name, "Cpu", "Fail", $"isolated {CpuList.Format(remote)} are not local to {nic} (node {a.NumaNode}: {a.LocalCpuList})", expected,
+            return new[] { Check(name, "Cpu", HostCheckStatus.Pass, $"isolated {CpuList.Format(a.IsolatedCpus)} all on node {a.NumaNode}", expected) };
+        return new[] { Check(name, "Cpu", HostCheckStatus.Fail, $"isolated {CpuList.Format(remote)} are not local to {nic} (node {a.NumaNode}: {a.LocalCpuList})", expected,
             $"Set-KernelBootArgument -Remove 'isolcpus' -Add 'isolcpus={CpuList.Format(a.LocalCpus.Where(c => c != 0))}' (then reboot)") };
     }
 
@@ -200,26 +200,26 @@ internal sealed class HostReadiness
         string fix = $"Invoke-TunedProfile -Name {_request.Profile}";
         if (_effective is null)
         {
-            checks.Add(Check("TunedProfileInstalled", "Tuned", "Fail", $"profile '{_request.Profile}' is not installed", _request.Profile, "dnf install tuned"));
+            checks.Add(Check("TunedProfileInstalled", "Tuned", HostCheckStatus.Fail, $"profile '{_request.Profile}' is not installed", _request.Profile, "dnf install tuned"));
             return checks;
         }
         if (_effective.Plugin("cpu").LastOrDefault(s => s.Name == TunedSettingProbe.GovernorName) is { } gov)
         {
             string? live = TunedSettingProbe.ReadGovernor(_fs);
             if (live is null)
-                checks.Add(Check("CpuGovernor", "Cpu", "Warn", "no cpufreq in /sys/devices/system/cpu/cpu*/cpufreq", gov.Value,
+                checks.Add(Check("CpuGovernor", "Cpu", HostCheckStatus.Warn, "no cpufreq in /sys/devices/system/cpu/cpu*/cpufreq", gov.Value,
                     "Check on the physical host (cpufreq driver loaded).", "This host exposes no CPU frequency scaling (a virtual machine, or no cpufreq driver): the governor cannot be checked."));
             else
-                checks.Add(Check("CpuGovernor", "Cpu", TunedSettingProbe.Satisfies(live, gov.Value) ? "Pass" : "Fail", live, gov.Value, fix));
+                checks.Add(Check("CpuGovernor", "Cpu", TunedSettingProbe.Satisfies(live, gov.Value) ? HostCheckStatus.Pass : HostCheckStatus.Fail, live, gov.Value, fix));
         }
         if (_effective.Plugin("vm").LastOrDefault(s => s.Name is "transparent_hugepages" or "transparent_hugepage") is { } thp)
         {
             string? live = _fs.ReadText(TunedSettingProbe.ThpPath) is { } t ? TunedSettingProbe.Bracketed(t) : null;
             if (live is null)
-                checks.Add(Check("TransparentHugePages", "Memory", "Warn", $"{TunedSettingProbe.ThpPath} is absent", thp.Value, fix,
+                checks.Add(Check("TransparentHugePages", "Memory", HostCheckStatus.Warn, $"{TunedSettingProbe.ThpPath} is absent", thp.Value, fix,
                     "The kernel exposes no transparent huge page setting."));
             else
-                checks.Add(Check("TransparentHugePages", "Memory", live == thp.Value ? "Pass" : "Fail", live, thp.Value, fix));
+                checks.Add(Check("TransparentHugePages", "Memory", live == thp.Value ? HostCheckStatus.Pass : HostCheckStatus.Fail, live, thp.Value, fix));
         }
         return checks;
     }
@@ -232,24 +232,24 @@ internal sealed class HostReadiness
         string expected = string.Join(", ", OnloadFacts.KernelModules) + " loaded";
         if (modules is null)
         {
-            checks.Add(Check("OnloadKernelModules", "Onload", "Fail", "/proc/modules is absent: this kernel cannot load modules", expected, reload));
+            checks.Add(Check("OnloadKernelModules", "Onload", HostCheckStatus.Fail, "/proc/modules is absent: this kernel cannot load modules", expected, reload));
         }
         else
         {
             var loaded = modules.Split('\n').Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
             var missing = OnloadFacts.KernelModules.Where(m => !loaded.Contains(m)).ToArray();
-            checks.Add(Check("OnloadKernelModules", "Onload", missing.Length == 0 ? "Pass" : "Fail",
+            checks.Add(Check("OnloadKernelModules", "Onload", missing.Length == 0 ? HostCheckStatus.Pass : HostCheckStatus.Fail,
                 missing.Length == 0 ? expected : "not loaded: " + string.Join(", ", missing), expected, reload));
         }
         foreach (string dev in OnloadFacts.RequiredDevices)
         {
             bool present = _fs.Exists(dev);
-            checks.Add(Check("Device:" + dev, "Onload", present ? "Pass" : "Fail", present ? "present" : "absent", "present", reload));
+            checks.Add(Check("Device:" + dev, "Onload", present ? HostCheckStatus.Pass : HostCheckStatus.Fail, present ? "present" : "absent", "present", reload));
         }
         var sfc = new Solarflare.SfcInterfaceReader(_fs).Names().Order(StringComparer.Ordinal).ToArray();
         checks.Add(sfc.Length > 0
-            ? Check("SolarflareAdapter", "Onload", "Pass", "sfc interfaces: " + string.Join(", ", sfc), "an interface driven by sfc")
-            : Check("SolarflareAdapter", "Onload", "Warn", "no interface is driven by sfc", "an interface driven by sfc",
+            ? Check("SolarflareAdapter", "Onload", HostCheckStatus.Pass, "sfc interfaces: " + string.Join(", ", sfc), "an interface driven by sfc")
+            : Check("SolarflareAdapter", "Onload", HostCheckStatus.Warn, "no interface is driven by sfc", "an interface driven by sfc",
                 "Install the Solarflare adapter and its sfc driver.", "Onload acceleration needs a Solarflare/AMD adapter; this host has none, so the hardware cannot be checked."));
         return checks;
     }
@@ -262,7 +262,7 @@ internal sealed class HostReadiness
             string? path = _runner.Which(tool);
             if (path is null)
             {
-                checks.Add(Check(tool, "Tools", "Fail", "not on PATH", "installed", ToolCatalog.InstallHint(tool)));
+                checks.Add(Check(tool, "Tools", HostCheckStatus.Fail, "not on PATH", "installed", ToolCatalog.InstallHint(tool)));
                 continue;
             }
             string found = path;
@@ -272,7 +272,7 @@ internal sealed class HostReadiness
                 string v = r.CombinedOutput.Trim();
                 if (v.Length > 0 && v.Length < 200) found += $" ({v.Split('\n')[0].Trim()})";
             }
-            checks.Add(Check(tool, "Tools", "Pass", found, "installed"));
+            checks.Add(Check(tool, "Tools", HostCheckStatus.Pass, found, "installed"));
         }
         return checks;
     }
@@ -287,7 +287,7 @@ internal sealed class HostReadiness
         catch (Exception e) when (e is ContainerEngineNotFoundException or ToolNotFoundException)
         {
             string? engine = (e as ToolNotFoundException)?.Tool;
-            return new[] { Check("ContainerEngine", "Containers", "Fail", engine is null ? "neither podman nor docker is installed" : $"{engine} is not installed",
+            return new[] { Check("ContainerEngine", "Containers", HostCheckStatus.Fail, engine is null ? "neither podman nor docker is installed" : $"{engine} is not installed",
                 "podman info succeeds", ToolCatalog.InstallHint(engine ?? ContainerEngine.Podman)) };
         }
         string name = service.Engine.Name;
@@ -295,12 +295,12 @@ internal sealed class HostReadiness
         try { status = await service.StatusAsync(ct).ConfigureAwait(false); }
         catch (ToolTimeoutException e)
         {
-            return new[] { Check("ContainerEngine", "Containers", "Fail", e.Message, $"{name} info succeeds", $"systemctl status {name}") };
+            return new[] { Check("ContainerEngine", "Containers", HostCheckStatus.Fail, e.Message, $"{name} info succeeds", $"systemctl status {name}") };
         }
         if (!status.Info.Succeeded)
-            return new[] { Check("ContainerEngine", "Containers", "Fail", status.Info.Describe(), $"{name} info succeeds",
+            return new[] { Check("ContainerEngine", "Containers", HostCheckStatus.Fail, status.Info.Describe(), $"{name} info succeeds",
                 service.Engine.IsDocker ? "systemctl enable --now docker" : "Check the containers.conf and storage of podman (podman system reset only as a last resort).") };
-        return new[] { Check("ContainerEngine", "Containers", "Pass", $"{name} {status.Version}".Trim() + " (info OK)", $"{name} info succeeds") };
+        return new[] { Check("ContainerEngine", "Containers", HostCheckStatus.Pass, $"{name} {status.Version}".Trim() + " (info OK)", $"{name} info succeeds") };
     }
 
     private async Task<IReadOnlyList<OnloadHostCheck>> OnloadVersionAsync(CancellationToken ct)
@@ -309,7 +309,7 @@ internal sealed class HostReadiness
         string expected = $"the host's Onload version equals label {OnloadFacts.VersionLabel} of {image}";
         string? hostVersion = await OnloadVersionQuery.HostVersionAsync(_runner, ct).ConfigureAwait(false);
         if (hostVersion is null)
-            return new[] { Check("OnloadVersion", "Containers", "Fail", "Onload is not installed on the host ('onload --version' failed or is absent)", expected,
+            return new[] { Check("OnloadVersion", "Containers", HostCheckStatus.Fail, "Onload is not installed on the host ('onload --version' failed or is absent)", expected,
                 ToolCatalog.InstallHint(OnloadFacts.Tool)) };
         ContainerService service;
         try
@@ -318,7 +318,7 @@ internal sealed class HostReadiness
         }
         catch (Exception e) when (e is ContainerEngineNotFoundException or ToolNotFoundException)
         {
-            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; no container engine to inspect {image}", expected,
+            return new[] { Check("OnloadVersion", "Containers", HostCheckStatus.Fail, $"host {hostVersion}; no container engine to inspect {image}", expected,
                 ToolCatalog.InstallHint((e as ToolNotFoundException)?.Tool ?? ContainerEngine.Podman)) };
         }
         ImageInspect inspect;
@@ -328,14 +328,14 @@ internal sealed class HostReadiness
         }
         catch (Exception e) when (e is ContainerObjectNotFoundException or ContainerEngineUnavailableException or ToolFailedException)
         {
-            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; {e.Message}", expected,
+            return new[] { Check("OnloadVersion", "Containers", HostCheckStatus.Fail, $"host {hostVersion}; {e.Message}", expected,
                 $"Build the image first (New-OnloadImage) or name an existing one ({service.Engine.Name} images).") };
         }
         var onload = OnloadVersionCheck.Of(image, inspect.Labels, hostVersion);
         if (onload.ImageVersion is null)
-            return new[] { Check("OnloadVersion", "Containers", "Fail", $"host {hostVersion}; {image} has no {OnloadFacts.VersionLabel} label", expected,
+            return new[] { Check("OnloadVersion", "Containers", HostCheckStatus.Fail, $"host {hostVersion}; {image} has no {OnloadFacts.VersionLabel} label", expected,
                 $"Rebuild the image with New-OnloadImage (it sets {OnloadFacts.VersionLabel}).") };
-        return new[] { Check("OnloadVersion", "Containers", onload.Matches == true ? "Pass" : "Fail", $"host {hostVersion}, image {onload.ImageVersion}", expected,
+        return new[] { Check("OnloadVersion", "Containers", onload.Matches == true ? HostCheckStatus.Pass : HostCheckStatus.Fail, $"host {hostVersion}, image {onload.ImageVersion}", expected,
             $"Rebuild {image} with Onload {hostVersion}, or install Onload {onload.ImageVersion} on the host.") };
     }
 }

@@ -5,7 +5,7 @@ public sealed class OnloadHostCheck
 {
     public string Name { get; set; } = "";
     public string Category { get; set; } = "";
-    /// <summary>Pass, Warn or Fail.</summary>
+    /// <summary>Pass, Warn or Fail (<see cref="HostCheckStatus"/>).</summary>
     public string Status { get; set; } = "";
     public string Found { get; set; } = "";
     public string Expected { get; set; } = "";
@@ -16,4 +16,13 @@ public sealed class OnloadHostCheck
     public string HostName { get; set; } = "";
 
     public override string ToString() => $"{Status} {Name}: {Found}";
+}
+
+/// <summary>The statuses of a readiness check, written once. Strings, not an enum, for the reason given at
+/// <see cref="LatencyVerdict"/>: checks gathered from a fleet over remoting must still say Fail, not 2.</summary>
+public static class HostCheckStatus
+{
+    public const string Pass = "Pass";
+    public const string Warn = "Warn";
+    public const string Fail = "Fail";
 }

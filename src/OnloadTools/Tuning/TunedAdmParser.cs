@@ -147,19 +147,19 @@ internal static partial class TunedAdmParser
         string msg = line[at..].TrimEnd();
         Match m;
         if ((m = FailedDevice().Match(msg)).Success || (m = FailedValue().Match(msg)).Success)
-            return Item("Failed", m, msg);
+            return Item(TunedVerifyStatus.Failed, m, msg);
         if ((m = FailedCmdlineMissing().Match(msg)).Success)
-            return new TunedVerifyItem { Status = "Failed", Name = "cmdline:" + m.Groups["name"].Value, Expected = m.Groups["expected"].Value, Message = msg };
+            return new TunedVerifyItem { Status = TunedVerifyStatus.Failed, Name = "cmdline:" + m.Groups["name"].Value, Expected = m.Groups["expected"].Value, Message = msg };
         if ((m = FailedCmdline().Match(msg)).Success)
         {
             string actual = m.Groups["actual"].Value;
             int eq = actual.IndexOf('=');
-            return new TunedVerifyItem { Status = "Failed", Name = "cmdline:" + (eq > 0 ? actual[..eq] : actual), Actual = actual, Expected = m.Groups["expected"].Value, Message = msg };
+            return new TunedVerifyItem { Status = TunedVerifyStatus.Failed, Name = "cmdline:" + (eq > 0 ? actual[..eq] : actual), Actual = actual, Expected = m.Groups["expected"].Value, Message = msg };
         }
-        if ((m = Failed().Match(msg)).Success) return Item("Failed", m, msg);
+        if ((m = Failed().Match(msg)).Success) return Item(TunedVerifyStatus.Failed, m, msg);
         if ((m = PassedDevice().Match(msg)).Success || (m = PassedValue().Match(msg)).Success || (m = Passed().Match(msg)).Success)
-            return Item("Passed", m, msg);
-        if ((m = Skipped().Match(msg)).Success) return Item("Skipped", m, msg);
+            return Item(TunedVerifyStatus.Passed, m, msg);
+        if ((m = Skipped().Match(msg)).Success) return Item(TunedVerifyStatus.Skipped, m, msg);
         return null;
     }
 
@@ -190,7 +190,7 @@ internal static partial class TunedAdmParser
                 item.Expected = "loaded";
                 item.Actual = rest == "is loaded" ? "loaded" : "not loaded";
             }
-            else if (rest.Length > 0 && status != "Skipped")
+            else if (rest.Length > 0 && status != TunedVerifyStatus.Skipped)
             {
                 item.Actual = rest;
             }

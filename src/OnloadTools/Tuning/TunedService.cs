@@ -241,8 +241,8 @@ internal sealed class TunedService
             Reason = reason,
             Profile = profile ?? await ActiveProfileAsync(ct).ConfigureAwait(false),
             Verified = verified,
-            Differences = items.Where(i => i.Status == "Failed").ToArray(),
-            PassedCount = items.Count(i => i.Status == "Passed"),
+            Differences = items.Where(i => i.Status == TunedVerifyStatus.Failed).ToArray(),
+            PassedCount = items.Count(i => i.Status == TunedVerifyStatus.Passed),
             CommandLine = command.CommandLine,
             Message = r.CombinedOutput.Trim(),
         };

@@ -75,7 +75,7 @@ public sealed class TunedProfileChange
 /// <summary>One line of tuned's verification (from its log): a setting that passed, failed or was skipped.</summary>
 public sealed class TunedVerifyItem
 {
-    /// <summary>Passed, Failed or Skipped.</summary>
+    /// <summary>Passed, Failed or Skipped (<see cref="TunedVerifyStatus"/>).</summary>
     public string Status { get; set; } = "";
     public string Name { get; set; } = "";
     public string? Device { get; set; }
@@ -165,4 +165,12 @@ public sealed class NicCpuAffinity
     public string[] Notes { get; set; } = Array.Empty<string>();
 
     public override string ToString() => $"{InterfaceName}: node {NumaNode?.ToString() ?? "-"}, CPUs {LocalCpuList}";
+}
+
+/// <summary>The statuses of a line of tuned's verification, written once (strings, as <see cref="HostCheckStatus"/>).</summary>
+public static class TunedVerifyStatus
+{
+    public const string Passed = "Passed";
+    public const string Failed = "Failed";
+    public const string Skipped = "Skipped";
 }
