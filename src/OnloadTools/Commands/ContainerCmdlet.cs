@@ -100,17 +100,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     }
 
     /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).</summary>
-    private protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null)
-    {
-        try
-        {
-            return Await(call(Cancellation), tick);
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-    }
+    private protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null) => Await(call(Cancellation), tick);
 
     private protected void Run(Func<CancellationToken, Task> call, object? target, Action? tick = null) =>
         Run<bool>(async ct => { await call(ct).ConfigureAwait(false); return true; }, target, tick);

@@ -30,7 +30,6 @@ public sealed class GetKernelBootArgumentCommand : OnloadCmdlet
         {
             comparison = Await(new KernelBootArgumentService(Runner, HostFs).CompareAsync(Cancellation));
         }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
         catch (FileNotFoundException e)
         {
             ThrowTerminatingError(Error(e, "KernelCommandLineUnreadable", ErrorCategory.ResourceUnavailable, "/proc/cmdline"));

@@ -10,15 +10,7 @@ public sealed class GetOnloadInfoCommand : OnloadCmdlet
 {
     protected override void ProcessRecord()
     {
-        OnloadInfo info;
-        try
-        {
-            info = Await(new OnloadHostInspector(Runner, HostFs).InspectAsync(Cancellation));
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
+        OnloadInfo info = Await(new OnloadHostInspector(Runner, HostFs).InspectAsync(Cancellation));
         foreach (string p in info.Problems) WriteVerbose(p);
         WriteObject(info);
     }

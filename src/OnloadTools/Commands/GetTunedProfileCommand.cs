@@ -73,7 +73,6 @@ public sealed class GetTunedProfileCommand : OnloadCmdlet
             {
                 _profiles = Await(service.ListAsync(Cancellation));
             }
-            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
             catch (Exception e) when (CommonError(e, TunedService.TunedAdm) is { } record) { ThrowTerminatingError(record); }
         }
         IEnumerable<TunedProfile> selected = _profiles!;

@@ -115,10 +115,6 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
                 WriteVerbose($"Container {container.Name} {(carriesOnload ? "carries Onload (its image's " + OnloadFacts.VersionLabel + " label)" : "is measured with -Onload")}: each iteration checks that netperf has libonload mapped.");
             }
         }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
             WriteWarning($"Could not inspect container {container.Name} ({e.Message.Split('\n')[0]}): whether netperf had Onload there is not checked.");

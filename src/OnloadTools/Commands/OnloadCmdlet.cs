@@ -35,18 +35,33 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
         try { _stop.Cancel(); } catch (ObjectDisposedException) { }
     }
 
-    /// <summary>Waits for a task on the pipeline thread, calling <paramref name="tick"/> about once a second.</summary>
+    /// <summary>Waits for a task on the pipeline thread, calling <paramref name="tick"/> about once a second. The one
+    /// funnel of cancellation: a task cancelled by Ctrl+C (or SIGTERM) stops the pipeline.</summary>
     /// <remarks>The task's own exception is rethrown (never an AggregateException).</remarks>
     private protected T Await<T>(Task<T> task, Action? tick = null)
     {
         WaitTicking(task, tick);
-        return task.GetAwaiter().GetResult();
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
     }
 
     private protected void Await(Task task, Action? tick = null)
     {
         WaitTicking(task, tick);
-        task.GetAwaiter().GetResult();
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
     }
 
     private static void WaitTicking(Task task, Action? tick)

@@ -67,10 +67,6 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
                     if (!Quiet.IsPresent) WriteObject(check);
                 }
             }
-            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
             catch (Exception e) when (e is ToolTimeoutException or ToolFailedException or ToolNotFoundException or TunedDaemonException or UnauthorizedAccessException or IOException)
             {
                 failed = true;
