@@ -23,8 +23,8 @@ public static class Program
 
     private static readonly Dictionary<string, (string Help, Func<string[], int> Run)> Benchmarks = new()
     {
-        ["netperf-transparency"] = ("cmdlet mean latency vs raw netperf, many short interleaved pairs; geometric mean ratio and its 95 % CI (goal: CI within 1.00 ± 0.03) [--pairs 40] [--duration 1] [--pin]", NetperfBenchmark.Transparency),
-        ["netperf-quiet"] = ("CPU time and context switches of a real pwsh while Measure-NetperfLatency runs pinned (goal: pwsh sleeps) [--duration 5]", NetperfBenchmark.Quiet),
+        ["netperf-transparency"] = ("cmdlet mean latency vs raw netperf, many short interleaved pairs; geometric mean ratio and its 95 % CI (goal: CI within 1.00 ± 0.03) [--pairs 40] [--duration 1] [--pin] [--in-pwsh: both sides in one real pwsh, telemetry opted out]", NetperfBenchmark.Transparency),
+        ["netperf-quiet"] = ("CPU time and context switches of a real pwsh while Measure-NetperfLatency runs pinned (goal: pwsh sleeps) [--duration 5] [--telemetry: leave PowerShell's telemetry on]", NetperfBenchmark.Quiet),
         ["netperf-overhead"] = ("wall time of 5 × 1 s through the cmdlet vs 5 raw netperf runs (goal ≤ 1.05)", NetperfBenchmark.Overhead),
         ["import"] = ("module import time in a fresh runspace (goal ≤ 150 ms)", NetperfBenchmark.Import),
         ["comparison-simulated"] = ("Invoke-LatencyComparison's adaptive rule vs the paper's 5 × 120 s over recorded iteration distributions (goal: same verdicts in ≤ 1/4 the time) [comparisons] [csv]", ComparisonBenchmark.Run),

@@ -76,8 +76,9 @@
     Runs already measured tonight (for example on another host via Invoke-Command): no measurement is made.
 
 .EXAMPLE
-    pwsh -NoProfile -File Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Duration 30 -Iterations 10 >> /var/log/onload-latency.log 2>&1
-    # cron/systemd timer: 0 ordinary, 1 regression, 2 the job broke.
+    POWERSHELL_TELEMETRY_OPTOUT=1 pwsh -NoProfile -File Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Duration 30 -Iterations 10 >> /var/log/onload-latency.log 2>&1
+    # cron/systemd timer: 0 ordinary, 1 regression, 2 the job broke. (PowerShell's telemetry would wake pwsh while
+    # netperf measures: opt out before pwsh starts.)
 
 .EXAMPLE
     ./Invoke-NightlyLatencyCheck.ps1 -HistoryPath ./history.jsonl -Baseline 3f9c2a1b -TestName TCP_RR
