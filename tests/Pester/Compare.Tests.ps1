@@ -327,17 +327,21 @@ try {
         function Invoke-Fresh([string] $Case, [string] $Clixml = '') {
             & $pwshExe @pwshPrefix -NoProfile -NonInteractive -File $child -Module $modulePath -Case $Case -Clixml $Clixml 2>&1 | ForEach-Object { "$_" }
         }
+        # Six metrics compared without an error, each with p = 1 and no difference found.
+        function Assert-NoDifference([string[]] $Lines) {
+            $Lines | Where-Object { $_ -like 'ERROR*' } | Should -BeNullOrEmpty
+            $Lines.Count | Should -Be 6
+            foreach ($line in $Lines) {
+                $metric, $verdict, $p = $line -split ' '
+                [double]$p | Should -Be 1 -Because $line
+                $verdict | Should -BeIn @('Equivalent', 'Inconclusive') -Because $line
+            }
+        }
     }
 
     It 'compares five identical whole-µs values with five identical ones (<_>)' -ForEach @('constant', 'spread') {
         $lines = @(Invoke-Fresh $_)
-        $lines | Where-Object { $_ -like 'ERROR*' } | Should -BeNullOrEmpty
-        $lines.Count | Should -Be 6
-        foreach ($line in $lines) {
-            $metric, $verdict, $p = $line -split ' '
-            [double]$p | Should -Be 1 -Because $line
-            $verdict | Should -BeIn @('Equivalent', 'Inconclusive') -Because $line
-        }
+        Assert-NoDifference $lines
         if ($_ -eq 'constant') { $lines | ForEach-Object { ($_ -split ' ')[1] | Should -Be 'Equivalent' } }
     }
 
@@ -346,12 +350,6 @@ try {
         foreach ($s in $run.Samples) { $s.P50Latency = [math]::Round($s.P50Latency); $s.P99Latency = [math]::Round($s.P99Latency); $s.MinLatency = [math]::Round($s.MinLatency) }
         $run | Export-Clixml -Path "$TestDrive/night.xml"
         $lines = @(Invoke-Fresh clixml "$TestDrive/night.xml")
-        $lines | Where-Object { $_ -like 'ERROR*' } | Should -BeNullOrEmpty
-        $lines.Count | Should -Be 6
-        foreach ($line in $lines) {
-            $metric, $verdict, $p = $line -split ' '
-            [double]$p | Should -Be 1 -Because $line
-            $verdict | Should -BeIn @('Equivalent', 'Inconclusive') -Because $line
-        }
+        Assert-NoDifference $lines
     }
 }

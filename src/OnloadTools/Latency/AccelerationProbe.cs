@@ -85,9 +85,13 @@ internal static class AccelerationProbe
     public static TimeSpan DelayFor(int durationSeconds) => TimeSpan.FromSeconds(Math.Clamp(durationSeconds * 0.1, 0.1, 1));
 
     /// <summary>A run's state from its samples': False when any iteration ran without Onload, True when all had it, else Unknown.</summary>
-    public static string? Combine(IEnumerable<LatencySample> samples)
+    public static string? Combine(IEnumerable<LatencySample> samples) => Combine(samples.Select(s => s.Accelerated));
+
+    /// <summary>One state from several (samples of a run, runs of a side): False when any is False, True when all are
+    /// True, else Unknown; null when none was checked.</summary>
+    public static string? Combine(IEnumerable<string?> accelerated)
     {
-        var states = samples.Select(s => s.Accelerated).Where(a => a is not null).ToArray();
+        var states = accelerated.Where(a => !string.IsNullOrEmpty(a)).ToArray();
         if (states.Length == 0) return null;
         if (states.Contains(False)) return False;
         if (states.All(s => s == True)) return True;

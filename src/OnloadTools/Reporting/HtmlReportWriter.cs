@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using OnloadTools.Latency;
 
 namespace OnloadTools.Reporting;
 
@@ -99,12 +100,12 @@ internal static class HtmlReportWriter
             {
                 string text = l.Accelerated switch
                 {
-                    "True" => "accelerated",
-                    "False" => $"NOT accelerated ({l.NotAcceleratedRuns} of {l.OnloadRuns} runs)",
-                    "Unknown" => "not seen",
+                    AccelerationProbe.True => "accelerated",
+                    AccelerationProbe.False => $"NOT accelerated ({l.NotAcceleratedRuns} of {l.OnloadRuns} runs)",
+                    AccelerationProbe.Unknown => "not seen",
                     _ => "not asked for",
                 };
-                string cls = l.Accelerated switch { "True" => "accelerated", "False" => "not-accelerated", _ => "unknown" };
+                string cls = l.Accelerated switch { AccelerationProbe.True => "accelerated", AccelerationProbe.False => "not-accelerated", _ => "unknown" };
                 sb.Append("<td class=\"").Append(cls).Append("\">").Append(H(text)).Append("</td>");
             }
             sb.Append("</tr>\n");

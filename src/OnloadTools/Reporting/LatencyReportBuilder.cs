@@ -165,12 +165,9 @@ internal static class LatencyReportBuilder
     /// that asked had it, Unknown when it could not be seen; null when no run asked for Onload.</summary>
     internal static string? Accelerated(IReadOnlyCollection<LatencyRun> runs, out int asked, out int without)
     {
-        var states = runs.Select(r => r.Accelerated).Where(a => !string.IsNullOrEmpty(a)).ToArray();
-        asked = states.Length;
-        without = states.Count(a => string.Equals(a, AccelerationProbe.False, StringComparison.OrdinalIgnoreCase));
-        if (asked == 0) return null;
-        if (without > 0) return AccelerationProbe.False;
-        return states.All(a => string.Equals(a, AccelerationProbe.True, StringComparison.OrdinalIgnoreCase)) ? AccelerationProbe.True : AccelerationProbe.Unknown;
+        asked = runs.Count(r => !string.IsNullOrEmpty(r.Accelerated));
+        without = runs.Count(r => r.Accelerated == AccelerationProbe.False);
+        return AccelerationProbe.Combine(runs.Select(r => r.Accelerated));
     }
 
     private static void AddComparisons(TestSection section, List<LatencyComparison> all, List<LatencyRun> reference, List<LatencyRun> difference,
