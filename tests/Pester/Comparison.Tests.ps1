@@ -81,6 +81,21 @@ Describe 'Invoke-LatencyComparison on loopback' {
         Get-Content -Raw (Join-Path $Work 'fixed.html') | Should -Match 'UDP_RR'
     }
 
+    It 'binds netperf and netserver to -LocalCpu and -RemoteCpu in both arms, as netperf itself reports' {
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName TCP_RR -Iterations 2 -Duration 1 -LocalCpu 1 -RemoteCpu 0 -WarningAction SilentlyContinue
+        $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
+        $runs.Label | Should -Be @('kernel', 'onload')
+        foreach ($run in $runs) {
+            $run.Samples | Should -HaveCount 2
+            $run.Samples | ForEach-Object {
+                $_.CommandLine | Should -Match ' -T 1,0( |$)'
+                $_.LocalCpu | Should -Be 1        # netperf's LOCAL_CPU_BIND: the binding it made, not the one asked for
+                $_.RemoteCpu | Should -Be 0
+            }
+        }
+        $runs[1].Samples[0].CommandLine | Should -BeLike 'onload --profile=latency netperf *'
+    }
+
     It 'says Accelerated True when libonload is mapped in netperf' {
         $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $StubLibrary
         $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -WarningVariable w

@@ -42,6 +42,16 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     [ValidateRange(1, 86400)]
     public int Duration { get; set; } = 10;
 
+    /// <summary>CPU netperf is bound to in both arms (netperf -T local,), inside a container arm too.</summary>
+    [Parameter]
+    [ValidateRange(0, 4095)]
+    public int LocalCpu { get; set; } = -1;
+
+    /// <summary>CPU netserver is bound to (netperf -T ,remote).</summary>
+    [Parameter]
+    [ValidateRange(0, 4095)]
+    public int RemoteCpu { get; set; } = -1;
+
     /// <summary>A fixed protocol: exactly this many iterations per arm, one comparison at the end (-Iterations 5 -Duration 120 is the paper's).</summary>
     [Parameter]
     [ValidateRange(2, 1000)]
@@ -244,6 +254,8 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             TestNames = TestName.Select(t => t.ToUpperInvariant()).Distinct().ToArray(),
             DurationSeconds = Duration,
             Iterations = Iterations,
+            LocalCpu = LocalCpu >= 0 ? LocalCpu : null,
+            RemoteCpu = RemoteCpu >= 0 ? RemoteCpu : null,
             Onload = arm.Onload,
             OnloadProfile = arm.OnloadProfile,
             Label = arm.Label,
