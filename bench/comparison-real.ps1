@@ -10,12 +10,16 @@
 param(
     [int] $Scale = 10,
     [ValidateSet('container', 'onload')] [string] $Pair = 'container',
+    [int] $LocalCpu = -1,   # bind netperf / netserver (Invoke-LatencyComparison -LocalCpu / -RemoteCpu)
+    [int] $RemoteCpu = -1,
     [string] $Module = "$PSScriptRoot/../out/OnloadTools/0.1.0/OnloadTools.psd1"
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $Module -Force
 $Fixtures = "$PSScriptRoot/../tests/fixtures"
 $common = @{ WarningAction = 'SilentlyContinue' }
+if ($LocalCpu -ge 0) { $common.LocalCpu = $LocalCpu }
+if ($RemoteCpu -ge 0) { $common.RemoteCpu = $RemoteCpu }
 if ($Pair -eq 'onload') {
     $env:PATH = "$Fixtures/bin:$env:PATH"
     $common.Arm = @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true }
