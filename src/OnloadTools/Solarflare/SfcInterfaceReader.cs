@@ -1,5 +1,6 @@
 using System.Globalization;
 using OnloadTools.Host;
+using OnloadTools.Tuning;
 
 namespace OnloadTools.Solarflare;
 
@@ -84,32 +85,6 @@ internal sealed class SfcInterfaceReader
 
     private static int? Int(string? s) =>
         int.TryParse(s?.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v : null;
-}
-
-/// <summary>The kernel's CPU list format ("0-3,8,10-11").</summary>
-internal static class CpuList
-{
-    public static int[] Parse(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return Array.Empty<int>();
-        var cpus = new SortedSet<int>();
-        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            string[] range = part.Split('-');
-            if (range.Length == 1 && int.TryParse(range[0], NumberStyles.None, CultureInfo.InvariantCulture, out int one))
-            {
-                cpus.Add(one);
-            }
-            else if (range.Length == 2
-                && int.TryParse(range[0], NumberStyles.None, CultureInfo.InvariantCulture, out int lo)
-                && int.TryParse(range[1], NumberStyles.None, CultureInfo.InvariantCulture, out int hi)
-                && lo <= hi && hi - lo < 65536)
-            {
-                for (int c = lo; c <= hi; c++) cpus.Add(c);
-            }
-        }
-        return cpus.ToArray();
-    }
 }
 
 /// <summary>

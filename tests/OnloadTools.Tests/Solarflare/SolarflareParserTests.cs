@@ -1,6 +1,7 @@
 using CsCheck;
 using OnloadTools.Onload;
 using OnloadTools.Solarflare;
+using OnloadTools.Tuning;
 
 namespace OnloadTools.Tests.Solarflare;
 
