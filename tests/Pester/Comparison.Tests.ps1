@@ -151,6 +151,17 @@ Describe 'Invoke-LatencyComparison on loopback' {
         Get-OurProcess netserver | Should -BeNullOrEmpty
     }
 
+    It 'refuses a -HistoryPath that cannot be a history before it measures or starts anything' {
+        $notes = Join-Path $Work 'notes.txt'
+        Set-Content -Path $notes -Value 'keep me'
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        { Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -TestName TCP_RR -Iterations 2 -Duration 1 -HistoryPath $notes } |
+            Should -Throw -ErrorId 'HistoryPathIsAFile,OnloadTools.Commands.InvokeLatencyComparisonCommand'
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 1.5 -Because 'the path is refused before netperf runs'
+        @(Get-OurProcess netserver) | Should -BeNullOrEmpty
+        Get-Content $notes | Should -Be 'keep me'
+    }
+
     It '-WhatIf measures nothing' {
         $out = Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -WhatIf
         $out | Should -BeNullOrEmpty

@@ -156,7 +156,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             foreach (var r in _allRuns.Where(r => r.Status == "InProgress"))
             {
                 r.Finish(stopped: true);
-                Persist(r);
+                PersistRun(r, ResolvedHistoryPath);
             }
             CleanUp(arms);
         }
@@ -269,7 +269,9 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         WriteVerbose($"Arm {arm.Label}: {session.BuildCommand(request.TestNames[0]).CommandLine}");
     }
 
-    private string? ResolvedHistoryPath => HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+    private string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
+
+    protected override void BeginProcessing() => RefuseUnusableHistory(ResolvedHistoryPath);
 
     /// <summary>Starts a container of the arm's image (built first when it is the default image and absent) for netperf to run in.</summary>
     private void StartContainer(ArmState arm)
@@ -499,7 +501,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                     {
                         r.ExperimentOrder = experiment.Order;
                         r.Finish(stopped: true);
-                        Persist(r);
+                        PersistRun(r, ResolvedHistoryPath);
                     }
                     throw new PipelineStoppedException();
                 }
@@ -518,7 +520,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                     }
                 }
                 run.ExperimentOrder = experiment.Order + step.ArmLetter;
-                Persist(run);
+                PersistRun(run, ResolvedHistoryPath);
             }
 
             foreach (var look in experiment.EndStep())
@@ -562,7 +564,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             foreach (var r in _allRuns)
             {
                 r.Finish(stopped: true);
-                Persist(r);
+                PersistRun(r, ResolvedHistoryPath);
             }
             ThrowTerminatingError(Error(e, "ArmPrepareFailed", ErrorCategory.InvalidOperation, arm.Label));
         }
@@ -578,7 +580,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             run.IterationsRequested = run.Samples.Length + run.IterationsFailed;
             run.ExperimentOrder = experiment.Order;
             run.Finish(stopped: false);
-            Persist(run);
+            PersistRun(run, ResolvedHistoryPath);
             if (run.Samples.Length > 0) WriteObject(run);
         }
         if (pair[0] is not { } a || pair[1] is not { } b || a.Samples.Length == 0 || b.Samples.Length == 0) return;
@@ -602,20 +604,6 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         {
             c.Notes = c.Notes is null ? ruleNote : ruleNote + " " + c.Notes;
             WriteObject(c);
-        }
-    }
-
-    private void Persist(LatencyRun run)
-    {
-        string? path = ResolvedHistoryPath;
-        if (path is null || run.Samples.Length == 0) return;
-        try
-        {
-            LatencyRunStore.Export(run, path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (!Stopping) WriteError(Error(e, "HistoryWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
         }
     }
 

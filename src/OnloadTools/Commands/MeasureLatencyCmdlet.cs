@@ -55,20 +55,9 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     private protected int? BoundPort => MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
 
     /// <summary>-HistoryPath resolved against the current location, else null.</summary>
-    private protected string? ResolvedHistoryPath => HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+    private protected string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
 
-    /// <summary>Refuses a -HistoryPath that cannot be a history (an existing non-.jsonl file, an unwritable place) once,
-    /// before anything is measured.</summary>
-    protected override void BeginProcessing()
-    {
-        if (HistoryPath is null) return;
-        string path = ResolvedHistoryPath!;
-        if (LatencyRunStore.CheckHistoryPath(path, probeWrite: true) is { } problem)
-        {
-            var (errorId, category) = ExportLatencyRunCommand.Classify(problem.Issue);
-            ThrowTerminatingError(Error(new ArgumentException(problem.Message, nameof(HistoryPath)), errorId, category, path));
-        }
-    }
+    protected override void BeginProcessing() => RefuseUnusableHistory(ResolvedHistoryPath);
 
     /// <summary>The Write-Progress id of the cmdlet.</summary>
     protected abstract int ProgressId { get; }
@@ -165,7 +154,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
             {
                 _unfinished = null;
                 run.Finish(stopped: true);
-                Persist(run, historyPath, quiet: true);
+                PersistRun(run, historyPath, quiet: true);
             }
         }
     }
@@ -234,37 +223,18 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                     skipAll = all && run.Samples.Length == 0;
                 }
                 done++;
-                Persist(run, historyPath);
+                PersistRun(run, historyPath);
             }
 
             run.Finish(stopped: false);
             _unfinished = null;
             if (run.Samples.Length > 0)
             {
-                Persist(run, historyPath);
+                PersistRun(run, historyPath);
                 WriteObject(run);
             }
         }
 
         WriteProgress(new ProgressRecord(ProgressId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
-    }
-
-    /// <summary>Saves the run to the history (folder or .jsonl); a history that cannot be written never loses the measurement.</summary>
-    /// <param name="quiet">Writes nothing to the host (the command is already ending with an exception).</param>
-    private void Persist(LatencyRun run, string? historyPath, bool quiet = false)
-    {
-        if (historyPath is null || run.Samples.Length == 0) return;
-        try
-        {
-            string path = LatencyRunStore.Export(run, historyPath);
-            if (!quiet && !Stopping) WriteDebug($"Saved {run.TestName} ({run.Samples.Length} iteration(s)) to {path}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (!quiet && !Stopping)
-            {
-                WriteError(Error(e, "HistoryWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, historyPath));
-            }
-        }
     }
 }

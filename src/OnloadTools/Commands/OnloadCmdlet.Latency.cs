@@ -6,7 +6,8 @@ namespace OnloadTools.Commands;
 
 /// <summary>
 /// What the cmdlets that run latency sessions share (Measure-NetperfLatency, Measure-SockperfLatency,
-/// Invoke-LatencyComparison): preparing a session, and the one ErrorId of each latency failure. A tool's ErrorIds are
+/// Invoke-LatencyComparison): preparing a session, the one ErrorId of each latency failure, and the history a run is
+/// saved to. A tool's ErrorIds are
 /// named after it (NetperfFailed, SockperfFailed) and after its server (NetserverUnreachable, SockperfServerUnreachable).
 /// </summary>
 public abstract partial class OnloadCmdlet
@@ -74,4 +75,35 @@ public abstract partial class OnloadCmdlet
     /// <summary>A latency tool (or a call it needs) hung and was killed: NetperfTimedOut, SockperfTimedOut.</summary>
     private protected static ErrorRecord LatencyTimedOut(string tool, ToolTimeoutException e) =>
         Error(e, Pascal(tool) + "TimedOut", ErrorCategory.OperationTimeout, e.CommandLine);
+    /// <summary>A -HistoryPath resolved against the current location, else null.</summary>
+    private protected string? ResolveHistoryPath(string? historyPath) =>
+        historyPath is null ? null : GetUnresolvedProviderPathFromPSPath(historyPath);
+
+    /// <summary>Refuses a history path that cannot be a history (an existing non-.jsonl file, an unwritable place) once,
+    /// before anything is measured.</summary>
+    private protected void RefuseUnusableHistory(string? path)
+    {
+        if (path is null || LatencyRunStore.CheckHistoryPath(path, probeWrite: true) is not { } problem) return;
+        var (errorId, category) = ExportLatencyRunCommand.Classify(problem.Issue);
+        ThrowTerminatingError(Error(new ArgumentException(problem.Message, "HistoryPath"), errorId, category, path));
+    }
+
+    /// <summary>Saves the run to the history (folder or .jsonl); a history that cannot be written never loses the measurement.</summary>
+    /// <param name="quiet">Writes nothing to the host (the command is already ending with an exception).</param>
+    private protected void PersistRun(LatencyRun run, string? historyPath, bool quiet = false)
+    {
+        if (historyPath is null || run.Samples.Length == 0) return;
+        try
+        {
+            string path = LatencyRunStore.Export(run, historyPath);
+            if (!quiet && !Stopping) WriteDebug($"Saved {run.TestName} ({run.Samples.Length} iteration(s)) to {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!quiet && !Stopping)
+            {
+                WriteError(Error(e, "HistoryWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, historyPath));
+            }
+        }
+    }
 }
