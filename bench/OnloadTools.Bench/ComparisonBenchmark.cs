@@ -79,15 +79,19 @@ public static class ComparisonBenchmark
                 string yardstick = AtLeast(q, p, right, n) ? "the quarter-time yardstick is as good as the paper" : "the quarter-time yardstick falls short too";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {"",6}  time ratio adaptive/paper = {timeRatio:0.000} (goal ≤ 0.25); {right}: adaptive {a.Rate(right):P1}, paper {p.Rate(right):P1}, quarter {q.Rate(right):P1}: {(asGood ? "as good" : "FEWER right verdicts (" + yardstick + ")")}"));
-                if (prepared) fast &= timeRatio <= 0.25;
-                if (!prepared)
+                if (prepared)
+                {
+                    fast &= timeRatio <= 0.25;
+                }
+                else
                 {
                     // The advice for such a host, measured: the same rule given the paper's budget (at most 20 × 30 s).
                     var g = Simulate(generous.Rule, generous.Duration, ratio, models, n, seed: 4);
-                    budgets.Add((AtLeast(g, p, right, n), g.MeanSeconds / p.MeanSeconds));
+                    var budget = (AsGood: AtLeast(g, p, right, n), TimeRatio: g.MeanSeconds / p.MeanSeconds);
+                    budgets.Add(budget);
                     Print(ratio, "budget", g);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {"",6}  with the paper's budget: time ratio {g.MeanSeconds / p.MeanSeconds:0.000}; {right}: {g.Rate(right):P1} ({(AtLeast(g, p, right, n) ? "as good as the paper" : "fewer than the paper")})"));
+                        $"  {"",6}  with the paper's budget: time ratio {budget.TimeRatio:0.000}; {right}: {g.Rate(right):P1} ({(budget.AsGood ? "as good as the paper" : "fewer than the paper")})"));
                 }
                 if (asGood) continue;
                 string where = string.Create(CultureInfo.InvariantCulture, $"ratio {ratio:0.00}: {right} adaptive {a.Rate(right):P1}, paper {p.Rate(right):P1}, quarter-time yardstick {q.Rate(right):P1}");

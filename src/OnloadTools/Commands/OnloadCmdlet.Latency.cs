@@ -7,8 +7,8 @@ namespace OnloadTools.Commands;
 /// <summary>
 /// What the cmdlets that run latency sessions share (Measure-NetperfLatency, Measure-SockperfLatency,
 /// Invoke-LatencyComparison): preparing a session, the one ErrorId of each latency failure, and the history a run is
-/// saved to. A tool's ErrorIds are
-/// named after it (NetperfFailed, SockperfFailed) and after its server (NetserverUnreachable, SockperfServerUnreachable).
+/// saved to. A tool's ErrorIds are named after it (NetperfFailed, SockperfFailed) and after its server
+/// (NetserverUnreachable, SockperfServerUnreachable).
 /// </summary>
 public abstract partial class OnloadCmdlet
 {
@@ -75,6 +75,7 @@ public abstract partial class OnloadCmdlet
     /// <summary>A latency tool (or a call it needs) hung and was killed: NetperfTimedOut, SockperfTimedOut.</summary>
     private protected static ErrorRecord LatencyTimedOut(string tool, ToolTimeoutException e) =>
         Error(e, Pascal(tool) + "TimedOut", ErrorCategory.OperationTimeout, e.CommandLine);
+
     /// <summary>A -HistoryPath resolved against the current location, else null.</summary>
     private protected string? ResolveHistoryPath(string? historyPath) =>
         historyPath is null ? null : GetUnresolvedProviderPathFromPSPath(historyPath);
