@@ -10,7 +10,7 @@ namespace OnloadTools.Processes;
 /// </summary>
 /// <remarks>
 /// <para><b>Own process group, same session.</b> A tethered tool is started as
-/// <c>setpriv --pdeathsig KILL -- timeout 0 setpriv --pdeathsig KILL -- TOOL ARGS…</c> (util-linux and coreutils,
+/// <c>setpriv --pdeathsig TERM -- timeout -k 1 0 setpriv --pdeathsig KILL -- TOOL ARGS…</c> (util-linux and coreutils,
 /// on RHEL and Debian alike). GNU timeout puts itself in a new process group (setpgid) and forks the tool into it;
 /// a duration of 0 never times out. A terminal's Ctrl+C (SIGINT to the foreground group) therefore reaches pwsh
 /// only; the module kills the tool itself when the pipeline stops. The tool stays in pwsh's <i>session</i>:
@@ -19,8 +19,11 @@ namespace OnloadTools.Processes;
 /// else: measured on this machine, netperf under setsid reported 2–4× the latency of the same netperf beside it.
 /// The command line recorded on results stays the tool's own.</para>
 /// <para><b>Death of the parent.</b> PR_SET_PDEATHSIG survives execve (of a binary that is not set-user-ID): the
-/// outer setpriv makes the kernel SIGKILL timeout when pwsh dies (even when pwsh is SIGKILLed), and the inner one
-/// SIGKILLs the tool when timeout dies. Linux means the parent <i>thread</i>: the signal is sent when the thread that
+/// outer setpriv makes the kernel send timeout SIGTERM when pwsh dies (even when pwsh is SIGKILLed), and the inner
+/// one SIGKILLs the tool when timeout dies. timeout passes the SIGTERM to its whole process group and SIGKILLs the
+/// group a second later (<c>-k 1</c>): that group also holds what the tool forked, which no parent-death signal
+/// covers (a netserver's per-test child, forked when a connection came in, would otherwise wait for its netperf
+/// forever when pwsh died while that netperf was still setting up its test). Linux means the parent <i>thread</i>: the signal is sent when the thread that
 /// forked the child exits, even if the process lives on. .NET forks from whichever thread calls Process.Start, often
 /// a thread-pool thread that retires after some idle seconds, which would kill a healthy netserver or netperf mid-run.
 /// So every tethered process is forked from one dedicated launcher thread that lives as long as the process (it only
@@ -67,7 +70,10 @@ internal static class ProcessGate
     internal static (string Executable, IReadOnlyList<string> Arguments) Wrap(string executable, IReadOnlyList<string> arguments)
     {
         if (Wrappers is not { } w) return (executable, arguments);
-        var args = new List<string>(arguments.Count + 9) { "--pdeathsig", "KILL", "--", w.Timeout, "0", w.Setpriv, "--pdeathsig", "KILL", "--", executable };
+        var args = new List<string>(arguments.Count + 12)
+        {
+            "--pdeathsig", "TERM", "--", w.Timeout, "-k", "1", "0", w.Setpriv, "--pdeathsig", "KILL", "--", executable,
+        };
         args.AddRange(arguments);
         return (w.Setpriv, args);
     }

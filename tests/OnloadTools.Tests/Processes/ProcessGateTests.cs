@@ -142,15 +142,29 @@ public class ProcessGateTests
         {
             int server = WaitPid(TimeSpan.FromSeconds(60), "netserver", "-p", p);
             int netperf = WaitPid(TimeSpan.FromSeconds(20), "netperf", "-p", p);
+            // A control connection that never sends its test: netserver forks a child for it, which waits as long as
+            // the connection stays open (as its child for a netperf killed while setting up its test does). Forked,
+            // it has no parent-death signal of its own: only its process group reaches it.
+            int[] before = Pids("netserver", "-p", p);
+            using var stranger = new System.Net.Sockets.TcpClient("127.0.0.1", port);
+            int[] forked = [];
+            var end = DateTime.UtcNow.AddSeconds(10);
+            while (forked.Length == 0 && DateTime.UtcNow < end)
+            {
+                Thread.Sleep(50);
+                forked = Pids("netserver", "-p", p).Except(before).ToArray();
+            }
+            Assert.NotEmpty(forked);
 
             pwsh.Kill(); // SIGKILL: no handler of pwsh runs
             Assert.True(pwsh.WaitForExit(10_000));
 
             Assert.True(WaitGone(netperf, TimeSpan.FromSeconds(3)), "netperf outlived the SIGKILLed pwsh");
             Assert.True(WaitGone(server, TimeSpan.FromSeconds(3)), "the private netserver outlived the SIGKILLed pwsh");
-            // netserver's per-test child (forked, so without the parent-death signal) ends when netperf's connection does.
-            var end = DateTime.UtcNow.AddSeconds(5);
-            while (Pids("netserver", "-p", p).Length > 0 && DateTime.UtcNow < end) Thread.Sleep(100);
+            foreach (int child in forked)
+            {
+                Assert.True(WaitGone(child, TimeSpan.FromSeconds(5)), "a child the private netserver forked outlived the SIGKILLed pwsh");
+            }
             Assert.Empty(Pids("netserver", "-p", p));
         }
         finally
