@@ -135,14 +135,17 @@ function Get-PesterModulePath {
     $psd1
 }
 
+# A failed test with the first line of its message: the summary is what a CI log keeps.
+function Format-FailedTest([string] $Name, [string] $Message) {
+    $first = "$($Message.Trim() -split "`n" | Select-Object -First 1)".Trim()
+    if ($first) { "${Name}: $first" } else { $Name }
+}
+
 function Read-TrxCounts([string] $Path) {
     $trx = [xml] (Get-Content -LiteralPath $Path -Raw)
     $c = $trx.TestRun.ResultSummary.Counters
-    # Each failed test with the first line of its message: the summary is what a CI log keeps.
-    $failedNames = @($trx.TestRun.Results.UnitTestResult | Where-Object outcome -eq 'Failed' | ForEach-Object {
-        $message = "$($_.Output.ErrorInfo.Message)".Trim() -split "`n" | Select-Object -First 1
-        if ($message) { "$($_.testName): $($message.Trim())" } else { $_.testName }
-    })
+    $failedNames = @($trx.TestRun.Results.UnitTestResult | Where-Object outcome -eq 'Failed' |
+        ForEach-Object { Format-FailedTest $_.testName "$($_.Output.ErrorInfo.Message)" })
     [pscustomobject]@{
         Passed  = [int] $c.passed
         Failed  = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
@@ -294,10 +297,8 @@ if ($Test) {
     Write-Host ''
     Write-Host ('xunit:  {0} passed, {1} failed, {2} skipped ({3:n0} s)' -f $xunit.Passed, $xunit.Failed, $xunit.Skipped, $xunitWatch.Elapsed.TotalSeconds)
     Write-Host ('Pester: {0} passed, {1} failed, {2} skipped ({3:n0} s)' -f $pester.PassedCount, $pesterFailed, $pester.SkippedCount, $pesterWatch.Elapsed.TotalSeconds)
-    $failedNames = @($xunit.FailedNames) + @($pester.Failed | ForEach-Object {
-            $message = "$($_.ErrorRecord | Select-Object -First 1)".Trim() -split "`n" | Select-Object -First 1
-            if ($message) { "$($_.ExpandedPath): $($message.Trim())" } else { $_.ExpandedPath }
-        }) +
+    $failedNames = @($xunit.FailedNames) +
+        @($pester.Failed | ForEach-Object { Format-FailedTest $_.ExpandedPath "$($_.ErrorRecord | Select-Object -First 1)" }) +
         @($pester.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block setup)" }) +
         @($pester.FailedContainers | ForEach-Object { "$($_.Item) (file)" })
     if ($failedNames.Count -gt 0) {

@@ -23,11 +23,12 @@ namespace OnloadTools.Processes;
 /// one SIGKILLs the tool when timeout dies. timeout passes the SIGTERM to its whole process group and SIGKILLs the
 /// group a second later (<c>-k 1</c>): that group also holds what the tool forked, which no parent-death signal
 /// covers (a netserver's per-test child, forked when a connection came in, would otherwise wait for its netperf
-/// forever when pwsh died while that netperf was still setting up its test). Linux means the parent <i>thread</i>: the signal is sent when the thread that
-/// forked the child exits, even if the process lives on. .NET forks from whichever thread calls Process.Start, often
-/// a thread-pool thread that retires after some idle seconds, which would kill a healthy netserver or netperf mid-run.
-/// So every tethered process is forked from one dedicated launcher thread that lives as long as the process (it only
-/// ever waits for work); timeout is single-threaded. The signal comes exactly when pwsh ends, however it ends.</para>
+/// forever when pwsh died while that netperf was still setting up its test). Linux means the parent
+/// <i>thread</i>: the signal is sent when the thread that forked the child exits, even if the process lives on.
+/// .NET forks from whichever thread calls Process.Start, often a thread-pool thread that retires after some idle
+/// seconds, which would kill a healthy netserver or netperf mid-run. So every tethered process is forked from one
+/// dedicated launcher thread that lives as long as the process (it only ever waits for work); timeout is
+/// single-threaded. The signal comes exactly when pwsh ends, however it ends.</para>
 /// <para><b>SIGTERM and SIGHUP.</b> <see cref="CancelOnTermination"/> registers a cmdlet's stop token; on SIGTERM
 /// or SIGHUP the module cancels every registered token (the same path as Ctrl+C: children killed, measured
 /// iterations kept and saved), waits a bounded time for those cmdlets to finish their cleanup, then lets the
