@@ -585,26 +585,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         }
         if (pair[0] is not { } a || pair[1] is not { } b || a.Samples.Length == 0 || b.Samples.Length == 0) return;
 
-        var options = new ComparisonOptions
-        {
-            EquivalenceMargin = experiment.Options.EquivalenceMargin,
-            RegressionThreshold = experiment.Options.RegressionThreshold,
-            ConfidenceLevel = rule.AdjustedConfidenceLevel,
-            MinimumIterations = experiment.Options.MinimumIterations,
-        };
-        string ruleNote = rule.Looks == 1
-            ? $"Fixed protocol: {rule.MinimumIterations} iterations per arm, interleaved {experiment.Order}."
-            : string.Create(CultureInfo.InvariantCulture,
-                $"Adaptive: look {look.Look} of at most {rule.Looks}; {rule.AdjustedConfidenceLevel * 100:0.##}% repeated intervals keep the overall error at most {(1 - rule.ConfidenceLevel) * 100:0.##}%; interleaved {experiment.Order}.");
-        if (outOfTime && !look.Decided && SequentialDecision.HalfWidth(look.Comparison) is { } hw)
-        {
-            ruleNote += string.Create(CultureInfo.InvariantCulture, $" Stopped by -MaxDuration: precision reached ±{hw:0.0}% (the margin is ±{options.EquivalenceMargin:0.##}%).");
-        }
-        foreach (LatencyComparison c in LatencyComparer.Compare(new[] { a }, new[] { b }, options))
-        {
-            c.Notes = c.Notes is null ? ruleNote : ruleNote + " " + c.Notes;
-            WriteObject(c);
-        }
+        foreach (LatencyComparison c in experiment.Comparisons(look, a, b, outOfTime)) WriteObject(c);
     }
 
     private void WriteReport(List<ArmState> arms, ComparisonOptions options)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace OnloadTools.Latency;
@@ -98,6 +99,33 @@ internal sealed class LatencyExperiment
 
     /// <summary>Steps left at most (every pending test running to the last look), for the time remaining.</summary>
     public int MaximumStepsLeft => IsFinished ? 0 : Math.Max(0, 2 * Rule.MaximumIterations - Position);
+
+    /// <summary>
+    /// Every metric's comparison of a finished test, at the rule's level, with the rule's note: what the experiment
+    /// emits, reports and saves. One home for a finished test's comparisons, so that the progress, the emitted objects
+    /// and the report show one interval.
+    /// </summary>
+    public IReadOnlyList<LatencyComparison> Comparisons(SequentialLook look, LatencyRun reference, LatencyRun difference, bool outOfTime)
+    {
+        var options = new ComparisonOptions
+        {
+            EquivalenceMargin = Options.EquivalenceMargin,
+            RegressionThreshold = Options.RegressionThreshold,
+            ConfidenceLevel = Rule.AdjustedConfidenceLevel,
+            MinimumIterations = Options.MinimumIterations,
+        };
+        string ruleNote = Rule.Looks == 1
+            ? $"Fixed protocol: {Rule.MinimumIterations} iterations per arm, interleaved {Order}."
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Adaptive: look {look.Look} of at most {Rule.Looks}; {Rule.AdjustedConfidenceLevel * 100:0.##}% repeated intervals keep the overall error at most {(1 - Rule.ConfidenceLevel) * 100:0.##}%; interleaved {Order}.");
+        if (outOfTime && !look.Decided && SequentialDecision.HalfWidth(look.Comparison) is { } hw)
+        {
+            ruleNote += string.Create(CultureInfo.InvariantCulture, $" Stopped by -MaxDuration: precision reached ±{hw:0.0}% (the margin is ±{options.EquivalenceMargin:0.##}%).");
+        }
+        var comparisons = LatencyComparer.Compare(new[] { reference }, new[] { difference }, options);
+        foreach (LatencyComparison c in comparisons) c.Notes = c.Notes is null ? ruleNote : ruleNote + " " + c.Notes;
+        return comparisons;
+    }
 
     private IReadOnlyList<SequentialLook> Look(bool outOfTime)
     {
