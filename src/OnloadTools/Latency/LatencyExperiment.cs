@@ -114,10 +114,12 @@ internal sealed class LatencyExperiment
             ConfidenceLevel = Rule.AdjustedConfidenceLevel,
             MinimumIterations = Options.MinimumIterations,
         };
+        string errorRate = string.Create(CultureInfo.InvariantCulture,
+            $"{Rule.AdjustedConfidenceLevel * 100:0.##}% intervals keep false verdicts of this test at most {(1 - Rule.ConfidenceLevel) * 100:0.##}%" +
+            (Tests.Count > 1 ? $" ({Tests.Count} tests: at most {Tests.Count * (1 - Rule.ConfidenceLevel) * 100:0.##}% for the experiment)" : ""));
         string ruleNote = Rule.Looks == 1
-            ? $"Fixed protocol: {Rule.MinimumIterations} iterations per arm, interleaved {Order}."
-            : string.Create(CultureInfo.InvariantCulture,
-                $"Adaptive: look {look.Look} of at most {Rule.Looks}; {Rule.AdjustedConfidenceLevel * 100:0.##}% repeated intervals keep the overall error at most {(1 - Rule.ConfidenceLevel) * 100:0.##}%; interleaved {Order}.");
+            ? $"Fixed protocol: {Rule.MinimumIterations} iterations per arm, one look; {errorRate}; interleaved {Order}."
+            : $"Adaptive: look {look.Look} of at most {Rule.Looks}; repeated {errorRate}; interleaved {Order}.";
         if (outOfTime && !look.Decided && SequentialDecision.HalfWidth(look.Comparison) is { } hw)
         {
             ruleNote += string.Create(CultureInfo.InvariantCulture, $" Stopped by -MaxDuration: precision reached ±{hw:0.0}% (the margin is ±{options.EquivalenceMargin:0.##}%).");
