@@ -41,6 +41,11 @@ public static class ComparisonBenchmark
         }
         var shapes = scenarios.FirstOrDefault(s => s.Name.Contains("idle", StringComparison.Ordinal)).Models ?? scenarios[0].Models;
         scenarios.Add(("quiet host (3 %, idle shapes)", shapes.ToDictionary(kv => kv.Key, kv => kv.Value with { B = 0.03 * 0.03, W = 0 })));
+        // Where containers live: the container arm (B) twice as noisy as bare metal, and the host's noise serially
+        // correlated over the running order (AR(1), φ = 0.6, half of the variance, shared by both arms).
+        scenarios.Add(("quiet host, container arm 2× noisier", shapes.ToDictionary(kv => kv.Key, kv => kv.Value with { B = 0.03 * 0.03, W = 0, NoiseB = 2 })));
+        scenarios.Add(("idle host, serially correlated (AR(1) 0.6)", (scenarios.FirstOrDefault(s => s.Name.Contains("idle", StringComparison.Ordinal)).Models ?? shapes)
+            .ToDictionary(kv => kv.Key, kv => kv.Value with { HostShare = 0.5 })));
 
         var paper = (Rule: SequentialDecision.Fixed(5, 0.95), Duration: 120);
         var quarter = (Rule: SequentialDecision.Fixed(5, 0.95), Duration: 30);
@@ -60,7 +65,7 @@ public static class ComparisonBenchmark
         {
             bool prepared = !scenario.Contains("busy", StringComparison.Ordinal);
             Console.WriteLine($"\nNoise: {scenario}{(prepared ? "" : " (stress case)")}; {n} simulated comparisons (TCP_RR and UDP_RR together) per ratio");
-            Console.WriteLine($"  {"ratio",6}  {"protocol",-9} {"Equivalent",10} {"Slower",7} {"Faster",7} {"Inconcl.",8}  {"mean time",10}");
+            Console.WriteLine($"  {"ratio",6}  {"protocol",-9} {"Equivalent",10} {"Slower",7} {"Faster",7} {"Inconcl.",8} {"WRONG",7}  {"mean time",10}");
             foreach (double ratio in Ratios)
             {
                 var p = Simulate(paper.Rule, paper.Duration, ratio, models, n, seed: 1);
@@ -117,7 +122,12 @@ public static class ComparisonBenchmark
 
     private static void Print(double ratio, string name, Outcome o) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {ratio,6:0.00}  {name,-9} {o.Rate("Equivalent"),10:P1} {o.Rate("Slower"),7:P1} {o.Rate("Faster"),7:P1} {o.Rate("Inconclusive"),8:P1}  {o.MeanSeconds,8:0} s"));
+            $"  {ratio,6:0.00}  {name,-9} {o.Rate("Equivalent"),10:P1} {o.Rate("Slower"),7:P1} {o.Rate("Faster"),7:P1} {o.Rate("Inconclusive"),8:P1} {Wrong(o, ratio),7:P1}  {o.MeanSeconds,8:0} s"));
+
+    /// <summary>The verdicts the truth rules out: a difference at 1.00; Equivalent or the wrong direction at the margin and beyond.</summary>
+    private static double Wrong(Outcome o, double ratio) => ratio == 1.00
+        ? o.Rate("Slower") + o.Rate("Faster")
+        : o.Rate("Equivalent") + (ratio > 1 ? o.Rate("Faster") : o.Rate("Slower"));
 
     private sealed class Outcome
     {
@@ -137,14 +147,18 @@ public static class ComparisonBenchmark
         {
             var exp = new LatencyExperiment(tests, rule, new ComparisonOptions());
             double seconds = 0;
+            var host = tests.ToDictionary(t => t, _ => Gaussian(rng));
             while (exp.NextStep() is { } step)
             {
                 foreach (string t in step.Tests)
                 {
                     var m = models[t];
                     double z = m.Z[rng.Next(m.Z.Length)];
+                    if (step.Position > 0) host[t] = 0.6 * host[t] + Math.Sqrt(1 - 0.36) * Gaussian(rng);
+                    // Own noise and the host's shared, serially correlated part keep the recorded variance between them.
+                    double log = m.S(duration) * (Math.Sqrt(1 - m.HostShare) * z * (step.Arm == 1 ? m.NoiseB : 1) + Math.Sqrt(m.HostShare) * host[t]);
                     double centre = 30 * (step.Arm == 1 ? ratio : 1);
-                    exp.Record(t, step.Arm, centre * Math.Exp(m.S(duration) * z));
+                    exp.Record(t, step.Arm, centre * Math.Exp(log));
                     seconds += duration + Overhead;
                 }
                 exp.EndStep();
@@ -168,7 +182,14 @@ public static class ComparisonBenchmark
         public double W { get; init; }
         public double[] Z { get; init; } = Array.Empty<double>();
         public double S(double d) => Math.Sqrt(Math.Max(1e-8, B + W / d));
+        /// <summary>How many times noisier the difference arm's own noise is (1: as noisy as the reference).</summary>
+        public double NoiseB { get; init; } = 1;
+        /// <summary>The share of the variance that is the host's, AR(1) with φ = 0.6 over the running order, shared by both arms.</summary>
+        public double HostShare { get; init; }
     }
+
+    private static double Gaussian(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
     private static Dictionary<string, Model> Load(string path)
     {

@@ -115,8 +115,11 @@ internal sealed class LatencyExperiment
             MinimumIterations = Options.MinimumIterations,
         };
         string errorRate = string.Create(CultureInfo.InvariantCulture,
-            $"{Rule.AdjustedConfidenceLevel * 100:0.##}% intervals keep false verdicts of this test at most {(1 - Rule.ConfidenceLevel) * 100:0.##}%" +
-            (Tests.Count > 1 ? $" ({Tests.Count} tests: at most {Tests.Count * (1 - Rule.ConfidenceLevel) * 100:0.##}% for the experiment)" : ""));
+            $"{Rule.AdjustedConfidenceLevel * 100:0.##}% intervals keep false verdicts of this test at most {(1 - Rule.ConfidenceLevel) * 100:0.##}%");
+        if (Tests.Count > 1)
+        {
+            errorRate += string.Create(CultureInfo.InvariantCulture, $" ({Tests.Count} tests: at most {Tests.Count * (1 - Rule.ConfidenceLevel) * 100:0.##}% for the experiment)");
+        }
         string ruleNote = Rule.Looks == 1
             ? $"Fixed protocol: {Rule.MinimumIterations} iterations per arm, one look; {errorRate}; interleaved {Order}."
             : $"Adaptive: look {look.Look} of at most {Rule.Looks}; repeated {errorRate}; interleaved {Order}.";
