@@ -84,6 +84,7 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
             ConfidenceLevel = ConfidenceLevel,
             EquivalenceAlpha = MyInvocation.BoundParameters.ContainsKey(nameof(EquivalenceAlpha)) ? EquivalenceAlpha : null,
             Metrics = Metric?.Select(LatencyComparer.Canonical).Distinct().ToArray(),
+            AtExperimentLevel = !MyInvocation.BoundParameters.ContainsKey(nameof(ConfidenceLevel)),
         };
         if (options.MarginExceedsThreshold)
         {

@@ -28,6 +28,24 @@ internal sealed class ComparisonOptions
     public int MinimumIterations { get; set; } = 3;
     /// <summary>The metrics to compare (default: all of <see cref="LatencyComparer.AllMetrics"/>).</summary>
     public IReadOnlyList<string>? Metrics { get; set; }
+    /// <summary>
+    /// When both sides are the two arms of one Invoke-LatencyComparison experiment, compare them at the experiment's
+    /// level (<see cref="LatencyRun.ExperimentConfidenceLevel"/>) instead of <see cref="ConfidenceLevel"/>: one comparison
+    /// has one interval wherever it is shown. True by default; false when a level was asked for explicitly.
+    /// </summary>
+    public bool AtExperimentLevel { get; set; } = true;
+
+    /// <summary>A copy with another confidence level.</summary>
+    public ComparisonOptions WithConfidenceLevel(double level) => new()
+    {
+        EquivalenceMargin = EquivalenceMargin,
+        RegressionThreshold = RegressionThreshold,
+        ConfidenceLevel = level,
+        EquivalenceAlpha = EquivalenceAlpha,
+        MinimumIterations = MinimumIterations,
+        Metrics = Metrics,
+        AtExperimentLevel = AtExperimentLevel,
+    };
 }
 
 /// <summary>
@@ -62,15 +80,34 @@ internal static class LatencyComparer
         var results = new List<LatencyComparison>();
         foreach (var (test, refRuns, diffRuns) in Pairs(reference, difference))   // one-way and round-trip latencies are not paired
         {
+            var atLevel = ExperimentLevel(refRuns, diffRuns, options) is { } level ? options.WithConfidenceLevel(level) : options;
             foreach (string metric in metrics)
             {
                 var refValues = Values(refRuns, metric);
                 var diffValues = Values(diffRuns, metric);
                 if (refValues.Length == 0 || diffValues.Length == 0) continue;   // the tool did not report this metric
-                results.Add(CompareValues(test, metric, refValues, diffValues, options, refRuns, diffRuns));
+                var c = CompareValues(test, metric, refValues, diffValues, atLevel, refRuns, diffRuns);
+                if (!ReferenceEquals(atLevel, options) && options.ConfidenceLevel != atLevel.ConfidenceLevel)
+                {
+                    string note = string.Create(CultureInfo.InvariantCulture,
+                        $"Compared at its experiment's level, {atLevel.ConfidenceLevel * 100:0.##}% (the calibrated looks of Invoke-LatencyComparison), as the experiment did; -ConfidenceLevel overrides.");
+                    c.Notes = c.Notes is null ? note : note + " " + c.Notes;
+                }
+                results.Add(c);
             }
         }
         return results;
+    }
+
+    /// <summary>The experiment's level when the two sides are exactly the two arms of one experiment (one run each, one
+    /// ExperimentId, a level recorded on both); else null.</summary>
+    internal static double? ExperimentLevel(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference, ComparisonOptions options)
+    {
+        if (!options.AtExperimentLevel || reference.Count != 1 || difference.Count != 1) return null;
+        LatencyRun a = reference[0], b = difference[0];
+        if (string.IsNullOrEmpty(a.ExperimentId) || !string.Equals(a.ExperimentId, b.ExperimentId, StringComparison.OrdinalIgnoreCase)) return null;
+        if (a.ExperimentConfidenceLevel is not { } la || b.ExperimentConfidenceLevel is not { } lb || la != lb) return null;
+        return la is > 0 and < 1 ? la : null;
     }
 
     /// <summary>Tests whose runs mix one-way and round-trip latencies (sockperf's default against netperf): not compared.</summary>

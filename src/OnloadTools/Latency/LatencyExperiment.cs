@@ -100,6 +100,9 @@ internal sealed class LatencyExperiment
     /// <summary>Steps left at most (every pending test running to the last look), for the time remaining.</summary>
     public int MaximumStepsLeft => IsFinished ? 0 : Math.Max(0, 2 * Rule.MaximumIterations - Position);
 
+    /// <summary>Records the experiment's level on a run of it (before it is saved), see <see cref="LatencyRun.ExperimentConfidenceLevel"/>.</summary>
+    public void Stamp(LatencyRun run) => run.ExperimentConfidenceLevel = Rule.AdjustedConfidenceLevel;
+
     /// <summary>
     /// Every metric's comparison of a finished test, at the rule's level, with the rule's note: what the experiment
     /// emits, reports and saves. One home for a finished test's comparisons, so that the progress, the emitted objects
@@ -107,6 +110,8 @@ internal sealed class LatencyExperiment
     /// </summary>
     public IReadOnlyList<LatencyComparison> Comparisons(SequentialLook look, LatencyRun reference, LatencyRun difference, bool outOfTime)
     {
+        // (The runs carry the level too, so that Compare-LatencyRun and Export-LatencyReport give the same interval later:
+        // stamp them with Stamp before they are saved.)
         var options = new ComparisonOptions
         {
             EquivalenceMargin = Options.EquivalenceMargin,
@@ -127,6 +132,7 @@ internal sealed class LatencyExperiment
         {
             ruleNote += string.Create(CultureInfo.InvariantCulture, $" Stopped by -MaxDuration: precision reached ±{hw:0.0}% (the margin is ±{options.EquivalenceMargin:0.##}%).");
         }
+        reference.ExperimentConfidenceLevel = difference.ExperimentConfidenceLevel = Rule.AdjustedConfidenceLevel;
         var comparisons = LatencyComparer.Compare(new[] { reference }, new[] { difference }, options);
         foreach (LatencyComparison c in comparisons) c.Notes = c.Notes is null ? ruleNote : ruleNote + " " + c.Notes;
         return comparisons;

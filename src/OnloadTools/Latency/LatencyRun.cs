@@ -79,6 +79,10 @@ public sealed class LatencyRun
     public string? Arm { get; set; }
     /// <summary>The arms in the order the experiment ran them (A B B A …); the samples' Sequence places each iteration in it.</summary>
     public string? ExperimentOrder { get; set; }
+    /// <summary>The level of every look of the experiment this run belongs to (Invoke-LatencyComparison's calibrated
+    /// 1 − α′, e.g. 0.991): Compare-LatencyRun and Export-LatencyReport compare the experiment's two runs at it, so that
+    /// their interval is the one the experiment gave. Null for runs outside an experiment.</summary>
+    public double? ExperimentConfidenceLevel { get; set; }
     /// <summary>The netserver this run started for itself on loopback, if any.</summary>
     public string? ServerCommandLine { get; set; }
 

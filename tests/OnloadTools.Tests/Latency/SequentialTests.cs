@@ -137,6 +137,32 @@ public class SequentialTests(ITestOutputHelper output)
         Assert.True(exp.IsFinished);
     }
 
+    [Fact]
+    public void The_two_runs_of_one_experiment_are_compared_later_at_the_experiments_level()
+    {
+        // One comparison, one interval: what the experiment emitted is what Compare-LatencyRun and the report give later.
+        var rule = new SequentialDecision(3, 10, 0.95);
+        var exp = new LatencyExperiment(new[] { "TCP_RR" }, rule, Defaults);
+        var a = SyntheticRuns.WithMeans("bare-metal", "TCP_RR", 20.1, 20.6, 19.8, 20.4);
+        var b = SyntheticRuns.WithMeans("container", "TCP_RR", 21.0, 20.2, 21.9, 20.8);
+        a.ExperimentId = b.ExperimentId = "e1";
+        exp.Stamp(a);
+        exp.Stamp(b);
+        var look = rule.Evaluate("TCP_RR", "Mean", a.Samples.Select(x => x.MeanLatency!.Value).ToArray(), b.Samples.Select(x => x.MeanLatency!.Value).ToArray(), Defaults);
+        var emitted = exp.Comparisons(look, a, b, outOfTime: false).Single(c => c.Metric == "Mean");
+        var later = LatencyComparer.Compare(new[] { a }, new[] { b }).Single(c => c.Metric == "Mean");
+        Assert.Equal(rule.AdjustedConfidenceLevel, later.ConfidenceLevel, 12);
+        Assert.Equal(emitted.ConfidenceIntervalLow, later.ConfidenceIntervalLow);
+        Assert.Equal(emitted.ConfidenceIntervalHigh, later.ConfidenceIntervalHigh);
+        Assert.Equal(look.Comparison.ConfidenceIntervalLow, emitted.ConfidenceIntervalLow);
+        Assert.Contains("experiment's level", later.Notes);
+        // Asked for a level explicitly, or runs of two experiments: the level asked for.
+        var asked = LatencyComparer.Compare(new[] { a }, new[] { b }, new ComparisonOptions { AtExperimentLevel = false }).Single(c => c.Metric == "Mean");
+        Assert.Equal(0.95, asked.ConfidenceLevel);
+        b.ExperimentId = "e2";
+        Assert.Equal(0.95, LatencyComparer.Compare(new[] { a }, new[] { b }).Single(c => c.Metric == "Mean").ConfidenceLevel);
+    }
+
     // ------------------------------------------------------------------ error rates by simulation
 
     /// <summary>One simulated comparison: per-iteration means with relative noise <paramref name="cv"/> (normal), the difference arm at <paramref name="ratio"/>.</summary>
