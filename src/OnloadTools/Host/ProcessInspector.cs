@@ -66,7 +66,7 @@ internal static class ProcessInspector
     }
 
     /// <summary>
-    /// What each open file descriptor of the process refers to, as /proc/&lt;pid&gt;/fd/N's link reads: a path
+    /// What each open file descriptor of the process refers to (in descriptor order), as /proc/&lt;pid&gt;/fd/N's link reads: a path
     /// ("/dev/onload", "/dev/pts/0"), or a pseudo-file's name ("socket:[123]", "pipe:[456]", "onload:[tcp:1:2]").
     /// Null when the process's fd folder cannot be read (gone, or not permitted); a descriptor closed while it is read is skipped.
     /// </summary>
@@ -76,7 +76,9 @@ internal static class ProcessInspector
         try
         {
             var targets = new List<string>();
-            foreach (string entry in Directory.EnumerateFileSystemEntries(dir))
+            var entries = Directory.EnumerateFileSystemEntries(dir)
+                .OrderBy(e => int.TryParse(Path.GetFileName(e), out int fd) ? fd : int.MaxValue);
+            foreach (string entry in entries)
             {
                 try
                 {
