@@ -16,6 +16,8 @@
 # /dev's entries plus Onload's device nodes onload and onload_epoll, made as character devices with /dev/null's numbers
 # (1:3, as podman's --device=/dev/null:/dev/onload does). The module then sees a host with Onload's devices: a
 # container it starts gets them (--device=ROOT/dev/onload:/dev/onload), and the stand-in opens ROOT/dev/onload.
+# Removing the root (Remove-Item -Recurse) removes its links, never what they point to (PowerShell 7 does not follow
+# directory links when it deletes).
 
 function New-StandInLibOnload([string] $Directory) {
     $path = Join-Path $Directory 'libonload.so'
