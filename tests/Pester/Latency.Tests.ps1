@@ -472,6 +472,63 @@ Describe 'Latency (netperf)' {
     }
 }
 
+# Was it really accelerated? The onload double (tests/fixtures/bin/onload) preloads a stand-in libonload that opens
+# /dev/onload when the host has one (tests/Pester/OnloadStandIn.ps1). Accelerated is True only when netperf had both
+# the library and a stack; the library alone (Onload fell back to the kernel) is False with its own warning.
+Describe 'Measure-NetperfLatency -Onload: was it really accelerated?' {
+    BeforeAll {
+        . "$PSScriptRoot/OnloadStandIn.ps1"
+        $script:AccelWork = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-accel-$([guid]::NewGuid().ToString('N'))")).FullName
+        $script:StandIn = New-StandInLibOnload $AccelWork
+        $script:DeviceRoot = New-HostRootWithOnloadDevice $AccelWork
+        $script:SavedRoot = $env:ONLOADTOOLS_HOST_ROOT
+    }
+    AfterAll {
+        Remove-Item -Recurse -Force $script:AccelWork -ErrorAction Ignore
+    }
+    BeforeEach {
+        $env:PATH = "$script:Fixtures/bin:$script:OldPath"
+        $env:ONLOADTOOLS_HOST_ROOT = $null
+        $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $script:StandIn
+    }
+    AfterEach {
+        $env:PATH = $script:OldPath
+        $env:ONLOADTOOLS_HOST_ROOT = $script:SavedRoot
+        $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $null
+    }
+
+    It 'says False and "no Onload stack" when libonload is loaded on a host without /dev/onload' {
+        # What a new user meets: the library is preloaded and mapped, but it cannot open the device and falls back.
+        Test-Path /dev/onload | Should -BeFalse -Because 'this case needs a host without Onload devices'
+        $run = Measure-NetperfLatency -Onload -TestName TCP_RR -Iterations 2 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+        $run.Samples[0].CommandLine | Should -BeLike 'onload --profile=latency netperf *'
+        $run.Accelerated | Should -Be 'False'
+        $run.Samples.Accelerated | Should -Be @('False', 'False')
+        $warnings = @($w | ForEach-Object { "$_" })
+        @($warnings -match 'libonload is loaded but created no Onload stack: ') | Should -HaveCount 2   # one per iteration
+        $warnings -match 'TCP_RR iteration 1: libonload is loaded' | Should -Not -BeNullOrEmpty
+        $warnings -match 'Onload was expected but netperf ran without it' | Should -BeNullOrEmpty
+    }
+
+    It 'says True when libonload opened the host''s /dev/onload (a stack)' {
+        $env:ONLOADTOOLS_HOST_ROOT = $script:DeviceRoot
+        $run = Measure-NetperfLatency -Onload -TestName TCP_RR, UDP_RR -Iterations 1 -Duration 1 -WarningVariable w
+        $run.Accelerated | Should -Be @('True', 'True')
+        $run.Samples.Accelerated | Should -Be @('True', 'True')
+        $w | Where-Object { "$_" -match 'no Onload stack|Onload was expected' } | Should -BeNullOrEmpty
+        $run[0].MeanLatency | Should -BeGreaterThan 0
+    }
+
+    It 'says False and "Onload was expected" when netperf ran without the library' {
+        $env:ONLOADTOOLS_HOST_ROOT = $script:DeviceRoot       # a device is no use without the library
+        $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $null
+        $run = Measure-NetperfLatency -Onload -TestName TCP_RR -Iterations 1 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+        $run.Accelerated | Should -Be 'False'
+        ($w | ForEach-Object { "$_" }) -join "`n" | Should -Match 'Onload was expected but netperf ran without it \(libonload was not mapped'
+        ($w | ForEach-Object { "$_" }) -join "`n" | Should -Not -Match 'no Onload stack'
+    }
+}
+
 # A real two-host path: netserver in a network namespace of its own behind a veth pair (10.231.7.1 here, 10.231.7.2 there).
 Describe 'Measure-NetperfLatency across network namespaces' {
     BeforeAll {

@@ -1,6 +1,6 @@
 namespace OnloadTools.Host;
 
-/// <summary>Reads other processes through /proc: which process runs a given command line, and what it has mapped.</summary>
+/// <summary>Reads other processes through /proc: which process runs a given command line, what it has mapped, and what it holds open.</summary>
 internal static class ProcessInspector
 {
     /// <summary>
@@ -63,6 +63,38 @@ internal static class ProcessInspector
             if (slash >= 0 && Path.GetFileName(line[slash..].TrimEnd()).Contains(fragment, StringComparison.Ordinal)) return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// What each open file descriptor of the process refers to (in descriptor order), as /proc/&lt;pid&gt;/fd/N's link reads: a path
+    /// ("/dev/onload", "/dev/pts/0"), or a pseudo-file's name ("socket:[123]", "pipe:[456]", "onload:[tcp:1:2]").
+    /// Null when the process's fd folder cannot be read (gone, or not permitted); a descriptor closed while it is read is skipped.
+    /// </summary>
+    public static IReadOnlyList<string>? OpenFiles(HostFileSystem fs, int pid)
+    {
+        string dir = fs.Map($"/proc/{pid}/fd");
+        try
+        {
+            var targets = new List<string>();
+            var entries = Directory.EnumerateFileSystemEntries(dir)
+                .OrderBy(e => int.TryParse(Path.GetFileName(e), out int fd) ? fd : int.MaxValue);
+            foreach (string entry in entries)
+            {
+                try
+                {
+                    if (new FileInfo(entry).LinkTarget is { } target) targets.Add(target);
+                }
+                catch (IOException)
+                {
+                    // closed between the listing and the read
+                }
+            }
+            return targets;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static string Normalize(IEnumerable<string> args) => string.Join('\0', args).Replace(',', '\0');
