@@ -401,6 +401,22 @@ Describe 'Compare-LatencyRun: a one-bucket step of netperf''s whole-µs P50 is n
         ($c | Where-Object Metric -eq Mean).Verdict | Should -Be 'Equivalent'
     }
 
+    It 'knows real netperf runs by their command line and widens their whole-µs percentiles' -Skip:(-not (Get-Command netperf -ErrorAction SilentlyContinue)) {
+        $a = Measure-NetperfLatency -TestName TCP_RR -Iterations 4 -Duration 1 -Label a
+        $b = Measure-NetperfLatency -TestName TCP_RR -Iterations 4 -Duration 1 -Label b
+        $a.Samples.P50Latency | ForEach-Object { $_ | Should -Be ([math]::Floor($_)) -Because 'netperf prints whole µs' }
+        $c = Compare-LatencyRun $a $b -ErrorVariable e
+        $e | Should -BeNullOrEmpty
+        $p50 = $c | Where-Object Metric -eq P50
+        $p50.ResolutionBasis | Should -Match 'netperf: \d+ stands for .*histogram bucket'
+        $p50.ReferenceResolution | Should -BeGreaterOrEqual 2   # 1 µs bucket and the whole-µs clock, or wider above 100 µs
+        $p50.ConfidenceIntervalLow | Should -BeLessThan $p50.StatisticalIntervalLow
+        $p50.ConfidenceIntervalHigh | Should -BeGreaterThan $p50.StatisticalIntervalHigh
+        $p50.Method | Should -Match 'widened'
+        $mean = $c | Where-Object Metric -eq Mean
+        $mean.ReferenceResolution | Should -BeLessThan 0.0101   # ± 0.005 µs: the mean of whole-µs times, printed to 2 decimals
+    }
+
     It 'takes a run without a command line (an older history file) as exact and says so' {
         $c = Compare-LatencyRun (New-NetperfNight a 19 $refMeans -NoCommandLine) (New-NetperfNight b 20 $diffMeans -NoCommandLine) -Metric P50
         $c.ResolutionBasis | Should -Match 'unknown tool.*no widening'

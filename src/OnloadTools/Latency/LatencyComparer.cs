@@ -34,7 +34,9 @@ internal sealed class ComparisonOptions
 /// Compares the per-iteration values of reference and difference runs, test by test (TCP_RR with TCP_RR) and
 /// metric by metric. Means (Mean, StdDev, TransactionRate): Welch's t-test and Fieller's CI of the ratio of
 /// means. Order statistics (P50, P99, Min): exact Mann-Whitney U and the Hodges-Lehmann CI of the ratio.
-/// Several runs of one test on one side are pooled (their iterations together).
+/// Several runs of one test on one side are pooled (their iterations together). Every interval is widened by the
+/// resolution of the tool that measured each side (<see cref="MetricResolution"/>): netperf's whole-µs percentiles
+/// stand for a range of true values, and no verdict claims more than that range allows.
 /// </summary>
 internal static class LatencyComparer
 {
@@ -205,6 +207,10 @@ internal static class LatencyComparer
         c.Delta = c.DifferenceValue - c.ReferenceValue;
         c.DeltaPercent = c.ReferenceValue != 0 ? 100 * (c.DifferenceValue - c.ReferenceValue) / c.ReferenceValue : double.NaN;
 
+        if (c.StatisticalIntervalLow != c.ConfidenceIntervalLow || c.StatisticalIntervalHigh != c.ConfidenceIntervalHigh)
+        {
+            c.Method += "; widened by the tools' resolution (ResolutionBasis)";
+        }
         c.PrecisionPercent = c.ConfidenceIntervalLow is { } pl && c.ConfidenceIntervalHigh is { } ph ? (ph - pl) / 2 : null;
         c.ReferenceResolution = refResolution.Width(metric, c.ReferenceValue);
         c.DifferenceResolution = diffResolution.Width(metric, c.DifferenceValue);
