@@ -353,3 +353,90 @@ try {
         Assert-NoDifference $lines
     }
 }
+
+Describe 'Compare-LatencyRun: a one-bucket step of netperf''s whole-µs P50 is no regression (issue 16)' {
+    BeforeAll {
+        # netperf runs as they come back from history or a hashtable: P50 in whole µs, the command line naming netperf.
+        function script:New-NetperfNight([string] $Label, [double] $P50, [double[]] $Means, [int] $Night = 1, [switch] $NoCommandLine) {
+            $start = [datetime]::new(2026, 11, $Night, 2, 0, 0, [DateTimeKind]::Utc)
+            $i = 0
+            $samples = foreach ($m in $Means) {
+                $i++
+                $s = @{ TestName = 'TCP_RR'; Iteration = $i; Label = $Label; MeanLatency = $m; MinLatency = 16; P50Latency = $P50; P99Latency = 30
+                        StdDevLatency = 3.5; TransactionRate = [math]::Round(1e6 / $m, 3); StartTime = $start.AddSeconds(10 * $i); EndTime = $start.AddSeconds(10 * $i + 10) }
+                if (-not $NoCommandLine) { $s.CommandLine = 'netperf -H 127.0.0.1 -p 12865 -t TCP_RR -l 10 -- -k MIN_LATENCY,MEAN_LATENCY,P50_LATENCY,P99_LATENCY' }
+                $s
+            }
+            @{ RunId = [guid]::NewGuid().ToString('N'); Label = $Label; TestName = 'TCP_RR'; StartTime = $start; EndTime = $start.AddMinutes(1)
+               Status = 'Completed'; IterationsRequested = $Means.Count; Samples = @($samples) }
+        }
+        $script:refMeans = 20.00, 20.10, 19.95, 20.05, 20.02, 19.98
+        $script:diffMeans = $refMeans | ForEach-Object { [math]::Round($_ * 1.02, 2) }   # the mean +2 %
+    }
+
+    It 'is neither Slower nor a regression, and says it is below the resolution (<_> runs)' -ForEach @('hashtable', 'live', 'deserialized') {
+        $ref = New-NetperfNight last-night 19 $refMeans
+        $diff = New-NetperfNight tonight 20 $diffMeans
+        if ($_ -ne 'hashtable') {
+            $ref, $diff = @($ref, $diff) | Export-LatencyRun -Path (Join-Path $TestDrive "$([guid]::NewGuid().ToString('N')).jsonl") -PassThru
+            $ref | Should -BeOfType OnloadTools.LatencyRun
+        }
+        if ($_ -eq 'deserialized') {
+            $ref, $diff = foreach ($r in $ref, $diff) { [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($r, 3)) }
+            $ref.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
+        }
+        $c = Compare-LatencyRun $ref $diff -ErrorVariable e
+        $e | Should -BeNullOrEmpty
+        @($c).Count | Should -Be 6
+        $c | Where-Object IsRegression | Should -BeNullOrEmpty
+        $p50 = $c | Where-Object Metric -eq P50
+        $p50.StatisticalIntervalLow | Should -BeGreaterThan 5 -Because 'on the reported values alone the step is +5.3 %, p 0.029'
+        $p50.PValue | Should -BeLessThan 0.05
+        $p50.Verdict | Should -Be 'Inconclusive'
+        $p50.BelowResolution | Should -BeTrue
+        $p50.ConfidenceIntervalLow | Should -BeLessOrEqual 0
+        $p50.ResolutionBasis | Should -Match 'netperf'
+        $p50.Notes | Should -Match 'below the tools'' resolution'
+        $p50.PrecisionPercent | Should -Be (($p50.ConfidenceIntervalHigh - $p50.ConfidenceIntervalLow) / 2)
+        ($c | Where-Object Metric -eq Mean).Verdict | Should -Be 'Equivalent'
+    }
+
+    It 'knows real netperf runs by their command line and widens their whole-µs percentiles' -Skip:(-not (Get-Command netperf -ErrorAction SilentlyContinue)) {
+        $a = Measure-NetperfLatency -TestName TCP_RR -Iterations 4 -Duration 1 -Label a
+        $b = Measure-NetperfLatency -TestName TCP_RR -Iterations 4 -Duration 1 -Label b
+        $a.Samples.P50Latency | ForEach-Object { $_ | Should -Be ([math]::Floor($_)) -Because 'netperf prints whole µs' }
+        $c = Compare-LatencyRun $a $b -ErrorVariable e
+        $e | Should -BeNullOrEmpty
+        $p50 = $c | Where-Object Metric -eq P50
+        $p50.ResolutionBasis | Should -Match 'netperf: \d+ stands for .*histogram bucket'
+        $p50.ReferenceResolution | Should -BeGreaterOrEqual 2   # 1 µs bucket and the whole-µs clock, or wider above 100 µs
+        $p50.ConfidenceIntervalLow | Should -BeLessThan $p50.StatisticalIntervalLow
+        $p50.ConfidenceIntervalHigh | Should -BeGreaterThan $p50.StatisticalIntervalHigh
+        $p50.Method | Should -Match 'widened'
+        $mean = $c | Where-Object Metric -eq Mean
+        $mean.ReferenceResolution | Should -BeLessThan 0.0101   # ± 0.005 µs: the mean of whole-µs times, printed to 2 decimals
+    }
+
+    It 'takes a run without a command line (an older history file) as exact and says so' {
+        $c = Compare-LatencyRun (New-NetperfNight a 19 $refMeans -NoCommandLine) (New-NetperfNight b 20 $diffMeans -NoCommandLine) -Metric P50
+        $c.ResolutionBasis | Should -Match 'unknown tool.*no widening'
+        $c.ReferenceResolution | Should -Be 0
+        $c.ConfidenceIntervalLow | Should -Be $c.StatisticalIntervalLow
+    }
+
+    It 'lets the nightly example pass (exit 0) when tonight''s P50 is one bucket above the baseline' {
+        $nightly = "$PSScriptRoot/../../docs/examples/Invoke-NightlyLatencyCheck.ps1"
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        foreach ($n in 1..3) { New-NetperfNight nightly 19 $refMeans -Night $n | Export-LatencyRun -Path $dir }
+        $global:LASTEXITCODE = -1
+        $out = & $nightly -HistoryPath $dir -TestName TCP_RR -TonightRun (New-NetperfNight nightly 20 $diffMeans -Night 4) `
+            -ErrorVariable e -WarningVariable w -WarningAction SilentlyContinue -InformationAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 0
+        $e | Should -BeNullOrEmpty
+        $comparisons = @($out | Where-Object { $_ -is [OnloadTools.LatencyComparison] })
+        $comparisons.Count | Should -Be 6
+        $comparisons | Where-Object IsRegression | Should -BeNullOrEmpty
+        ($comparisons | Where-Object Metric -eq P50).BelowResolution | Should -BeTrue
+        ($w | Where-Object { "$_" -like 'REGRESSION*' }) | Should -BeNullOrEmpty
+    }
+}

@@ -220,3 +220,27 @@ Describe 'Export-LatencyReport' {
             Should -Throw -ErrorId 'ReportPathIsDirectory,OnloadTools.Commands.ExportLatencyReportCommand'
     }
 }
+
+Describe 'Export-LatencyReport: a one-bucket step of netperf''s whole-µs P50 (issue 16)' {
+    It 'does not count it as a regression in the headline' {
+        function New-NetperfRun([string] $Label, [double] $P50, [double[]] $Means) {
+            $start = [datetime]::new(2026, 11, 20, 2, 0, 0, [DateTimeKind]::Utc)
+            $i = 0
+            $samples = foreach ($m in $Means) {
+                $i++
+                @{ TestName = 'TCP_RR'; Iteration = $i; Label = $Label; MeanLatency = $m; MinLatency = 16; P50Latency = $P50; P99Latency = 30
+                   StdDevLatency = 3.5; TransactionRate = [math]::Round(1e6 / $m, 3); StartTime = $start.AddSeconds(10 * $i)
+                   CommandLine = 'netperf -H 127.0.0.1 -t TCP_RR -l 10 -- -k MIN_LATENCY,MEAN_LATENCY,P50_LATENCY,P99_LATENCY' }
+            }
+            @{ RunId = [guid]::NewGuid().ToString('N'); Label = $Label; TestName = 'TCP_RR'; StartTime = $start; Status = 'Completed'; Samples = @($samples) }
+        }
+        $means = 20.00, 20.10, 19.95, 20.05, 20.02, 19.98
+        $runs = (New-NetperfRun last-night 19 $means), (New-NetperfRun tonight 20 ($means | ForEach-Object { [math]::Round($_ * 1.02, 2) }))
+        $html = Join-Path $TestDrive 'bucket.html'
+        $runs | Export-LatencyReport -Path $html -ReferenceLabel last-night -ErrorVariable errs
+        $errs | Should -BeNullOrEmpty
+        $text = Get-Content -Raw $html
+        $text | Should -Match '2 run\(s\) of 1 test\(s\); \d+ comparison\(s\); no regression beyond 5 %'
+        $text | Should -Not -Match 'REGRESSION\(S\)|This is a REGRESSION|REGRESSION: '
+    }
+}

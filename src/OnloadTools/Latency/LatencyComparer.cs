@@ -52,7 +52,9 @@ internal sealed class ComparisonOptions
 /// Compares the per-iteration values of reference and difference runs, test by test (TCP_RR with TCP_RR) and
 /// metric by metric. Means (Mean, StdDev, TransactionRate): Welch's t-test and Fieller's CI of the ratio of
 /// means. Order statistics (P50, P99, Min): exact Mann-Whitney U and the Hodges-Lehmann CI of the ratio.
-/// Several runs of one test on one side are pooled (their iterations together).
+/// Several runs of one test on one side are pooled (their iterations together). Every interval is widened by the
+/// resolution of the tool that measured each side (<see cref="MetricResolution"/>): netperf's whole-µs percentiles
+/// stand for a range of true values, and no verdict claims more than that range allows.
 /// </summary>
 internal static class LatencyComparer
 {
@@ -154,7 +156,12 @@ internal static class LatencyComparer
             RegressionThreshold = options.RegressionThreshold,
             ConfidenceLevel = options.ConfidenceLevel,
             EquivalenceAlpha = options.EquivalenceAlpha ?? Math.Round((1 - options.ConfidenceLevel) / 2, 12),   // 0.025, not 0.025000000000000022
+            ReferenceAccelerated = refRuns is null ? null : AccelerationProbe.Combine(refRuns.Select(r => r.Accelerated)),
+            DifferenceAccelerated = diffRuns is null ? null : AccelerationProbe.Combine(diffRuns.Select(r => r.Accelerated)),
         };
+        var refResolution = MetricResolution.Of(refRuns);
+        var diffResolution = MetricResolution.Of(diffRuns);
+        bool widen = refResolution.IsKnown || diffResolution.IsKnown;
         string level = Percent(options.ConfidenceLevel);
         var notes = new List<string>();
 
@@ -178,6 +185,20 @@ internal static class LatencyComparer
             {
                 notes.Add($"{refValues.Length} vs {diffValues.Length} iterations cannot give a {level}% rank-based interval; use at least 4 per side.");
             }
+            c.StatisticalIntervalLow = c.ConfidenceIntervalLow;
+            c.StatisticalIntervalHigh = c.ConfidenceIntervalHigh;
+            if (widen && r.LogScale && r.RatioLow is not null)
+            {
+                (double, double) RefRange(double v) => refResolution.TrueRange(metric, v);
+                (double, double) DiffRange(double v) => diffResolution.TrueRange(metric, v);
+                (c.ConfidenceIntervalLow, c.ConfidenceIntervalHigh) =
+                    MannWhitneyTest.ResolvedPercentInterval(refValues, diffValues, RefRange, DiffRange, options.ConfidenceLevel);
+                if (equivalenceLevel is { } el && r.SecondPercentLow is not null)
+                {
+                    (c.EquivalenceIntervalLow, c.EquivalenceIntervalHigh) =
+                        MannWhitneyTest.ResolvedPercentInterval(refValues, diffValues, RefRange, DiffRange, el);
+                }
+            }
         }
         else
         {
@@ -196,6 +217,23 @@ internal static class LatencyComparer
                     c.EquivalenceIntervalHigh = r.SecondPercentHigh;
                 }
                 if (r.RatioLow is null) notes.Add("The reference mean is not distinguishable from zero: the interval of the ratio is unbounded.");
+                c.StatisticalIntervalLow = c.ConfidenceIntervalLow;
+                c.StatisticalIntervalHigh = c.ConfidenceIntervalHigh;
+                if (widen)
+                {
+                    double rBelow = refValues.Average(v => refResolution.Below(metric, v)), rAbove = refValues.Average(v => refResolution.Above(metric, v));
+                    double dBelow = diffValues.Average(v => diffResolution.Below(metric, v)), dAbove = diffValues.Average(v => diffResolution.Above(metric, v));
+                    if (r.PercentLow is not null || r.PercentHigh is not null)
+                    {
+                        (c.ConfidenceIntervalLow, c.ConfidenceIntervalHigh) =
+                            WelchTest.ResolvedPercentInterval(refValues, diffValues, options.ConfidenceLevel, rBelow, rAbove, dBelow, dAbove);
+                    }
+                    if (equivalenceLevel is { } el && (r.SecondPercentLow is not null || r.SecondPercentHigh is not null))
+                    {
+                        (c.EquivalenceIntervalLow, c.EquivalenceIntervalHigh) =
+                            WelchTest.ResolvedPercentInterval(refValues, diffValues, el, rBelow, rAbove, dBelow, dAbove);
+                    }
+                }
             }
         }
         if (equivalenceLevel is null)
@@ -206,14 +244,72 @@ internal static class LatencyComparer
         c.Delta = c.DifferenceValue - c.ReferenceValue;
         c.DeltaPercent = c.ReferenceValue != 0 ? 100 * (c.DifferenceValue - c.ReferenceValue) / c.ReferenceValue : double.NaN;
 
+        if (c.StatisticalIntervalLow != c.ConfidenceIntervalLow || c.StatisticalIntervalHigh != c.ConfidenceIntervalHigh)
+        {
+            c.Method += "; widened by the tools' resolution (ResolutionBasis)";
+        }
+        c.PrecisionPercent = c.ConfidenceIntervalLow is { } pl && c.ConfidenceIntervalHigh is { } ph ? (ph - pl) / 2 : null;
+        c.ReferenceResolution = refResolution.Width(metric, c.ReferenceValue);
+        c.DifferenceResolution = diffResolution.Width(metric, c.DifferenceValue);
+        c.ResolutionBasis = refResolution.Tool == diffResolution.Tool && refResolution.Describe(metric, c.ReferenceValue) == diffResolution.Describe(metric, c.DifferenceValue)
+            ? refResolution.Describe(metric, c.ReferenceValue)
+            : $"reference {refResolution.Describe(metric, c.ReferenceValue)}; difference {diffResolution.Describe(metric, c.DifferenceValue)}";
+        if (widen)
+        {
+            // The step between the central values that no true change at all could produce: the difference's value may
+            // stand for a truth as low as its range allows and the reference's as high (and the other way round).
+            double allowedUp = diffResolution.Below(metric, c.DifferenceValue) + refResolution.Above(metric, c.ReferenceValue);
+            double allowedDown = diffResolution.Above(metric, c.DifferenceValue) + refResolution.Below(metric, c.ReferenceValue);
+            c.BelowResolution = !LessThan(c.Delta, -allowedDown) && !MoreThan(c.Delta, allowedUp);
+            bool heldBack = c.PValue is { } p0 && p0 < 1 - options.ConfidenceLevel;
+            if (c.BelowResolution && (c.Delta != 0 || heldBack))
+            {
+                string unit = lowerIsBetter ? " µs" : " trans/s";
+                notes.Add($"The step of {c.Delta.ToString("+0.###;-0.###", CultureInfo.InvariantCulture)}{unit} is below the tools' resolution " +
+                          $"({c.ResolutionBasis}): it can come from no true change at all, so by itself it is neither Slower nor Faster.");
+            }
+        }
+
         bool tooFew = refValues.Length < options.MinimumIterations || diffValues.Length < options.MinimumIterations;
         if (tooFew)
         {
             notes.Insert(0, $"Too few iterations ({refValues.Length} reference, {diffValues.Length} difference; at least {options.MinimumIterations} per side are needed): not enough evidence.");
         }
         Decide(c, options, tooFew);
+        if (!tooFew) notes.AddRange(Disagreements(c, options, level));
         c.Notes = notes.Count == 0 ? null : string.Join(" ", notes);
         return c;
+    }
+
+    /// <summary>
+    /// Where the test and the interval do not say the same, which one decided and why (see <see cref="Decide"/>):
+    /// a p below α whose interval reaches 0 (ties, or the resolution's widening), an interval beyond 0 with p at or above
+    /// α, and an equivalence the reported values show but the resolution does not allow.
+    /// </summary>
+    private static IEnumerable<string> Disagreements(LatencyComparison c, ComparisonOptions options, string level)
+    {
+        double alpha = 1 - options.ConfidenceLevel;
+        bool significant = c.PValue is { } p && p < alpha;
+        bool beyondZero = (c.ConfidenceIntervalLow is { } l && MoreThan(l, 0)) || (c.ConfidenceIntervalHigh is { } h && LessThan(h, 0));
+        string pText = c.PValue is { } pv ? pv.ToString("0.####", CultureInfo.InvariantCulture) : "-";
+        string alphaText = alpha.ToString("0.###", CultureInfo.InvariantCulture);
+        bool widened = c.StatisticalIntervalLow != c.ConfidenceIntervalLow || c.StatisticalIntervalHigh != c.ConfidenceIntervalHigh;
+        if (significant && !beyondZero)
+        {
+            yield return $"p = {pText} < {alphaText}, but the {level}% interval{(widened ? ", widened by the resolution," : "")} reaches 0: " +
+                         "the interval decides, so the verdict is not Slower or Faster.";
+        }
+        else if (!significant && beyondZero && c.PValue is not null)
+        {
+            yield return $"The {level}% interval excludes 0 but p = {pText} is not below {alphaText}: both are needed for Slower or Faster.";
+        }
+        if (widened && c.Verdict != LatencyVerdict.Equivalent && !c.IsRegression &&
+            c.StatisticalIntervalLow is { } sl && c.StatisticalIntervalHigh is { } sh &&
+            MoreThan(sl, -options.EquivalenceMargin) && LessThan(sh, options.EquivalenceMargin) && options.EquivalenceAlpha is null)
+        {
+            yield return $"Within ±{options.EquivalenceMargin.ToString("0.##", CultureInfo.InvariantCulture)} % on the reported values, but the " +
+                         "resolution at these values does not allow claiming Equivalent.";
+        }
     }
 
     private static string Percent(double level) => (level * 100).ToString("0.##", CultureInfo.InvariantCulture);
@@ -229,11 +325,15 @@ internal static class LatencyComparer
     private static double Tolerance(double bound) => 1e-9 * Math.Max(1, Math.Abs(bound));
 
     /// <summary>
-    /// The rules, the same for every metric (α = 1 − ConfidenceLevel; bounds with <see cref="MoreThan"/>):
-    /// Slower/Faster when p &lt; α and the interval lies entirely above or below 0; IsRegression when Slower and the
-    /// interval lies entirely beyond RegressionThreshold (more than it); Equivalent when the equivalence interval lies
-    /// strictly inside ±EquivalenceMargin — unless it is a regression, which is never hidden by a wide margin;
-    /// Inconclusive otherwise, and always with too few iterations.
+    /// The rules, the same for every metric (α = 1 − ConfidenceLevel; bounds with <see cref="MoreThan"/>; the intervals
+    /// are the ones widened by the tools' resolution):
+    /// Slower/Faster when p &lt; α and the interval lies entirely above or below 0 and the step is not below the
+    /// resolution; IsRegression when Slower and the interval lies entirely beyond RegressionThreshold (more than it);
+    /// Equivalent when the equivalence interval lies strictly inside ±EquivalenceMargin — unless it is a regression,
+    /// which is never hidden by a wide margin; Inconclusive otherwise, and always with too few iterations.
+    /// When p and the interval disagree (with ties the exact test can reject while the distribution-free interval ends
+    /// exactly at 0; the widening can bring a bound back to 0), the stricter wins: both are needed, so the verdict is
+    /// never Slower or Faster against an interval that reaches 0, and the notes say which one held it back.
     /// </summary>
     private static void Decide(LatencyComparison c, ComparisonOptions options, bool tooFew)
     {
@@ -242,7 +342,7 @@ internal static class LatencyComparer
         c.Verdict = LatencyVerdict.Inconclusive;
         c.IsRegression = false;
         if (tooFew) return;
-        bool significant = c.PValue is { } p && p < alpha;
+        bool significant = c.PValue is { } p && p < alpha && !c.BelowResolution;
         bool higher = significant && lo is { } l && MoreThan(l, 0);
         bool lower = significant && hi is { } h && LessThan(h, 0);
         bool slower = c.LowerIsBetter ? higher : lower;

@@ -33,12 +33,41 @@ public sealed class LatencyComparison
     /// <summary>100 × (DifferenceValue − ReferenceValue) / ReferenceValue.</summary>
     public double DeltaPercent { get; set; }
 
-    /// <summary>Lower bound of the confidence interval of the relative difference, %; null when it is unbounded
-    /// (too few iterations for the interval to exist at this confidence level).</summary>
+    /// <summary>Lower bound of the confidence interval of the relative difference, %, widened by the tools' resolution
+    /// (see <see cref="StatisticalIntervalLow"/> for the interval of the reported values alone); null when it is
+    /// unbounded (too few iterations for the interval to exist at this confidence level).</summary>
     public double? ConfidenceIntervalLow { get; set; }
     /// <summary>Upper bound of the confidence interval of the relative difference, %; null when unbounded.</summary>
     public double? ConfidenceIntervalHigh { get; set; }
     public double ConfidenceLevel { get; set; } = 0.95;
+
+    /// <summary>Half the width of the confidence interval, in percentage points (the ± of the comparison); null when the
+    /// interval is unbounded.</summary>
+    public double? PrecisionPercent { get; set; }
+
+    /// <summary>The confidence interval of the reported values taken as exact, % (before the widening by resolution); the
+    /// same as the confidence interval when the resolution is unknown or negligible. Null when unbounded.</summary>
+    public double? StatisticalIntervalLow { get; set; }
+    public double? StatisticalIntervalHigh { get; set; }
+
+    /// <summary>The width, in <see cref="Unit"/>, of the interval of true values the reference's central value stands for
+    /// (netperf's P50 at 20 µs: 2, from 19 to 21: a 1 µs histogram bucket and the whole-µs clock; 0 when the tool is
+    /// unknown).</summary>
+    public double ReferenceResolution { get; set; }
+    /// <summary>As <see cref="ReferenceResolution"/>, for the difference's central value.</summary>
+    public double DifferenceResolution { get; set; }
+    /// <summary>The tool whose resolution was used for each side (netperf, sockperf or unknown) and what the central
+    /// values stand for, in words.</summary>
+    public string ResolutionBasis { get; set; } = "";
+    /// <summary>True when the step between the central values is within what the tools' resolution allows with no true
+    /// change at all (netperf's P50 19 against 20 µs): then the comparison is never Slower or Faster, and the notes say so.</summary>
+    public bool BelowResolution { get; set; }
+
+    /// <summary>Whether the reference's runs ran with Onload ("True", "False", "Unknown"; null when not asked for): the
+    /// runs' Accelerated combined (False when any is False).</summary>
+    public string? ReferenceAccelerated { get; set; }
+    /// <summary>As <see cref="ReferenceAccelerated"/>, for the difference's runs.</summary>
+    public string? DifferenceAccelerated { get; set; }
 
     /// <summary>The Hodges-Lehmann estimate of the relative difference, % (the median of all pairwise ratios
     /// difference/reference, minus 1): the shift the rank test measures, for P50, P99 and Min; null for the metrics

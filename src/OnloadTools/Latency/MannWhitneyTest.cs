@@ -176,6 +176,59 @@ internal static class MannWhitneyTest
         };
     }
 
+    /// <summary>
+    /// The Hodges-Lehmann interval of the ratio widened by the tool's resolution, in %: each reported value stands for
+    /// any true value in its range (<paramref name="referenceRange"/>, <paramref name="differenceRange"/>), and the
+    /// interval covers the Hodges-Lehmann interval of every such set of true values. The lower bound is the (c+1)-th
+    /// smallest of the ratios d_low / r_high over all pairs, the upper the (c+1)-th largest of d_high / r_low (each
+    /// pairwise ratio grows with d and falls with r, so these corners are the extremes of the order statistics), with
+    /// c the same critical value as the unwidened interval. With zero widths it is the unwidened interval. Null bounds
+    /// where the interval does not exist (too few values) or is unbounded (a reference value whose range reaches 0).
+    /// </summary>
+    internal static (double? Low, double? High) ResolvedPercentInterval(IReadOnlyList<double> reference, IReadOnlyList<double> difference,
+        Func<double, (double Low, double High)> referenceRange, Func<double, (double Low, double High)> differenceRange, double level)
+    {
+        int m = reference.Count, n = difference.Count;
+        int c = LowerCriticalU(m, n, (1 - level) / 2);
+        if (c < 0) return (null, null);
+        int mn = m * n;
+        var rLow = new double[m];
+        var rHigh = new double[m];
+        for (int i = 0; i < m; i++) (rLow[i], rHigh[i]) = referenceRange(reference[i]);
+        var dLow = new double[n];
+        var dHigh = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            (dLow[j], dHigh[j]) = differenceRange(difference[j]);
+            dLow[j] = Math.Max(0, dLow[j]);   // latencies and rates are not negative
+        }
+        var lows = new double[mn];
+        var highs = new double[mn];
+        int k = 0;
+        for (int j = 0; j < n; j++)
+        {
+            for (int i = 0; i < m; i++, k++)
+            {
+                lows[k] = dLow[j] / rHigh[i];
+                highs[k] = rLow[i] > 0 ? dHigh[j] / rLow[i] : double.PositiveInfinity;
+            }
+        }
+        double lo = Select(lows, c), hi = Select(highs, mn - 1 - c);
+        double? Percent(double ratio, double[] d, double[] r)
+        {
+            if (!double.IsFinite(ratio)) return null;
+            for (int j = 0; j < n; j++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    if (r[i] > 0 && d[j] / r[i] == ratio) return 100 * (d[j] - r[i]) / r[i];   // exact: 20 against 20 is 0, not 1e-15
+                }
+            }
+            return 100 * (ratio - 1);
+        }
+        return (Percent(lo, dLow, rHigh), Percent(hi, dHigh, rLow));
+    }
+
     /// <summary>Exact two-sided p-value (the normal approximation only beyond <see cref="ExactWorkLimit"/>); exposed for tests.</summary>
     public static double ExactPValue(IReadOnlyList<double> reference, IReadOnlyList<double> difference) =>
         Run(reference, difference, 0.95).PValue;

@@ -66,6 +66,36 @@ internal static class WelchTest
         };
     }
 
+    /// <summary>
+    /// Fieller's interval of the relative difference (%) widened by the tool's resolution: the true means may lie
+    /// <paramref name="referenceBelow"/> below to <paramref name="referenceAbove"/> above the reference's mean (and so
+    /// for the difference), so the lower bound is Fieller's lower bound for the difference's lowest and the reference's
+    /// highest mean, the upper bound for the opposite corner (the variances, which resolution does not shift, are the
+    /// data's). With zero widths it is <see cref="Run(IReadOnlyList{double}, IReadOnlyList{double}, double)"/>'s
+    /// interval. Null bounds where that interval is unbounded.
+    /// </summary>
+    internal static (double? Low, double? High) ResolvedPercentInterval(IReadOnlyList<double> reference, IReadOnlyList<double> difference, double level,
+        double referenceBelow, double referenceAbove, double differenceBelow, double differenceAbove)
+    {
+        int nR = reference.Count, nD = difference.Count;
+        if (nR < 2 || nD < 2) throw new ArgumentException("Welch's t-test needs at least two values on each side.");
+        double mR = Mean(reference), mD = Mean(difference);
+        double vR = Variance(reference, mR) / nR, vD = Variance(difference, mD) / nD;
+        double se2 = vR + vD;
+        double df = se2 <= 0 || double.IsNaN(se2)
+            ? nR + nD - 2
+            : se2 * se2 / ((vR > 0 ? vR * vR / (nR - 1) : 0) + (vD > 0 ? vD * vD / (nD - 1) : 0));
+        double q = StudentT.Quantile(1 - (1 - level) / 2, df);
+        if (referenceBelow == 0 && referenceAbove == 0 && differenceBelow == 0 && differenceAbove == 0)
+        {
+            var same = Fieller(mR, mD, vR, vD, q);
+            return (same.Low, same.High);
+        }
+        var low = Fieller(mR + referenceAbove, Math.Max(0, mD - differenceBelow), vR, vD, q);
+        var high = mR - referenceBelow > 0 ? Fieller(mR - referenceBelow, mD + differenceAbove, vR, vD, q) : default;
+        return (low.Low, high.High);
+    }
+
     private static (double? Low, double? High, double? RatioLow, double? RatioHigh) Fieller(double mR, double mD, double vR, double vD, double q)
     {
         if (mR == 0 || !double.IsFinite(q)) return default;

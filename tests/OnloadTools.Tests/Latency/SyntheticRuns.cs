@@ -1,10 +1,12 @@
 namespace OnloadTools.Tests.Latency;
 
-/// <summary>Reproducible synthetic runs: per-iteration latencies drawn around a centre with a given relative noise.</summary>
+/// <summary>Reproducible synthetic runs: per-iteration latencies drawn around a centre with a given relative noise. Their
+/// command line names no measuring tool (the fractional percentiles are no netperf output), so comparisons take their
+/// values as exact (resolution unknown, no widening); a test of resolution names the tool with <c>tool</c>.</summary>
 public static class SyntheticRuns
 {
     public static LatencyRun Make(string label, string test, double meanUs, double relativeNoise, int iterations, int seed,
-        DateTime? start = null)
+        DateTime? start = null, string tool = "synthetic")
     {
         var rng = new Random(seed);
         var t0 = start ?? new DateTime(2026, 11, 20, 2, 0, 0, DateTimeKind.Utc);
@@ -27,7 +29,7 @@ public static class SyntheticRuns
                 TransactionRate = 1e6 / mean,
                 StartTime = t0.AddSeconds(10 * i),
                 EndTime = t0.AddSeconds(10 * i + 10),
-                CommandLine = $"netperf -H 127.0.0.1 -t {test}",
+                CommandLine = $"{tool} -H 127.0.0.1 -t {test}",
             };
         }).ToArray();
         return new LatencyRun
