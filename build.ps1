@@ -285,14 +285,22 @@ if ($Test) {
         $config.Run.PassThru = $true
         $config.Output.Verbosity = 'Detailed'
         $config.Filter.ExcludeTag = $ExcludeTag
-        $config.TestResult.Enabled = $true
-        $config.TestResult.OutputFormat = 'NUnitXml'
-        $config.TestResult.OutputPath = Join-Path $results 'pester.xml'
-        $pester = Invoke-Pester -Configuration $config
+        # No NUnit XML: nothing reads it, and a failure message with a terminal escape (0x1B) made Pester's XML export
+        # throw after the run, which once left this script counting no Pester test at all and exiting 0.
+        $config.TestResult.Enabled = $false
+        $pesterError = $null
+        try {
+            $pester = Invoke-Pester -Configuration $config
+        } catch {
+            $pesterError = $_
+        }
     }
     $pesterWatch.Stop()
     # A file that fails before any of its tests ran counts as a failure too.
     $pesterFailed = $pester.FailedCount + $pester.FailedBlocksCount + $pester.FailedContainersCount
+    # Pester's own verdict is the last word: a run that threw, or did not say Passed, fails even when it counted nothing.
+    $pesterBroken = $runPester -and ($pesterError -or -not $pester.PSObject.Properties['Result'] -or $pester.Result -ne 'Passed')
+    if ($pesterBroken -and $pesterFailed -eq 0) { $pesterFailed = 1 }
 
     Write-Host ''
     Write-Host ('xunit:  {0} passed, {1} failed, {2} skipped ({3:n0} s)' -f $xunit.Passed, $xunit.Failed, $xunit.Skipped, $xunitWatch.Elapsed.TotalSeconds)
@@ -300,7 +308,8 @@ if ($Test) {
     $failedNames = @($xunit.FailedNames) +
         @($pester.Failed | ForEach-Object { Format-FailedTest $_.ExpandedPath "$($_.ErrorRecord | Select-Object -First 1)" }) +
         @($pester.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block setup)" }) +
-        @($pester.FailedContainers | ForEach-Object { "$($_.Item) (file)" })
+        @($pester.FailedContainers | ForEach-Object { "$($_.Item) (file)" }) +
+        @(if ($pesterBroken) { "Invoke-Pester did not finish with Passed (result: $($pester.Result)): $(("$pesterError" -split "`n")[0])" })
     if ($failedNames.Count -gt 0) {
         Write-Host 'failed tests:'
         $failedNames | ForEach-Object { Write-Host "  $_" }
