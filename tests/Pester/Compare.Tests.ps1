@@ -297,8 +297,9 @@ Describe 'Compare-LatencyRun as the first comparison in a fresh pwsh' {
     BeforeAll {
         # A fresh process: nothing compared before in it (the crash of issue 10 depended on the process's history).
         $script:modulePath = (Resolve-Path "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1").Path
-        $script:pwshExe = [Environment]::ProcessPath
-        $script:pwshPrefix = @(if ((Split-Path -Leaf $pwshExe) -match '^dotnet') { "$PSHOME/pwsh.dll" })
+        . "$PSScriptRoot/TestHelpers.ps1"
+        $script:pwshExe = (Get-FreshPwsh).FilePath
+        $script:pwshPrefix = (Get-FreshPwsh).ArgumentList
         $script:child = Join-Path $TestDrive 'fresh.ps1'
         Set-Content -Path $child -Value @'
 param([string] $Module, [string] $Case, [string] $Clixml)

@@ -4,13 +4,11 @@
 # is answered N on stdin, so the prompt is the one an admin reads and nothing changes on this host.
 
 BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
     $script:Manifest = (Resolve-Path "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1").Path
     # Runs a command in a fresh pwsh with the module, feeds $Answer to its prompts, returns stdout with whitespace collapsed.
     function script:Invoke-ChildPwsh([string] $Command, [string] $Answer) {
-        $exe = [Environment]::ProcessPath
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($exe)
-        if ((Split-Path -Leaf $exe) -like 'dotnet*') { $psi.ArgumentList.Add("$PSHOME/pwsh.dll") }
-        foreach ($a in '-NoProfile', '-Command', "Import-Module '$Manifest'; $Command; 'CHILD-DONE'") { $psi.ArgumentList.Add($a) }
+        $psi = New-FreshPwshStartInfo '-NoProfile', '-Command', "Import-Module '$Manifest'; $Command; 'CHILD-DONE'"
         $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
         $p = [System.Diagnostics.Process]::Start($psi)
         if ($Answer) { $p.StandardInput.WriteLine($Answer) }

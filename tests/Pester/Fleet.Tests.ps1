@@ -10,8 +10,9 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
     $fleet = (Resolve-Path "$PSScriptRoot/../../docs/examples/Invoke-FleetLatencyCheck.ps1").Path
-    $exe = [Environment]::ProcessPath
-    $pwshArgs = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { "$PSHOME/pwsh.dll" })
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $exe = (Get-FreshPwsh).FilePath
+    $pwshArgs = (Get-FreshPwsh).ArgumentList
 
     function Invoke-Checked([string] $File, [string[]] $Arguments) {
         $out = & $File @Arguments 2>&1

@@ -183,3 +183,59 @@ Describe 'Defaults that are behaviours' {
         (Get-Help Compare-LatencyRun -Parameter Metric).defaultValue | Should -Be 'all that the runs report'
     }
 }
+
+Describe 'What the help promises, the module does' {
+    It 'runs remote examples through the remoting pwsh has on Linux (Invoke-Command -HostName; -ComputerName needs WSMan)' {
+        $wsman = @(Get-ChildItem -LiteralPath $Docs -Filter '*.md' | Select-String -Pattern 'Invoke-Command\s+-ComputerName' |
+            ForEach-Object { "$($_.Filename):$($_.LineNumber)" })
+        $wsman | Should -BeNullOrEmpty
+        ((Get-Help Compare-LatencyRun -Examples).examples.example.code -join "`n") | Should -Match 'Invoke-Command -HostName node1'
+    }
+
+    It 'Compare-LatencyRun Example 1 names the columns its table has' {
+        $page = Get-Content -Raw -LiteralPath (Join-Path $Docs 'Compare-LatencyRun.md')
+        $example = [regex]::Match($page, '### Example 1[\s\S]*?```\s*\n([\s\S]*?)### Example 2').Groups[1].Value
+        $named = @([regex]::Matches($example, '`([^`\s]+)`') | ForEach-Object { $_.Groups[1].Value })
+        $named.Count | Should -BeGreaterOrEqual 5
+        function New-Run([string] $Label, [double[]] $Values) {
+            $run = [OnloadTools.LatencyRun]::new()
+            $run.Label = $Label; $run.TestName = 'TCP_RR'; $run.Status = 'Completed'
+            $i = 0
+            $run.Samples = [OnloadTools.LatencySample[]]@(foreach ($v in $Values) {
+                $i++
+                [OnloadTools.LatencySample]@{ TestName = 'TCP_RR'; Iteration = $i; MeanLatency = $v; P50Latency = $v; P99Latency = $v; MinLatency = $v; StdDevLatency = 1; TransactionRate = 1e6 / $v }
+            })
+            $run
+        }
+        $c = Compare-LatencyRun (New-Run a 10, 11, 12, 13, 14) (New-Run b 12, 13, 14, 15, 16) -Metric Mean -WarningAction SilentlyContinue
+        $header = ($c | Format-Table | Out-String -Width 250) -split "`n" | Where-Object { $_ -match '^\s*Metric\b' } | Select-Object -First 1
+        $columns = $header -split '\s+' | Where-Object { $_ }
+        foreach ($n in $named) { $columns | Should -Contain $n -Because "Example 1 names the column $n" }
+        # The values the example sends to the Wide view are its columns there.
+        $wide = ($c | Format-Table -View Wide | Out-String -Width 250) -split "`n" | Where-Object { $_ -match '^\s*Metric\b' } | Select-Object -First 1
+        foreach ($n in 'Reference', 'Difference', 'Delta', 'Unit') { ($wide -split '\s+') | Should -Contain $n }
+    }
+
+    It 'Invoke-LatencyComparison says run files end Stopped after Ctrl+C, as they do' {
+        # LatencyRun.Finish(stopped: true) on Ctrl+C and on ArmPrepareFailed: the status is Stopped, never Partial.
+        $help = (Get-Help Invoke-LatencyComparison -Full | Out-String -Width 400) -replace '\s+', ' '
+        $help | Should -Match 'Stopped after Ctrl\+C'
+        $help | Should -Match 'rewritten Stopped'
+        $help | Should -Match 'the runs so far are saved Stopped'
+        $help | Should -Not -Match 'rewritten Partial|saved Partial|Partial afterwards, also after Ctrl\+C'
+    }
+
+    It 'Start-OnloadContainer: ImageNotFound names the next step in the help and in the error' -Skip:(-not (Get-Command podman -CommandType Application -ErrorAction Ignore)) {
+        (Get-Help Start-OnloadContainer -Full | Out-String -Width 400) -replace '\s+', ' ' | Should -Match 'ImageNotFound [^.]*\. [^.]*Next step: build it with New-OnloadImage'
+        $saved = $env:CONTAINERS_CONF
+        if (Test-Path /etc/containers/onloadtools-ci.conf) { $env:CONTAINERS_CONF = '/etc/containers/onloadtools-ci.conf' }
+        try {
+            $err = { Start-OnloadContainer -Image localhost/onloadtools-no-such-image-help:1 -Name onloadtools-help-not-found -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -PassThru
+            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'ImageNotFound'
+            $err.TargetObject | Should -Be 'localhost/onloadtools-no-such-image-help:1'
+            $err.ErrorDetails.RecommendedAction | Should -Match 'New-OnloadImage'
+        }
+        finally { $env:CONTAINERS_CONF = $saved }
+    }
+}

@@ -348,8 +348,9 @@ Describe 'Invoke-NightlyLatencyCheck.ps1 exit codes and log' {
         $nightly = "$PSScriptRoot/../../docs/examples/Invoke-NightlyLatencyCheck.ps1"
         $moduleRoot = (Resolve-Path "$PSScriptRoot/../../out").Path
         # A fresh pwsh, as cron starts it: the .NET tool's pwsh runs under dotnet.
-        $exe = [Environment]::ProcessPath
-        $pwshArgs = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { "$PSHOME/pwsh.dll" })
+        . "$PSScriptRoot/TestHelpers.ps1"
+        $exe = (Get-FreshPwsh).FilePath
+        $pwshArgs = (Get-FreshPwsh).ArgumentList
         function Invoke-Cron([string[]] $ScriptArgs, [hashtable] $Environment = @{}, [string] $Log) {
             $saved = @{}
             foreach ($k in $Environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }

@@ -3,6 +3,7 @@
 # Measure-NetperfLatency with the real netperf/netserver. (netperf's output parser is tested in xunit: Latency/NetperfParserTests.cs.)
 
 BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
     $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
     Import-Module $script:Manifest -Force
     $script:Fixtures = Join-Path $PSScriptRoot '../fixtures'
@@ -443,10 +444,8 @@ Describe 'Latency (netperf)' {
         It 'on SIGTERM does what Ctrl+C does: keeps what it measured, leaves nothing running' {
             $port = Get-FreePort
             $dir = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
-            $pwsh = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -eq 'dotnet') { @([Environment]::ProcessPath, "$PSHOME/pwsh.dll") } else { @([Environment]::ProcessPath) }
             $script = "Import-Module '$script:Manifest'; Measure-NetperfLatency -Port $port -TestName TCP_RR -Iterations 5 -Duration 2 -HistoryPath '$dir' | Out-Null"
-            $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-            foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)) { $psi.ArgumentList.Add($a) }
+            $psi = New-FreshPwshStartInfo '-NoProfile', '-NonInteractive', '-Command', $script
             $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
             $child = [System.Diagnostics.Process]::Start($psi)
             try {

@@ -7,14 +7,11 @@ BeforeAll {
     $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
     $script:Version = (Import-PowerShellDataFile -LiteralPath (Join-Path $RepoRoot 'OnloadTools.psd1')).ModuleVersion
 
-    # A fresh pwsh like this one: under the PowerShell .NET tool the process is dotnet running pwsh.dll.
+    . "$PSScriptRoot/TestHelpers.ps1"
+    # A fresh pwsh like this one (TestHelpers.ps1 knows how to start it).
     function script:Invoke-FreshPwsh {
         param([string] $Command, [hashtable] $Environment = @{}, [string] $WorkingDirectory = $RepoRoot)
-        $psi = [System.Diagnostics.ProcessStartInfo]::new([System.Environment]::ProcessPath)
-        if ([System.IO.Path]::GetFileNameWithoutExtension($psi.FileName) -eq 'dotnet') {
-            $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
-        }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Command) { $psi.ArgumentList.Add($a) }
+        $psi = New-FreshPwshStartInfo '-NoProfile', '-NonInteractive', '-Command', $Command
         $psi.WorkingDirectory = $WorkingDirectory
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true

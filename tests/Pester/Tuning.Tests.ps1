@@ -347,6 +347,43 @@ cmdline_x=nohz_full=${isolated_cores}
             }
         }
 
+        It 'shows what the kernel receives where tuned manages boot arguments ($tuned_params from grubenv), never the variable' {
+            $root = Join-Path ([IO.Path]::GetTempPath()) "ot-tuned-host-$(New-Guid)"
+            & cp -a (Join-Path $script:Fixtures 'hosts/rhel9-tuned-cpu-partitioning') $root
+            try {
+                $env:ONLOADTOOLS_HOST_ROOT = $root
+                $env:ONLOADTOOLS_DOUBLE_GRUBBY_TUNED = '1'   # grubby --info prints args="… $tuned_params"
+                $all = Get-KernelBootArgument -WarningVariable w -WarningAction SilentlyContinue
+                $all.Name | Should -Not -Contain '$tuned_params'
+                $w | Should -BeNullOrEmpty
+                Get-KernelBootArgument -Pending | Should -BeNullOrEmpty
+                (Get-KernelBootArgument isolcpus).NextBoot | Should -BeTrue
+                (Get-KernelBootArgument isolcpus -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" |
+                    Should -Match "\`$tuned_params = 'skew_tick=1 .*' \(from /boot/grub2/grubenv\)"
+
+                # Set: a $ value is no argument, and what tuned sets stays whatever grubby does to the entries.
+                { Set-KernelBootArgument -Remove '$tuned_params' -Confirm:$false -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'InvalidKernelArgument,OnloadTools.Commands.SetKernelBootArgumentCommand'
+                Get-DoubleBootArgs | Should -Contain '$tuned_params'
+                $c = Set-KernelBootArgument -Remove nosoftlockup -Confirm:$false -WarningVariable w2 -WarningAction SilentlyContinue
+                $c.NextBootArguments | Should -Match '\bnosoftlockup\b'
+                $c.NextBootArguments | Should -Not -Match '\$tuned_params'
+                ($w2 -join "`n") | Should -Match "nosoftlockup stays in the next boot's arguments: GRUB's \`$tuned_params"
+
+                # grubenv unreadable (not root): the variable is named in a warning, and tuned's arguments are not "Removed".
+                Remove-Item "$root/boot/grub2/grubenv"
+                $all = Get-KernelBootArgument -WarningVariable w3 -WarningAction SilentlyContinue
+                $all.Name | Should -Not -Contain '$tuned_params'
+                ($w3 -join "`n") | Should -Match '\$tuned_params'
+                Get-KernelBootArgument -Pending -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+                (Get-KernelBootArgument isolcpus -WarningAction SilentlyContinue).NextBoot | Should -BeNullOrEmpty
+            }
+            finally {
+                Remove-Item Env:ONLOADTOOLS_HOST_ROOT, Env:ONLOADTOOLS_DOUBLE_GRUBBY_TUNED -ErrorAction Ignore
+                Remove-Item -Recurse -Force $root
+            }
+        }
+
         It 'warns when isolcpus or nohz_full name CPUs the host does not have' {
             try {
                 $env:ONLOADTOOLS_HOST_ROOT = $script:FakeHost

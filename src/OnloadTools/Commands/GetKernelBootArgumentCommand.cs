@@ -38,6 +38,8 @@ public sealed class GetKernelBootArgumentCommand : OnloadCmdlet
         if (comparison.GrubbyMissing) WriteVerbose(comparison.NextBootUnknownReason!);
         else if (comparison.NextBootUnknownReason is not null) WriteWarning(comparison.NextBootUnknownReason);
         else WriteVerbose($"Next boot ({comparison.NextBootKernel ?? "default kernel"}): {comparison.NextBootArguments}");
+        foreach (string variable in comparison.NextBootVariables) WriteVerbose(variable);
+        if (comparison.NextBootNote is { } note) WriteWarning(note);
 
         var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
         foreach (KernelBootArgument arg in Pending.IsPresent ? comparison.Pending : comparison.Arguments)

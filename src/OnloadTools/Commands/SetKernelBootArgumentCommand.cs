@@ -53,7 +53,8 @@ public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
         KernelBootArgumentChange change;
         try
         {
-            change = Await(new KernelBootArgumentService(Runner, HostFs).ApplyAsync(add, remove, Cancellation));
+            (change, var warnings) = Await(new KernelBootArgumentService(Runner, HostFs).ApplyAsync(add, remove, Cancellation));
+            foreach (string warning in warnings.Distinct()) WriteWarning(warning);
         }
         catch (Exception e)
         {

@@ -10,7 +10,7 @@ internal static class ContainerResults
         IEnumerable<InstalledPackage>? packages = null, string? packageQuery = null)
     {
         var onload = OnloadVersionCheck.Of(i.Id, i.Labels, hostOnloadVersion);
-        i.Labels.TryGetValue("RUN", out string? run);
+        string? run = i.Label("RUN");
         i.Labels.TryGetValue("org.opencontainers.image.base.name", out string? baseName);
         string[] command = i.Entrypoint.Concat(i.Cmd).ToArray();
         return new OnloadImage

@@ -13,6 +13,17 @@ internal sealed class ImageInspect
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public string[] Cmd { get; init; } = Array.Empty<string>();
     public string[] Entrypoint { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// A label looked up the way `podman container runlabel` does: by name, ignoring case (third-party images carry
+    /// `run`, `install`). An exact match wins when an image has both spellings; else the first by ordinal name.
+    /// </summary>
+    public string? Label(string name)
+    {
+        if (Labels.TryGetValue(name, out string? exact)) return exact;
+        return Labels.Where(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).FirstOrDefault();
+    }
 }
 
 /// <summary>What `podman/docker container inspect` says about a container (the fields this module uses).</summary>

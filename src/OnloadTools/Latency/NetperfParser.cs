@@ -20,6 +20,23 @@ internal static partial class NetperfParser
         "PROTOCOL",
     };
 
+    /// <summary>
+    /// The message of a netperf that failed: its command line, exit code and what it said on both streams. netperf
+    /// prints many of its own errors on stdout: netlib's "netperf: remote error 11" is fprintf(where = stdout) followed
+    /// by perror("") on stderr ("Resource temporarily unavailable"), so stderr alone loses the half that says what
+    /// failed. The banner and KEY=value result lines are left out; each stream's lines are joined by a space, the
+    /// two streams by ": ".
+    /// </summary>
+    public static string FailureMessage(OnloadTools.Processes.ToolResult result)
+    {
+        static string Said(string? text, bool isStdout) => string.Join(" ", (text ?? "").Replace("\r\n", "\n").Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !(isStdout && (KeyValueRegex().IsMatch(l) || (l.Contains(" TEST", StringComparison.Ordinal) && BannerRegex().IsMatch(l))))));
+        string said = string.Join(": ", new[] { Said(result.StandardOutput, true), Said(result.StandardError, false) }.Where(s => s.Length > 0));
+        if (said.Length > 2000) said = said[..2000] + " …";
+        return $"netperf failed: '{result.CommandLine}' exited with code {result.ExitCode}" + (said.Length > 0 ? $": {said}" : ".");
+    }
+
     public static NetperfOutput Parse(string? stdout, string? stderr = null)
     {
         try

@@ -115,7 +115,7 @@ internal sealed class NetperfSession : LatencySession
         {
             if (parsed.ErrorKind == NetperfErrorKind.Other || result.ExitCode != 0)
             {
-                throw Failure(LatencyFailure.ToolError, $"netperf failed: {result.Describe()}", raw, result);
+                throw Failure(LatencyFailure.ToolError, NetperfParser.FailureMessage(result), raw, result);
             }
             throw Failure(LatencyFailure.Unparsable,
                 $"netperf's output for {test} iteration {iteration} holds no result this module can read. Command: {result.CommandLine}", raw, result);

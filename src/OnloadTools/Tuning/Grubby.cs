@@ -1,3 +1,4 @@
+using OnloadTools.Host;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Tuning;
@@ -143,5 +144,77 @@ internal sealed class GrubbyService
             throw new ToolFailedException(r);
         }
         return r;
+    }
+}
+
+/// <summary>
+/// GRUB's environment block (grubenv, what 'grub2-editenv list' prints): the variables a BLS entry's options refer
+/// to, such as tuned's tuned_params (the bootloader plugin's arguments) and RHEL 8's kernelopts. Read through the
+/// host root, so tests use fake trees. Never throws.
+/// </summary>
+internal static class GrubEnvironment
+{
+    /// <summary>Where RHEL keeps the block: /boot/grub2/grubenv (on RHEL 8 UEFI hosts a link into the ESP).</summary>
+    public const string Path = "/boot/grub2/grubenv";
+
+    /// <summary>The ESP's copies of RHEL and its rebuilds, read when /boot/grub2/grubenv is absent.</summary>
+    private static readonly string[] EspVendors = { "redhat", "centos", "rocky", "almalinux", "ol" };
+
+    /// <summary>The variables and the file they came from, or null when no grubenv can be read (absent, or not root).</summary>
+    public static (IReadOnlyDictionary<string, string> Variables, string File)? Read(HostFileSystem fs)
+    {
+        foreach (string path in EspVendors.Select(v => $"/boot/efi/EFI/{v}/grubenv").Prepend(Path))
+        {
+            string? text;
+            try
+            {
+                text = File.ReadAllText(fs.Map(path));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            return (Parse(text), path);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// name=value lines after the "# GRUB Environment Block" header, up to the '#' padding; a backslash takes the
+    /// next character as it is (grub-editenv escapes '\' and a newline that way).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Parse(string? text)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(text)) return result;
+        int i = 0;
+        while (i < text.Length)
+        {
+            if (text[i] == '#' || text[i] == '\n' || text[i] == '\r')
+            {
+                // a comment (the header) or the padding: skip the line
+                while (i < text.Length && text[i] != '\n') i++;
+                i++;
+                continue;
+            }
+            int start = i;
+            while (i < text.Length && text[i] != '=' && text[i] != '\n') i++;
+            if (i >= text.Length || text[i] != '=')
+            {
+                i++;
+                continue;
+            }
+            string name = text[start..i].Trim();
+            i++;
+            var value = new System.Text.StringBuilder();
+            while (i < text.Length && text[i] != '\n')
+            {
+                if (text[i] == '\\' && i + 1 < text.Length) i++;
+                value.Append(text[i]);
+                i++;
+            }
+            if (name.Length > 0) result[name] = value.ToString().TrimEnd('\r');
+        }
+        return result;
     }
 }

@@ -2,6 +2,14 @@ using System.Text;
 
 namespace OnloadTools.Tuning;
 
+/// <summary>
+/// A boot entry's options with GRUB's variables expanded: <see cref="Text"/> is what the kernel receives (an
+/// unresolved reference kept as written: $tuned_params), <see cref="Variables"/> the variables referenced, <see cref="Unresolved"/> those whose value could not be
+/// read (their arguments are unknown), <see cref="FromVariable"/> the variable each expanded word came from.
+/// </summary>
+internal sealed record GrubExpansion(string Text, IReadOnlyList<string> Variables, IReadOnlyList<string> Unresolved,
+    IReadOnlyDictionary<string, string> FromVariable);
+
 /// <summary>One word of a kernel command line: a flag (nosoftlockup) or name=value (isolcpus=1,3).</summary>
 internal sealed record KernelArgument(string Name, string? Value)
 {
@@ -13,7 +21,7 @@ internal sealed record KernelArgument(string Name, string? Value)
 /// Parses kernel command lines (/proc/cmdline, grubby's args="…", tuned's bootloader cmdline) the way the kernel
 /// does: words split on white space, double quotes group, everything after a bare "--" belongs to init.
 /// </summary>
-internal static class KernelCommandLine
+internal static partial class KernelCommandLine
 {
     /// <summary>Arguments whose value is a CPU list.</summary>
     public static readonly IReadOnlySet<string> CpuListArguments = new HashSet<string>(StringComparer.Ordinal)
@@ -27,6 +35,11 @@ internal static class KernelCommandLine
         "domain", "managed_irq", "nohz",
     };
 
+    /// <summary>
+    /// The arguments of a command line. A word that is a GRUB variable reference ($tuned_params, ${kernelopts}: what
+    /// grubby prints of a BLS entry's options) is not an argument the kernel receives and is never one here: expand
+    /// it first with <see cref="ExpandGrubVariables"/>.
+    /// </summary>
     public static IReadOnlyList<KernelArgument> Parse(string? cmdline)
     {
         var result = new List<KernelArgument>();
@@ -34,6 +47,7 @@ internal static class KernelCommandLine
         foreach (string word in SplitWords(cmdline))
         {
             if (word == "--") break;
+            if (GrubVariableWord(word) is not null) continue;
             int eq = word.IndexOf('=');
             if (eq <= 0)
             {
@@ -45,6 +59,60 @@ internal static class KernelCommandLine
             result.Add(new KernelArgument(word[..eq], value));
         }
         return result;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$(?:\{(?<n>[A-Za-z_][A-Za-z0-9_]*)\}|(?<n>[A-Za-z_][A-Za-z0-9_]*))", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex GrubVariableRegex();
+
+    /// <summary>The variable's name when the whole word is a GRUB variable reference ($tuned_params, ${kernelopts}); else null.</summary>
+    public static string? GrubVariableWord(string word)
+    {
+        var m = GrubVariableRegex().Match(word);
+        return m.Success && m.Index == 0 && m.Length == word.Length ? m.Groups["n"].Value : null;
+    }
+
+    /// <summary>
+    /// What GRUB makes of a BLS entry's options at boot: each $name or ${name} (tuned's $tuned_params, RHEL 8's
+    /// $kernelopts) replaced by its value in the environment block (grubenv), an undefined one by nothing, and the
+    /// value split into words. With <paramref name="environment"/> null (grubenv unreadable) the references stay
+    /// unresolved: they are named in the result and left out of its text, never taken for arguments.
+    /// </summary>
+    public static GrubExpansion ExpandGrubVariables(string? options, IReadOnlyDictionary<string, string>? environment)
+    {
+        var words = new List<string>();
+        var referenced = new List<string>();
+        var unresolved = new List<string>();
+        var fromVariable = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string word in SplitWords(options ?? ""))
+        {
+            var matches = GrubVariableRegex().Matches(word);
+            if (matches.Count == 0)
+            {
+                words.Add(word);
+                continue;
+            }
+            foreach (System.Text.RegularExpressions.Match m in matches)
+            {
+                string name = m.Groups["n"].Value;
+                if (!referenced.Contains(name)) referenced.Add(name);
+                if (environment is null && !unresolved.Contains(name)) unresolved.Add(name);
+            }
+            if (environment is null)
+            {
+                // Shown as what it is ($tuned_params stays in the text; Parse never takes it for an argument); a
+                // reference inside a word (name=$x) would read as a value, so that word is left out.
+                if (GrubVariableWord(word) is not null) words.Add(word);
+                continue;
+            }
+            string expanded = GrubVariableRegex().Replace(word, m => environment!.TryGetValue(m.Groups["n"].Value, out string? v) ? v : "");
+            string source = matches[0].Groups["n"].Value;
+            foreach (string w in SplitWords(expanded))
+            {
+                words.Add(w);
+                fromVariable.TryAdd(w, source);
+            }
+        }
+        return new GrubExpansion(string.Join(' ', words), referenced, unresolved, fromVariable);
     }
 
     /// <summary>Splits on white space, keeping double-quoted parts together (quotes are kept in the word).</summary>

@@ -127,6 +127,25 @@ public class ContainerDomainTests
         Assert.Equal("/bin/bash", o.Command);
     }
 
+    [Theory]
+    [InlineData("RUN")]
+    [InlineData("run")]
+    [InlineData("Run")]
+    public void The_run_label_is_found_whatever_its_case_as_podman_runlabel_finds_it(string key)
+    {
+        var i = new ImageInspect { Id = "abc", Labels = new Dictionary<string, string> { [key] = "podman run -d IMAGE", ["vendor"] = "x" } };
+        Assert.Equal("podman run -d IMAGE", ContainerResults.Image(i, "podman", null).RunLabel);
+        Assert.Null(i.Label("INSTALL"));
+    }
+
+    [Fact]
+    public void An_exact_run_label_wins_over_another_spelling()
+    {
+        var i = new ImageInspect { Labels = new Dictionary<string, string> { ["run"] = "lower", ["RUN"] = "upper", ["Run"] = "mixed" } };
+        Assert.Equal("upper", i.Label("RUN"));
+        Assert.Equal("mixed", new ImageInspect { Labels = new Dictionary<string, string> { ["run"] = "lower", ["Run"] = "mixed" } }.Label("RUN"));
+    }
+
     [Fact]
     public void Docker_image_inspect_strips_the_sha256_prefix_and_reads_onload_labels()
     {

@@ -13,14 +13,14 @@ public class KernelBootArgumentServiceTests
     {
         var runner = new ScriptedRunner(c => c.Arguments.Contains("--info=DEFAULT") ? (0, DefaultEntry, "") : (0, "", ""), "grubby");
         var service = new KernelBootArgumentService(runner, FakeHost.Fs(FakeHost.TwoSocket));
-        var change = service.ApplyAsync(new[] { "isolcpus=2-3" }, new[] { "rhgb" }, default).Result;
+        var change = service.ApplyAsync(new[] { "isolcpus=2-3" }, new[] { "rhgb" }, default).Result.Change;
         Assert.Equal("grubby --update-kernel=ALL --args=isolcpus=2-3 --remove-args=rhgb", change.CommandLine);
         Assert.Equal("/boot/vmlinuz-5.14.0", change.DefaultKernel);
         Assert.Equal("ro quiet isolcpus=2-3 nosoftlockup root=/dev/mapper/rhel-root", change.NextBootArguments);
         Assert.True(change.RebootRequired); // the running kernel has other isolcpus and still has rhgb
 
         // Arguments the running kernel already has (and lacks, for a removal) need no reboot.
-        var same = service.ApplyAsync(new[] { "nosoftlockup" }, new[] { "nohz_full" }, default).Result;
+        var same = service.ApplyAsync(new[] { "nosoftlockup" }, new[] { "nohz_full" }, default).Result.Change;
         Assert.False(same.RebootRequired);
     }
 
