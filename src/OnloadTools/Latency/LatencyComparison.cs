@@ -81,6 +81,14 @@ public sealed class LatencyComparison
     /// <summary>Why the verdict is what it is when the data limited it (too few iterations, unbounded CI …).</summary>
     public string? Notes { get; set; }
 
+    /// <summary>Whether the reference's netperf really had Onload: True, False, Unknown, or null when Onload was not
+    /// asked for.</summary>
+    public string? ReferenceAccelerated { get; set; }
+    /// <summary>Whether the difference's netperf really had Onload: True, False, Unknown, or null when not asked for.</summary>
+    public string? DifferenceAccelerated { get; set; }
+    /// <summary>Half-width of the confidence interval of the relative difference, %; null when it is unbounded.</summary>
+    public double? PrecisionPercent { get; set; }
+
     public override string ToString() =>
         $"{TestName} {Metric}: {DifferenceLabel} vs {ReferenceLabel} {DeltaPercent.ToString("+0.0;-0.0;0.0", System.Globalization.CultureInfo.InvariantCulture)}% → {Verdict}";
 }
