@@ -165,8 +165,8 @@ try {
     # The verdict of one test from its comparisons: Kind Regression (some metric regressed), Undecided (the lead metric's
     # interval is too wide to detect a regression of -RegressionThreshold %: its half-width is at least the threshold, or
     # it is unbounded), Ok, or NotCompared; and ONE line of at most 80 columns saying so, with the lead metric (the
-    # regressed one, else Mean), its two values, Δ % and its interval at its level; the details are dropped, never the
-    # verdict, when the line would be longer.
+    # regressed one, else Mean), its two values, Δ % and its interval at its level; when the line would be longer the
+    # values go first, then Δ %, then the interval, never the verdict.
     function Get-Verdict([string] $Prefix, [object[]] $Comparisons, [double] $Threshold) {
         $regressed = @($Comparisons | Where-Object IsRegression)
         $lead = if ($regressed.Count -gt 0) { $regressed[0] } else { Get-First (@($Comparisons | Where-Object Metric -eq 'Mean') + $Comparisons) }
@@ -188,6 +188,7 @@ try {
         $candidates = @(
             ('{0}: {1}; {2} {3:0.##} -> {4:0.##} {5} ({6}, {7})' -f $Prefix, $status, $lead.Metric, $lead.ReferenceValue, $lead.DifferenceValue, $unit, $delta, $ci)
             ('{0}: {1}; {2} {3}, {4}' -f $Prefix, $status, $lead.Metric, $delta, $ci)
+            ('{0}: {1}; {2} {3}' -f $Prefix, $status, $lead.Metric, $ci)
             ('{0}: {1}; {2} {3}' -f $Prefix, $status, $lead.Metric, $delta)
             ('{0}: {1}' -f $Prefix, $status))
         $line = Get-First @($candidates | Where-Object { $_.Length -le 80 })
