@@ -73,16 +73,18 @@
     var multi = s.intervals.some(function (i) { return i.difference !== s.intervals[0].difference; });
     var level = Math.round(data.confidenceLevel * 1000) / 10;
     var min = s.intervalAxisMin, max = s.intervalAxisMax;
+    // A clipped interval's full extent goes on a second line of its label; points refer to rows by index.
     var names = s.intervals.map(function (i) {
       var name = multi ? i.metric + ' · ' + i.difference : i.metric;
-      if (i.low == null || i.high == null) return name + ' (interval unbounded)';
-      if (i.clippedLow || i.clippedHigh) return name + ' (CI ' + signed(i.low) + '…' + signed(i.high) + ' %, clipped)';
+      if (i.low == null || i.high == null) return [name, '(interval unbounded)'];
+      if (i.clippedLow || i.clippedHigh) return [name, '(CI ' + signed(i.low) + '…' + signed(i.high) + ' %, clipped)'];
       return name;
     });
+    var last = names.length - 1;
     var arrows = [];
     s.intervals.forEach(function (i, k) {
-      if (i.clippedLow) arrows.push({ x: min, y: names[k], r: -90 });
-      if (i.clippedHigh) arrows.push({ x: max, y: names[k], r: 90 });
+      if (i.clippedLow) arrows.push({ x: min, y: k, r: -90 });
+      if (i.clippedHigh) arrows.push({ x: max, y: k, r: 90 });
     });
     var m = data.equivalenceMargin;
     draw(s.id + '-intervals', {
@@ -99,14 +101,14 @@
             }),
             borderColor: s.intervals.map(function (i) { return verdictColor[i.verdict] || '#8c8c8c'; }), borderWidth: 1 },
           { type: 'scatter', label: 'difference (%)', pointRadius: 5, backgroundColor: '#222',
-            data: s.intervals.map(function (i, k) { return { x: i.deltaPercent, y: names[k] }; }) },
+            data: s.intervals.map(function (i, k) { return { x: i.deltaPercent, y: k }; }) },
           { type: 'scatter', label: 'interval continues beyond the axis', pointStyle: 'triangle', pointRadius: 9,
             rotation: arrows.map(function (a) { return a.r; }), backgroundColor: '#d62728', borderColor: '#d62728',
             data: arrows.map(function (a) { return { x: a.x, y: a.y }; }) },
           { type: 'scatter', label: '±' + m + ' % equivalence margin', showLine: true, pointRadius: 0, borderDash: [5, 4], borderColor: '#555',
-            data: [{ x: -m, y: names[0] }, { x: -m, y: names[names.length - 1] }] },
+            data: [{ x: -m, y: 0 }, { x: -m, y: last }] },
           { type: 'scatter', label: '', showLine: true, pointRadius: 0, borderDash: [5, 4], borderColor: '#555',
-            data: [{ x: m, y: names[0] }, { x: m, y: names[names.length - 1] }] }
+            data: [{ x: m, y: 0 }, { x: m, y: last }] }
         ]
       },
       options: {
