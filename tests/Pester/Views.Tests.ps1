@@ -83,8 +83,8 @@ BeforeAll {
 
     # The figures of the verdict table as the module shows them (µs; thousands of trans/s as k), from the objects.
     function script:Format-Figure([double] $Value, [bool] $Rate) {
-        if ($Rate) { if ($Value -ge 10000) { '{0:0.0}k' -f ($Value / 1000) } else { '{0:N0}' -f $Value } }
-        elseif ([math]::Abs($Value) -ge 1000) { '{0:N0}' -f $Value } elseif ([math]::Abs($Value) -ge 100) { '{0:0.0}' -f $Value } else { '{0:0.00}' -f $Value }
+        if ($Rate) { if ($Value -ge 10000) { '{0:N1}k' -f ($Value / 1000) } else { '{0:N0}' -f $Value } }
+        elseif ([math]::Abs($Value) -ge 1000) { '{0:N0}' -f $Value } elseif ([math]::Abs($Value) -ge 100) { '{0:N1}' -f $Value } else { '{0:N2}' -f $Value }
     }
     function script:Format-Percent([double] $Value) {
         if ([math]::Abs($Value) -ge 10000) { '{0:+0;-0}k' -f ($Value / 1000) } elseif ([math]::Abs($Value) -ge 100) { '{0:+0;-0;0}' -f $Value } else { '{0:+0.0;-0.0;0.0}' -f $Value }
