@@ -20,11 +20,11 @@
     5. For each host and test, ONE verdict line of at most 80 characters on the information stream (stdout of
        pwsh -File, so in cron's log), with the lead metric (the regressed one, else Mean), its relative difference
        and its confidence interval at the level the comparison used (the same numbers as Compare-LatencyRun's
-       objects and the report):
-         10.0.0.2 TCP_RR: ok, Equivalent; Mean 30.1 -> 30.4 us (+1.0 %, 95% CI -0.8..+2.9 %)
+       objects and the report), and the two central values when the line has room for them:
+         10.0.0.2 TCP_RR: ok, Equivalent; Mean +1.0 %, 95% CI -0.8..+2.9 %
          10.0.0.3 TCP_RR: fleet median; Mean 30.1 us
-         10.0.0.4 TCP_RR: REGRESSION; Mean 30.1 -> 41.2 us (+36.9 %, 95% CI +30.0..+44.1 %)
-         10.0.0.6 TCP_RR: UNDECIDED (could detect only ±70.5 %); Mean +6.5 %, 95% CI -64.0..+77.0 %
+         10.0.0.4 TCP_RR: REGRESSION; Mean +36.9 %, 95% CI +30.0..+44.1 %
+         10.0.0.6 TCP_RR: UNDECIDED (could detect only ±70.5 %); Mean +6.5 %
          10.0.0.5: HOST BROKEN, SSH connection failed: ...
        UNDECIDED: the host did not regress, but the half-width of its interval is at least -RegressionThreshold
        (or the interval is unbounded), so a regression of that size could not have been detected: never "ok".

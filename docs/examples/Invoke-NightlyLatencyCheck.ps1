@@ -25,7 +25,7 @@
        the table and Export-LatencyReport):
          TCP_RR: ok, Equivalent; Mean 20.05 -> 20.11 us (+0.3 %, 95% CI -1.2..+1.8 %)
          UDP_RR: REGRESSION; Mean 20.05 -> 25.06 us (+25.0 %, 95% CI +20.1..+30.2 %)
-         TCP_RR: UNDECIDED (could detect only ±70.5 %); Mean +6.5 %, 95% CI -64.0..+77.0 %
+         TCP_RR: UNDECIDED (could detect only ±70.5 %); Mean 95% CI -64.0..+77.0 %
          UDP_RR: FIRST NIGHT, no baseline yet; run 3f9c2a1b starts the history
          UDP_RR: BROKEN, nothing measured
        UNDECIDED: the test did not regress, but the half-width of its interval is at least -RegressionThreshold
