@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
     Nightly latency check: measure tonight, add it to the run history, compare it with a baseline, and tell cron
-    by the exit code whether the night was ordinary (0), regressed (1) or the job itself broke (2).
+    by the exit code whether the night was ordinary (0), regressed (1), the job itself broke (2) or the night could
+    not have seen a regression (3).
 
 .DESCRIPTION
     1. Reads the history (a folder of run files, or a .jsonl file) before measuring.
@@ -17,20 +18,31 @@
            the same rule for a history (its -BaselineCount), so the report compares the same two runs and shows the
            same numbers as this script. The baseline is a real run, and one bad night cannot move it.
          -Baseline <RunId>[, <RunId> …]: these runs (a RunId prefix is enough), each for its own test.
-    4. Compare-LatencyRun baseline vs tonight; writes the comparisons (objects) and, for each test, ONE verdict
-       line of at most 80 characters on the information stream (stdout of pwsh -File, so in cron's log):
-         TCP_RR: ok, Equivalent; mean 20.05 -> 20.11 us (+0.3 %, CI -1.2..+1.8 %)
-         UDP_RR: REGRESSION; Mean 20.05 -> 25.06 us (+25.0 %, CI +20.1..+30.2 %)
+    4. Compare-LatencyRun baseline vs tonight; writes the comparisons (objects: in cron's log, the module's
+       80-column verdict table) and, for each test, ONE verdict line of at most 80 characters on the information
+       stream (stdout of pwsh -File, so in cron's log), with the lead metric (the regressed one, else Mean), its
+       relative difference and its confidence interval at the comparison's level (the same numbers as the objects,
+       the table and Export-LatencyReport):
+         TCP_RR: ok, Equivalent; Mean 20.05 -> 20.11 us (+0.3 %, 95% CI -1.2..+1.8 %)
+         UDP_RR: REGRESSION; Mean 20.05 -> 25.06 us (+25.0 %, 95% CI +20.1..+30.2 %)
+         TCP_RR: UNDECIDED (could detect only ±70.5 %); Mean 95% CI -64.0..+77.0 %
          UDP_RR: FIRST NIGHT, no baseline yet; run 3f9c2a1b starts the history
          UDP_RR: BROKEN, nothing measured
+       UNDECIDED: the test did not regress, but the half-width of its interval is at least -RegressionThreshold
+       (or the interval is unbounded), so a regression of that size could not have been detected: never "ok".
+       Measure longer (-Duration) or more often (-Iterations). Warnings are wrapped to 80 columns, and a log that
+       is not a terminal gets no colour escape sequences.
     5. Exits with the job's verdict.
 
     EXIT CODES
       0  an ordinary night: every test was measured and none regressed (a first night without a baseline is 0).
       1  a regression: some test is significantly slower than its baseline by more than -RegressionThreshold %.
       2  the job itself broke: bad arguments, the OnloadTools module missing, netperf or the netserver
-         unreachable (a test measured nothing), the history not writable, an ambiguous -Baseline. 2 wins over 1:
-         a night that did not measure everything is not a verdict.
+         unreachable (a test measured nothing), the history not writable, an ambiguous -Baseline.
+      3  undecided: nothing regressed and nothing broke, but some test's interval was too wide to detect a
+         regression of -RegressionThreshold % (its line says UNDECIDED): the night is not a verdict either way.
+      2 wins over 1 (a night that did not measure everything is not a verdict), and 1 over 3 (a regression found
+      is reported even when another test was undecided).
 
     Uses only core cmdlets and OnloadTools cmdlets, so it runs in any PowerShell 7.4+ host. The parameters are
     checked by the script itself (not by PowerShell's binder), so that a bad argument is exit code 2, not 1.
@@ -77,7 +89,7 @@
 
 .EXAMPLE
     POWERSHELL_TELEMETRY_OPTOUT=1 pwsh -NoProfile -File Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Duration 30 -Iterations 10 >> /var/log/onload-latency.log 2>&1
-    # cron/systemd timer: 0 ordinary, 1 regression, 2 the job broke. (PowerShell's telemetry would wake pwsh while
+    # cron/systemd timer: 0 ordinary, 1 regression, 2 the job broke, 3 undecided (measure longer). (PowerShell's telemetry would wake pwsh while
     # netperf measures: opt out before pwsh starts.)
 
 .EXAMPLE
@@ -107,166 +119,245 @@ Set-StrictMode -Version 3.0
 # Errors are handled where they happen: a non-terminating error (one failed iteration) must not end the night.
 $ErrorActionPreference = 'Continue'
 
-# The verdict lines: what Write-Line does (information with the PSHOST tag, on stdout of pwsh -File), in core
-# cmdlets only.
-function Write-Line([string] $Text) {
-    $PSCmdlet.WriteInformation([System.Management.Automation.HostInformationMessage]@{ Message = $Text }, [string[]] @('PSHOST'))
-}
+# ---- the log: plain text, lines of at most 80 columns ----
+# A log that is not a terminal (cron: pwsh -File … >> log 2>&1) gets no colour escapes around warnings and errors;
+# the caller's setting comes back when the script ends (the finally at the end, which exit runs too).
+$savedRendering = $PSStyle.OutputRendering
+if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
+try {
 
-# ---- 0. the job's own failures: exit 2 ----
-function Exit-Broken([string] $Message, [string] $ErrorId, [object] $Target) {
-    $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
-            [System.InvalidOperationException]::new($Message), $ErrorId,
-            [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target))
-    Write-Line "JOB BROKEN: $Message"
-    exit 2
-}
-
-function ConvertTo-Checked([string] $Name, [object] $Value, [type] $Type, [double] $Min, [double] $Max) {
-    $parsed = $null
-    if ($null -eq $Value -or -not [System.Management.Automation.LanguagePrimitives]::TryConvertTo($Value, $Type, [cultureinfo]::InvariantCulture, [ref] $parsed)) {
-        Exit-Broken "-$Name '$Value' is not a $($Type.Name) ($Min to $Max)." 'BadArgument' $Value
-    }
-    if ($parsed -lt $Min -or $parsed -gt $Max) {
-        Exit-Broken "-$Name $parsed is out of range ($Min to $Max)." 'BadArgument' $Value
-    }
-    $parsed
-}
-
-if ($UnknownArgument) { Exit-Broken "Unknown argument(s): $($UnknownArgument -join ' ')." 'BadArgument' $UnknownArgument }
-if ([string]::IsNullOrWhiteSpace($HistoryPath)) { Exit-Broken '-HistoryPath is required (a history folder or a .jsonl file).' 'BadArgument' $null }
-$BaselineCount = ConvertTo-Checked BaselineCount $BaselineCount ([int]) 1 1000
-$Duration = ConvertTo-Checked Duration $Duration ([int]) 1 86400
-$Iterations = ConvertTo-Checked Iterations $Iterations ([int]) 1 1000
-$EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0 1000
-$RegressionThreshold = ConvertTo-Checked RegressionThreshold $RegressionThreshold ([double]) 0 1000
-if ($PSBoundParameters.ContainsKey('Port')) { $Port = ConvertTo-Checked Port $Port ([int]) 1 65535 }
-$TestName = @($TestName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
-foreach ($t in $TestName) {
-    if ($t -notin 'TCP_RR', 'UDP_RR', 'TCP_CRR') { Exit-Broken "-TestName '$t' is not one of TCP_RR, UDP_RR, TCP_CRR." 'BadArgument' $t }
-}
-if (-not $Label) { Exit-Broken '-Label must not be empty.' 'BadArgument' $Label }
-if (@($Baseline).Count -eq 0 -or @($Baseline | Where-Object { -not $_ }).Count -gt 0) { Exit-Broken '-Baseline must be Median or RunIds.' 'BadArgument' $Baseline }
-
-if (-not (Get-Command Select-LatencyBaseline -ErrorAction Ignore)) {
-    try { Import-Module OnloadTools -ErrorAction Stop }
-    catch { Exit-Broken "The OnloadTools module cannot be loaded: $($_.Exception.Message)" 'ModuleMissing' 'OnloadTools' }
-}
-
-$HistoryPath = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($HistoryPath)
-$isLines = $HistoryPath.EndsWith('.jsonl', [StringComparison]::OrdinalIgnoreCase)
-
-# ---- 1. the history as it was before tonight ----
-$history = @()
-if ([IO.Directory]::Exists($HistoryPath) -or [IO.File]::Exists($HistoryPath)) {
-    # A corrupt file is reported but does not stop the check.
-    $history = @(Import-LatencyRun -LiteralPath $HistoryPath -ErrorAction Continue)
-}
-
-# ---- 2. tonight ----
-$broken = [System.Collections.Generic.List[string]]::new()
-if ($PSBoundParameters.ContainsKey('TonightRun')) {
-    try { $tonight = @($TonightRun | Export-LatencyRun -Path $HistoryPath -PassThru -ErrorAction Stop) }
-    catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
-    $TestName = @($tonight | ForEach-Object TestName)
-}
-else {
-    $measure = @{ TestName = $TestName; Duration = $Duration; Iterations = $Iterations; Label = $Label }
-    if ($ComputerName) { $measure.ComputerName = $ComputerName }
-    if ($PSBoundParameters.ContainsKey('Port')) { $measure.Port = $Port }
-    if ($Onload) { $measure.Onload = $true }
-    if (-not $isLines) { $measure.HistoryPath = $HistoryPath }
-    # -ErrorAction Continue: a failed iteration is written (to stderr in cron's log) and the night goes on.
-    $measureErrors = $null
-    try {
-        $tonight = @(Measure-NetperfLatency @measure -ErrorAction Continue -ErrorVariable measureErrors)
-    }
-    catch {
-        # A terminating error: netperf missing, the private netserver cannot start, a bad interface …
-        Exit-Broken "Measure-NetperfLatency failed: $($_.Exception.Message)" $_.FullyQualifiedErrorId $_.TargetObject
-    }
-    if ($isLines -and $tonight.Count -gt 0) {
-        try { $tonight | Export-LatencyRun -Path $HistoryPath -ErrorAction Stop }
-        catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
-    }
-    foreach ($run in $tonight | Where-Object { $_.IterationsFailed -gt 0 }) {
-        $PSCmdlet.WriteWarning("$($run.TestName): $($run.IterationsFailed) of $($run.IterationsRequested) iteration(s) failed; the run is compared on the $($run.IterationsCompleted) that completed.")
-    }
-}
-$tonightIds = @($tonight | ForEach-Object RunId)
-$history = @($history | Where-Object { $tonightIds -notcontains $_.RunId })
-
-# ---- 3. baselines ----
-function Select-Baseline([string] $Test) {
-    $sameTest = @($history | Where-Object { $_.TestName -eq $Test })
-    if ($Baseline.Count -eq 1 -and $Baseline[0] -eq 'Median') {
-        # The module's one baseline rule (also Export-LatencyReport's): see Select-LatencyBaseline.
-        return Get-First @($sameTest | Where-Object { $_.Label -eq $Label } | Select-LatencyBaseline -Count $BaselineCount)
-    }
-    foreach ($id in $Baseline) {
-        $match = @($sameTest | Where-Object { $_.RunId -eq $id })
-        if ($match.Count -eq 0) { $match = @($sameTest | Where-Object { $_.RunId.StartsWith($id, [StringComparison]::OrdinalIgnoreCase) }) }
-        if ($match.Count -gt 1) {
-            Exit-Broken "Baseline '$id' matches $($match.Count) $Test runs ($(($match | ForEach-Object RunId) -join ', ')): give more of the RunId." 'AmbiguousBaseline' $id
+    # A warning in lines of at most 80 columns: "WARNING: " and the text wrapped at blanks (a word longer than a line is
+    # split), each further line indented by two blanks.
+    function Write-Wrapped([string] $Text) {
+        $lines = [System.Collections.Generic.List[string]]::new()
+        $indent = ''; $width = 80 - 'WARNING: '.Length; $line = ''
+        foreach ($word in @($Text -split '\s+' | Where-Object { $_ })) {
+            $rest = $word
+            while ($rest) {
+                $sep = if ($line) { 1 } else { 0 }
+                if ($line.Length + $sep + $rest.Length -le $width) { $line = if ($line) { "$line $rest" } else { $rest }; $rest = '' }
+                elseif ($line) { $lines.Add($indent + $line); $line = ''; $indent = '  '; $width = 78 }
+                else { $lines.Add($indent + $rest.Substring(0, $width)); $rest = $rest.Substring($width); $indent = '  '; $width = 78 }
+            }
         }
-        if ($match.Count -eq 1) { return $match[0] }
+        if ($line) { $lines.Add($indent + $line) }
+        $PSCmdlet.WriteWarning($lines -join "`n")
     }
-    return $null
-}
 
-# The first item, or $null (strict mode forbids indexing an empty array).
-function Get-First([object[]] $Items) { foreach ($i in $Items) { return $i } }
+    # ---- a verdict line: the same numbers at the same level as the comparison objects, the view and the report ----
+    function Format-Percent([double] $Value) {
+        # As the module's verdict table shows it: one decimal below 100 %, whole percents above, k above 10,000 %.
+        if ([math]::Abs($Value) -ge 10000) { '{0:+0;-0}k' -f ($Value / 1000) }
+        elseif ([math]::Abs($Value) -ge 100) { '{0:+0;-0;0}' -f $Value } else { '{0:+0.0;-0.0;0.0}' -f $Value }
+    }
 
-function Format-Verdict([string] $Test, [string] $Text) {
-    # One line per test, at most 80 characters, for a log read on a terminal or in a mail.
-    $line = "${Test}: $Text"
-    if ($line.Length -gt 80) { $line = $line.Substring(0, 77) + '...' }
-    $line
-}
+    # The half-width of a comparison's interval, % (PrecisionPercent; from the bounds for a comparison made without
+    # it); $null when the interval is unbounded.
+    function Get-Precision([object] $Comparison) {
+        $p = $Comparison.PSObject.Properties['PrecisionPercent']
+        if ($p -and $null -ne $p.Value) { return [double] $p.Value }
+        if ($null -ne $Comparison.ConfidenceIntervalLow -and $null -ne $Comparison.ConfidenceIntervalHigh) {
+            return ([double] $Comparison.ConfidenceIntervalHigh - [double] $Comparison.ConfidenceIntervalLow) / 2
+        }
+        $null
+    }
 
-# ---- 4. compare ----
-$regressions = 0
-foreach ($test in $TestName) {
-    $run = Get-First @($tonight | Where-Object TestName -eq $test)
-    if ($null -eq $run) {
-        $broken.Add($test)
-        Write-Line (Format-Verdict $test 'BROKEN, nothing measured (see the errors above)')
-        continue
+    # The verdict of one test from its comparisons: Kind Regression (some metric regressed), Undecided (the lead metric's
+    # interval is too wide to detect a regression of -RegressionThreshold %: its half-width is at least the threshold, or
+    # it is unbounded), Ok, or NotCompared; and ONE line of at most 80 columns saying so, with the lead metric (the
+    # regressed one, else Mean), its two values, Δ % and its interval at its level; when the line would be longer the
+    # values go first, then Δ %, then the interval, never the verdict.
+    function Get-Verdict([string] $Prefix, [object[]] $Comparisons, [double] $Threshold) {
+        $regressed = @($Comparisons | Where-Object IsRegression)
+        $lead = if ($regressed.Count -gt 0) { $regressed[0] } else { Get-First (@($Comparisons | Where-Object Metric -eq 'Mean') + $Comparisons) }
+        if ($null -eq $lead) { return [pscustomobject]@{ Kind = 'NotCompared'; Line = "${Prefix}: not compared (no metric on both sides)"; Lead = $null } }
+        $half = Get-Precision $lead
+        $kind = if ($regressed.Count -gt 0) { 'Regression' } elseif ($null -eq $half -or $half -ge $Threshold) { 'Undecided' } else { 'Ok' }
+        $status = switch ($kind) {
+            'Regression' { 'REGRESSION' }
+            'Undecided' { if ($null -eq $half) { 'UNDECIDED (interval unbounded)' } else { 'UNDECIDED (could detect only ±{0} %)' -f (Format-Percent $half).TrimStart('+') } }
+            default { "ok, $($lead.Verdict)" }
+        }
+        $level = '{0:0.#}% CI' -f (100 * $lead.ConfidenceLevel)
+        $ci = if ($null -ne $lead.ConfidenceIntervalLow -and $null -ne $lead.ConfidenceIntervalHigh) {
+            '{0} {1}..{2} %' -f $level, (Format-Percent $lead.ConfidenceIntervalLow), (Format-Percent $lead.ConfidenceIntervalHigh)
+        }
+        else { "$level unbounded" }
+        $unit = if ($lead.Unit -eq 'µs') { 'us' } else { $lead.Unit }
+        $delta = '{0} %' -f (Format-Percent $lead.DeltaPercent)
+        $candidates = @(
+            ('{0}: {1}; {2} {3:0.##} -> {4:0.##} {5} ({6}, {7})' -f $Prefix, $status, $lead.Metric, $lead.ReferenceValue, $lead.DifferenceValue, $unit, $delta, $ci)
+            ('{0}: {1}; {2} {3}, {4}' -f $Prefix, $status, $lead.Metric, $delta, $ci)
+            ('{0}: {1}; {2} {3}' -f $Prefix, $status, $lead.Metric, $ci)
+            ('{0}: {1}; {2} {3}' -f $Prefix, $status, $lead.Metric, $delta)
+            ('{0}: {1}' -f $Prefix, $status))
+        $line = Get-First @($candidates | Where-Object { $_.Length -le 80 })
+        if ($null -eq $line) { $line = $candidates[-1].Substring(0, 77) + '...' }
+        [pscustomobject]@{ Kind = $kind; Line = $line; Lead = $lead }
     }
-    $base = Select-Baseline $run.TestName
-    if ($null -eq $base) {
-        $PSCmdlet.WriteWarning("$($run.TestName): no baseline in $HistoryPath yet ($($Baseline -join ', ')); tonight's run $($run.RunId) starts the history.")
-        Write-Line (Format-Verdict $test "FIRST NIGHT, no baseline yet; run $($run.RunId.Substring(0, 8)) starts the history")
-        continue
+
+    # The verdict lines: what Write-Line does (information with the PSHOST tag, on stdout of pwsh -File), in core
+    # cmdlets only.
+    function Write-Line([string] $Text) {
+        $PSCmdlet.WriteInformation([System.Management.Automation.HostInformationMessage]@{ Message = $Text }, [string[]] @('PSHOST'))
     }
-    $PSCmdlet.WriteVerbose("$($run.TestName): baseline is run $($base.RunId) of $($base.StartTime.ToString('u')).")
-    $comparisons = @(Compare-LatencyRun -ReferenceRun $base -DifferenceRun $run `
-            -EquivalenceMargin $EquivalenceMargin -RegressionThreshold $RegressionThreshold)
-    $regressed = @($comparisons | Where-Object IsRegression)
-    foreach ($c in $regressed) {
-        $regressions++
-        $PSCmdlet.WriteWarning(('REGRESSION {0} {1}: {2:N2} -> {3:N2} {4} ({5:+0.0;-0.0}%, {6:0}% CI [{7:+0.0;-0.0}, {8:+0.0;-0.0}]%, p={9:0.0000}) against run {10}' -f
-                $c.TestName, $c.Metric, $c.ReferenceValue, $c.DifferenceValue, $c.Unit, $c.DeltaPercent,
-                ($c.ConfidenceLevel * 100), $c.ConfidenceIntervalLow, $c.ConfidenceIntervalHigh, $c.PValue, $base.RunId))
+
+    # ---- 0. the job's own failures: exit 2 ----
+    function Exit-Broken([string] $Message, [string] $ErrorId, [object] $Target) {
+        $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+                [System.InvalidOperationException]::new($Message), $ErrorId,
+                [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target))
+        Write-Line "JOB BROKEN: $Message"
+        exit 2
     }
-    $lead = if ($regressed.Count -gt 0) { $regressed[0] } else { Get-First (@($comparisons | Where-Object Metric -eq 'Mean') + $comparisons) }
-    if ($null -eq $lead) {
-        Write-Line (Format-Verdict $test 'not compared (no metric on both sides)')
+
+    function ConvertTo-Checked([string] $Name, [object] $Value, [type] $Type, [double] $Min, [double] $Max) {
+        $parsed = $null
+        if ($null -eq $Value -or -not [System.Management.Automation.LanguagePrimitives]::TryConvertTo($Value, $Type, [cultureinfo]::InvariantCulture, [ref] $parsed)) {
+            Exit-Broken "-$Name '$Value' is not a $($Type.Name) ($Min to $Max)." 'BadArgument' $Value
+        }
+        if ($parsed -lt $Min -or $parsed -gt $Max) {
+            Exit-Broken "-$Name $parsed is out of range ($Min to $Max)." 'BadArgument' $Value
+        }
+        $parsed
+    }
+
+    if ($UnknownArgument) { Exit-Broken "Unknown argument(s): $($UnknownArgument -join ' ')." 'BadArgument' $UnknownArgument }
+    if ([string]::IsNullOrWhiteSpace($HistoryPath)) { Exit-Broken '-HistoryPath is required (a history folder or a .jsonl file).' 'BadArgument' $null }
+    $BaselineCount = ConvertTo-Checked BaselineCount $BaselineCount ([int]) 1 1000
+    $Duration = ConvertTo-Checked Duration $Duration ([int]) 1 86400
+    $Iterations = ConvertTo-Checked Iterations $Iterations ([int]) 1 1000
+    $EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0 1000
+    $RegressionThreshold = ConvertTo-Checked RegressionThreshold $RegressionThreshold ([double]) 0 1000
+    if ($PSBoundParameters.ContainsKey('Port')) { $Port = ConvertTo-Checked Port $Port ([int]) 1 65535 }
+    $TestName = @($TestName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+    foreach ($t in $TestName) {
+        if ($t -notin 'TCP_RR', 'UDP_RR', 'TCP_CRR') { Exit-Broken "-TestName '$t' is not one of TCP_RR, UDP_RR, TCP_CRR." 'BadArgument' $t }
+    }
+    if (-not $Label) { Exit-Broken '-Label must not be empty.' 'BadArgument' $Label }
+    if (@($Baseline).Count -eq 0 -or @($Baseline | Where-Object { -not $_ }).Count -gt 0) { Exit-Broken '-Baseline must be Median or RunIds.' 'BadArgument' $Baseline }
+
+    if (-not (Get-Command Select-LatencyBaseline -ErrorAction Ignore)) {
+        try { Import-Module OnloadTools -ErrorAction Stop }
+        catch { Exit-Broken "The OnloadTools module cannot be loaded: $($_.Exception.Message)" 'ModuleMissing' 'OnloadTools' }
+    }
+
+    $HistoryPath = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($HistoryPath)
+    $isLines = $HistoryPath.EndsWith('.jsonl', [StringComparison]::OrdinalIgnoreCase)
+
+    # ---- 1. the history as it was before tonight ----
+    $history = @()
+    if ([IO.Directory]::Exists($HistoryPath) -or [IO.File]::Exists($HistoryPath)) {
+        # A corrupt file is reported but does not stop the check.
+        $history = @(Import-LatencyRun -LiteralPath $HistoryPath -ErrorAction Continue -WarningAction SilentlyContinue -WarningVariable readWarnings)
+        foreach ($w in $readWarnings) { Write-Wrapped $w.Message }
+    }
+
+    # ---- 2. tonight ----
+    $broken = [System.Collections.Generic.List[string]]::new()
+    if ($PSBoundParameters.ContainsKey('TonightRun')) {
+        try { $tonight = @($TonightRun | Export-LatencyRun -Path $HistoryPath -PassThru -ErrorAction Stop) }
+        catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
+        $TestName = @($tonight | ForEach-Object TestName)
     }
     else {
-        $status = if ($regressed.Count -gt 0) { 'REGRESSION' } else { "ok, $($lead.Verdict)" }
-        $ci = if ($null -ne $lead.ConfidenceIntervalLow) { (', CI {0:+0.0;-0.0}..{1:+0.0;-0.0} %' -f $lead.ConfidenceIntervalLow, $lead.ConfidenceIntervalHigh) } else { '' }
-        $unit = if ($lead.Unit -eq 'µs') { 'us' } else { $lead.Unit }
-        Write-Line (Format-Verdict $test ('{0}; {1} {2:0.##} -> {3:0.##} {4} ({5:+0.0;-0.0} %{6})' -f
-                $status, $lead.Metric, $lead.ReferenceValue, $lead.DifferenceValue, $unit, $lead.DeltaPercent, $ci))
+        $measure = @{ TestName = $TestName; Duration = $Duration; Iterations = $Iterations; Label = $Label }
+        if ($ComputerName) { $measure.ComputerName = $ComputerName }
+        if ($PSBoundParameters.ContainsKey('Port')) { $measure.Port = $Port }
+        if ($Onload) { $measure.Onload = $true }
+        if (-not $isLines) { $measure.HistoryPath = $HistoryPath }
+        # -ErrorAction Continue: a failed iteration is written (to stderr in cron's log) and the night goes on.
+        $measureErrors = $null
+        try {
+            # Its warnings (a failed iteration, Onload not mapped …) come after the measurement, wrapped to 80 columns.
+            $tonight = @(Measure-NetperfLatency @measure -ErrorAction Continue -ErrorVariable measureErrors -WarningAction SilentlyContinue -WarningVariable measureWarnings)
+        }
+        catch {
+            # A terminating error: netperf missing, the private netserver cannot start, a bad interface …
+            Exit-Broken "Measure-NetperfLatency failed: $($_.Exception.Message)" $_.FullyQualifiedErrorId $_.TargetObject
+        }
+        foreach ($w in $measureWarnings) { Write-Wrapped $w.Message }
+        if ($isLines -and $tonight.Count -gt 0) {
+            try { $tonight | Export-LatencyRun -Path $HistoryPath -ErrorAction Stop }
+            catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
+        }
+        foreach ($run in $tonight | Where-Object { $_.IterationsFailed -gt 0 }) {
+            Write-Wrapped "$($run.TestName): $($run.IterationsFailed) of $($run.IterationsRequested) iteration(s) failed; the run is compared on the $($run.IterationsCompleted) that completed."
+        }
     }
-    $comparisons
-}
+    $tonightIds = @($tonight | ForEach-Object RunId)
+    $history = @($history | Where-Object { $tonightIds -notcontains $_.RunId })
 
-# ---- 5. the job's verdict ----
-if ($broken.Count -gt 0) {
-    Write-Line "JOB BROKEN: nothing measured for $($broken -join ', ') (exit 2)"
-    exit 2
+    # ---- 3. baselines ----
+    function Select-Baseline([string] $Test) {
+        $sameTest = @($history | Where-Object { $_.TestName -eq $Test })
+        if ($Baseline.Count -eq 1 -and $Baseline[0] -eq 'Median') {
+            # The module's one baseline rule (also Export-LatencyReport's): see Select-LatencyBaseline.
+            return Get-First @($sameTest | Where-Object { $_.Label -eq $Label } | Select-LatencyBaseline -Count $BaselineCount)
+        }
+        foreach ($id in $Baseline) {
+            $match = @($sameTest | Where-Object { $_.RunId -eq $id })
+            if ($match.Count -eq 0) { $match = @($sameTest | Where-Object { $_.RunId.StartsWith($id, [StringComparison]::OrdinalIgnoreCase) }) }
+            if ($match.Count -gt 1) {
+                Exit-Broken "Baseline '$id' matches $($match.Count) $Test runs ($(($match | ForEach-Object RunId) -join ', ')): give more of the RunId." 'AmbiguousBaseline' $id
+            }
+            if ($match.Count -eq 1) { return $match[0] }
+        }
+        return $null
+    }
+
+    # The first item, or $null (strict mode forbids indexing an empty array).
+    function Get-First([object[]] $Items) { foreach ($i in $Items) { return $i } }
+
+    function Format-Verdict([string] $Test, [string] $Text) {
+        # One line per test, at most 80 characters, for a log read on a terminal or in a mail.
+        $line = "${Test}: $Text"
+        if ($line.Length -gt 80) { $line = $line.Substring(0, 77) + '...' }
+        $line
+    }
+
+    # ---- 4. compare ----
+    $regressions = 0
+    $undecided = 0
+    foreach ($test in $TestName) {
+        $run = Get-First @($tonight | Where-Object TestName -eq $test)
+        if ($null -eq $run) {
+            $broken.Add($test)
+            Write-Line (Format-Verdict $test 'BROKEN, nothing measured (see the errors above)')
+            continue
+        }
+        $base = Select-Baseline $run.TestName
+        if ($null -eq $base) {
+            Write-Wrapped "$($run.TestName): no baseline in $HistoryPath yet ($($Baseline -join ', ')); tonight's run $($run.RunId) starts the history."
+            Write-Line (Format-Verdict $test "FIRST NIGHT, no baseline yet; run $($run.RunId.Substring(0, 8)) starts the history")
+            continue
+        }
+        $PSCmdlet.WriteVerbose("$($run.TestName): baseline is run $($base.RunId) of $($base.StartTime.ToString('u')).")
+        $comparisons = @(Compare-LatencyRun -ReferenceRun $base -DifferenceRun $run `
+                -EquivalenceMargin $EquivalenceMargin -RegressionThreshold $RegressionThreshold -WarningAction SilentlyContinue -WarningVariable compareWarnings)
+        foreach ($w in $compareWarnings) { Write-Wrapped $w.Message }
+        foreach ($c in @($comparisons | Where-Object IsRegression)) {
+            $ci = if ($null -ne $c.ConfidenceIntervalLow -and $null -ne $c.ConfidenceIntervalHigh) { '{0}..{1} %' -f (Format-Percent $c.ConfidenceIntervalLow), (Format-Percent $c.ConfidenceIntervalHigh) } else { 'unbounded' }
+            Write-Wrapped ('REGRESSION {0} {1}: {2:0.##} -> {3:0.##} {4} ({5} %, {6:0.#}% CI {7}, p {8:0.####}) against run {9}' -f
+                $c.TestName, $c.Metric, $c.ReferenceValue, $c.DifferenceValue, $(if ($c.Unit -eq 'µs') { 'us' } else { $c.Unit }),
+                (Format-Percent $c.DeltaPercent), ($c.ConfidenceLevel * 100), $ci, $c.PValue, $base.RunId)
+        }
+        $verdict = Get-Verdict $test $comparisons $RegressionThreshold
+        switch ($verdict.Kind) { 'Regression' { $regressions++ } 'Undecided' { $undecided++ } }
+        Write-Line $verdict.Line
+        $comparisons
+    }
+
+    # ---- 5. the job's verdict ----
+    if ($broken.Count -gt 0) {
+        Write-Line "JOB BROKEN: nothing measured for $($broken -join ', ') (exit 2)"
+        exit 2
+    }
+    if ($regressions -gt 0) { exit 1 }
+    if ($undecided -gt 0) {
+        Write-Line "UNDECIDED: $undecided test(s) could not have detected a $RegressionThreshold % regression (exit 3)"
+        exit 3
+    }
+    exit 0
 }
-if ($regressions -gt 0) { exit 1 }
-exit 0
+finally { $PSStyle.OutputRendering = $savedRendering }

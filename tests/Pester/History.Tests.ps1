@@ -338,7 +338,10 @@ Describe 'Invoke-NightlyLatencyCheck.ps1' {
         $e | Should -BeNullOrEmpty
         $out.Count | Should -BeGreaterThan 0
         $out | ForEach-Object { $_.ReferenceCount | Should -Be 3; $_.DifferenceCount | Should -Be 3 }
-        $LASTEXITCODE | Should -Be ([int](@($out | Where-Object IsRegression).Count -gt 0))
+        # 1 for a regression; else 3 when the Mean's interval is too wide to detect a 5 % regression (UNDECIDED), or 0.
+        $mean = $out | Where-Object Metric -eq 'Mean'
+        $undecided = $null -eq $mean.ConfidenceIntervalLow -or ($mean.ConfidenceIntervalHigh - $mean.ConfidenceIntervalLow) / 2 -ge 5
+        $LASTEXITCODE | Should -Be $(if (@($out | Where-Object IsRegression).Count -gt 0) { 1 } elseif ($undecided) { 3 } else { 0 })
         @(Get-ChildItem $dir).Count | Should -Be 2
     }
 }
@@ -408,7 +411,7 @@ Describe 'Invoke-NightlyLatencyCheck.ps1 exit codes and log' {
         $LASTEXITCODE | Should -Be 1
         $lines = @($info | ForEach-Object { "$_" })
         $lines | Should -HaveCount 2
-        $lines[0] | Should -Match '^TCP_RR: REGRESSION; Mean 20 -> 26 us \(\+30\.0 %, CI \+\d'
+        $lines[0] | Should -Match '^TCP_RR: REGRESSION; Mean 20 -> 26 us \(\+30\.0 %, 95% CI \+\d'
         $lines[1] | Should -Match '^UDP_RR: ok, Equivalent; Mean 18 -> 18\.02 us'
         $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
     }
@@ -440,6 +443,90 @@ exec $real "`$@"
         $verdicts = @($text | Where-Object { $_ -match '^(TCP_RR|UDP_RR): ' })
         $verdicts | Should -HaveCount 2
         $verdicts | ForEach-Object { $_ | Should -Match 'FIRST NIGHT' ; $_.Length | Should -BeLessOrEqual 80 }
+    }
+}
+
+# The nightly verdict as the log shows it (issue 16 item 5, issue 17 item 13): UNDECIDED when the interval is too wide,
+# the interval's level in every line, and a cron log of plain text in 80 columns.
+Describe 'Invoke-NightlyLatencyCheck.ps1 verdict lines and cron log' {
+    BeforeAll {
+        $nightly = "$PSScriptRoot/../../docs/examples/Invoke-NightlyLatencyCheck.ps1"
+        $moduleRoot = (Resolve-Path "$PSScriptRoot/../../out").Path
+        $exe = [Environment]::ProcessPath
+        $pwshArgs = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { "$PSHOME/pwsh.dll" })
+        # A night of the given iteration means.
+        function New-NoisyRun([double[]] $Means, [int] $Night) {
+            $run = New-SyntheticRun -Night $Night
+            $run.Samples = [OnloadTools.LatencySample[]]@(for ($i = 0; $i -lt $Means.Count; $i++) {
+                    $m = $Means[$i]
+                    [OnloadTools.LatencySample]@{ TestName = 'TCP_RR'; Iteration = $i + 1; Label = 'nightly'; MeanLatency = $m; MinLatency = $m * 0.8
+                        P50Latency = $m * 0.97; P99Latency = $m * 1.5; StdDevLatency = $m * 0.1; TransactionRate = 1e6 / $m }
+                })
+            $run
+        }
+    }
+    BeforeEach {
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+    }
+
+    It 'says UNDECIDED (could detect only ±N %), never ok, and exits 3 when the interval is too wide for the threshold' {
+        foreach ($n in 1..3) { New-SyntheticRun -Night $n | Export-LatencyRun -Path $dir }
+        $tonight = New-NoisyRun -Night 4 -Means 12, 31, 17, 26, 14, 24
+        $out = & $nightly -HistoryPath $dir -TonightRun $tonight -TestName TCP_RR -InformationVariable info -WarningAction SilentlyContinue -ErrorVariable e
+        $LASTEXITCODE | Should -Be 3
+        $e | Should -BeNullOrEmpty
+        $mean = $out | Where-Object Metric -eq 'Mean'
+        $mean.IsRegression | Should -BeFalse
+        $half = if ($null -ne $mean.PrecisionPercent) { $mean.PrecisionPercent } else { ($mean.ConfidenceIntervalHigh - $mean.ConfidenceIntervalLow) / 2 }
+        $half | Should -BeGreaterOrEqual 5 -Because 'the night is built too noisy to detect a 5 % regression'
+        $lines = @($info | ForEach-Object { "$_" })
+        $lines | Should -HaveCount 2
+        # The same numbers as the comparison object, at its level.
+        $ci = '{0:+0.0;-0.0;0.0}..{1:+0.0;-0.0;0.0} %' -f $mean.ConfidenceIntervalLow, $mean.ConfidenceIntervalHigh
+        $lines[0] | Should -BeLike ('TCP_RR: UNDECIDED (could detect only ±{0:0.0} %); Mean *95% CI {1}*' -f $half, $ci)
+        $lines[0] | Should -Not -Match '\bok\b'
+        $lines[1] | Should -Be 'UNDECIDED: 1 test(s) could not have detected a 5 % regression (exit 3)'
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+
+        # A threshold the interval can detect: the same night is decided (ok), exit 0.
+        foreach ($n in 1..3) { New-SyntheticRun -Night $n | Export-LatencyRun -Path "$dir-2" }
+        $null = & $nightly -HistoryPath "$dir-2" -TonightRun $tonight -TestName TCP_RR -RegressionThreshold ([math]::Ceiling($half) + 1) -EquivalenceMargin 1 -InformationVariable info3 -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 0
+        "$($info3[0])" | Should -Match '^TCP_RR: ok, \w+; Mean '
+    }
+
+    It 'a regression wins over an undecided test (exit 1)' {
+        foreach ($n in 1..3) {
+            New-SyntheticRun -Night $n | Export-LatencyRun -Path $dir
+            New-SyntheticRun -Night $n -Test UDP_RR -Mean 18 | Export-LatencyRun -Path $dir
+        }
+        $noisy = New-NoisyRun -Night 4 -Means 12, 31, 17, 26, 14, 24
+        $noisy.TestName = 'UDP_RR'; $noisy.Samples | ForEach-Object { $_.TestName = 'UDP_RR' }
+        $null = & $nightly -HistoryPath $dir -TonightRun (New-SyntheticRun -Night 4 -Mean 26), $noisy -InformationVariable info -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 1
+        $lines = @($info | ForEach-Object { "$_" })
+        $lines[0] | Should -Match '^TCP_RR: REGRESSION; '
+        $lines[1] | Should -Match '^UDP_RR: UNDECIDED \(could detect only ±'
+    }
+
+    It 'writes a cron log (env -i, pwsh -File, redirected) of plain text: no escape sequences, warnings in 80 columns' -Skip:$noNetperf {
+        # A history whose last line is torn (a warning from Import-LatencyRun) in a folder with a long path (the
+        # first night's warning names it): both warnings are longer than 80 columns unless wrapped.
+        $deep = New-Item -ItemType Directory (Join-Path $dir 'var/lib/onloadtools/history-of-the-nightly-latency-check-on-this-host') -Force
+        $history = Join-Path $deep 'history.jsonl'
+        Set-Content -LiteralPath $history -Value '{"RunId":"torn' -NoNewline
+        $log = Join-Path $TestDrive 'cron.log'
+        & /usr/bin/env -i "PATH=$env:PATH" "HOME=$HOME" "PSModulePath=$moduleRoot" $exe @pwshArgs -NoProfile -NonInteractive -File $nightly `
+            -HistoryPath $history -TestName TCP_RR -Duration 1 -Iterations 1 *> $log
+        $code = $LASTEXITCODE
+        $raw = Get-Content -Raw $log
+        $code | Should -Be 0 -Because $raw
+        $raw | Should -Not -Match "`e" -Because 'a log that is not a terminal is plain text'
+        $lines = @(Get-Content $log)
+        @($lines | Where-Object { $_ -like 'WARNING: *' }).Count | Should -BeGreaterOrEqual 2 -Because $raw
+        $lines | Where-Object { $_ -like 'WARNING: *no baseline*' } | Should -HaveCount 1
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 -Because "'$_' is a line of the cron log" }
+        $lines | Where-Object { $_ -match '^TCP_RR: FIRST NIGHT' } | Should -HaveCount 1
     }
 }
 

@@ -189,6 +189,41 @@ Describe 'Export-LatencyReport' {
         Assert-Renders $html 3 (Join-Path $script:Dir 'ladder.png')
     }
 
+    It 'keeps the ±margin in sight when one interval is huge: the axis is clipped and the clipped bars are marked' {
+        $html = Join-Path $script:Dir 'clipped.html'
+        $start = [datetime]::new(2026, 11, 20, 2, 0, 0, [DateTimeKind]::Utc)
+        $steady = New-Run bare-metal TCP_RR 20 6 $start 7
+        # A container whose mean latency swings from 5 to 38 µs between iterations (a few huge outliers) while its
+        # other metrics stay steady: about the same mean, an interval of ±60 % beside intervals of a few percent.
+        $wild = New-Run container TCP_RR 20 6 $start 8
+        $k = 0
+        foreach ($m in 5, 38, 12, 30, 17, 21) { $wild.Samples[$k++].MeanLatency = $m }
+        $steady, $wild | Export-LatencyReport -Path $html -ReferenceLabel bare-metal -EquivalenceMargin 5 -RegressionThreshold 5
+        $json = [regex]::Match((Get-Content -Raw $html), '<script type="application/json" id="report-data">(.*?)</script>', 'Singleline').Groups[1].Value
+        $model = $json | ConvertFrom-Json
+        $model.confidenceLevel | Should -Be 0.95
+        $section = $model.sections[0]
+        $mean = $section.intervals | Where-Object metric -eq 'Mean latency'
+        ($mean.high - $mean.low) | Should -BeGreaterThan 60 -Because 'the specimen must be the wide interval the axis would otherwise follow'
+        # The axis holds the ±5 % margin and every estimate, and no more than ±(estimates + 2 × margin) or so.
+        $section.intervalAxisMin | Should -BeLessThan -5
+        $section.intervalAxisMax | Should -BeGreaterThan 5
+        foreach ($i in $section.intervals) {
+            $i.deltaPercent | Should -BeGreaterThan $section.intervalAxisMin
+            $i.deltaPercent | Should -BeLessThan $section.intervalAxisMax
+        }
+        ($section.intervalAxisMax - $section.intervalAxisMin) | Should -BeLessThan (($mean.high - $mean.low) / 2)
+        $mean.clippedLow | Should -BeTrue
+        $mean.clippedHigh | Should -BeTrue
+        # The same interval as the comparison's, not a clipped one: only the drawing stops at the edge.
+        $cmp = Compare-LatencyRun -ReferenceRun $steady -DifferenceRun $wild | Where-Object Metric -eq 'Mean'
+        $mean.low | Should -Be ([math]::Round($cmp.ConfidenceIntervalLow, 3))
+        $mean.high | Should -Be ([math]::Round($cmp.ConfidenceIntervalHigh, 3))
+        Assert-Renders $html 3 (Join-Path $script:Dir 'clipped.png')
+        $results = New-Item -ItemType Directory -Force -Path (Join-Path $PSScriptRoot '../../TestResults')
+        Copy-Item (Join-Path $script:Dir 'clipped.png') (Join-Path $results 'latency-report-clipped.png') -Force
+    }
+
     It 'Select-LatencyBaseline picks the median of the last -Count runs, deserialized or not' {
         $runs = for ($n = 0; $n -lt 5; $n++) { New-Run nightly TCP_RR (20, 35, 21, 22, 19)[$n] 3 ([datetime]::new(2026, 11, 1 + $n, 2, 0, 0, [DateTimeKind]::Utc)) $n }
         $typed = $runs | Export-LatencyRun -Path (Join-Path $script:Dir 'b.jsonl') -PassThru

@@ -77,6 +77,18 @@ BeforeAll {
     $netperf = New-Run -Label container -Test TCP_RR -Tool netperf -Means 1210.44, 1188.1, 1234.9, 1199.7, 1221.3
     $comparisons = @(Compare-LatencyRun -ReferenceRun $bareUdp, $bareTcp -DifferenceRun $udp, $tcp)
     $slower = @(Compare-LatencyRun -ReferenceRun $udp -DifferenceRun $bareUdp)
+    # What Invoke-LatencyComparison says of the processes: Onload mapped on one side, lost on the other.
+    $comparisons | ForEach-Object { $_.DifferenceAccelerated = 'True' }
+    $slower | ForEach-Object { $_.ReferenceAccelerated = 'True'; $_.DifferenceAccelerated = 'False' }
+
+    # The figures of the verdict table as the module shows them (µs; thousands of trans/s as k), from the objects.
+    function script:Format-Figure([double] $Value, [bool] $Rate) {
+        if ($Rate) { if ($Value -ge 10000) { '{0:N1}k' -f ($Value / 1000) } else { '{0:N0}' -f $Value } }
+        elseif ([math]::Abs($Value) -ge 1000) { '{0:N0}' -f $Value } elseif ([math]::Abs($Value) -ge 100) { '{0:N1}' -f $Value } else { '{0:N2}' -f $Value }
+    }
+    function script:Format-Percent([double] $Value) {
+        if ([math]::Abs($Value) -ge 10000) { '{0:+0;-0}k' -f ($Value / 1000) } elseif ([math]::Abs($Value) -ge 100) { '{0:+0;-0;0}' -f $Value } else { '{0:+0.0;-0.0;0.0}' -f $Value }
+    }
 
     # Per type: how to get realistic objects, the column headers that must survive at 80 columns, and the values
     # (computed from the objects, so they cannot drift) that must appear whole.
@@ -96,11 +108,14 @@ BeforeAll {
         }
         'OnloadTools.LatencyComparison'        = @{
             Objects = { $comparisons; $slower }
-            Columns = 'Metric', 'Delta%', 'CI%', 'p', 'N', 'Verdict', 'Regression'
-            Values  = { param($o) $o.Metric; $o.Verdict; $o.TestName; $o.DifferenceLabel; $o.ReferenceLabel
-                '{0}/{1}' -f $o.ReferenceCount, $o.DifferenceCount; '{0:+0.0;-0.0;0.0}' -f $o.DeltaPercent
-                if ($o.IsRegression) { 'REGRESSION' } }
-            WideColumns = 'Reference', 'Difference', 'Delta', 'Unit'
+            Columns = 'Test', 'Metric', 'Ref→Diff(µs)', 'Δ%', 'CI%', 'Verdict', 'Onload', 'Iter'
+            Values  = { param($o) $o.TestName; $(if ($o.IsRegression) { 'REGRESSION' } else { $o.Verdict })
+                '{0} vs {1}, 95 % CI' -f $o.DifferenceLabel, $o.ReferenceLabel
+                '{0}/{1}' -f $o.ReferenceCount, $o.DifferenceCount; Format-Percent $o.DeltaPercent
+                # The µs figures (both views show latencies below 100 µs alike; rates differ: k here, in full in Wide).
+                if ($o.Metric -ne 'TransactionRate') { Format-Figure $o.ReferenceValue $false; Format-Figure $o.DifferenceValue $false }
+                if ($null -ne $o.ConfidenceIntervalLow) { '{0}..{1}' -f (Format-Percent $o.ConfidenceIntervalLow), (Format-Percent $o.ConfidenceIntervalHigh) } else { 'unbounded' } }
+            WideColumns = 'Metric', 'Reference', 'Difference', 'Delta', 'p', 'Verdict', 'Onload'
         }
         'OnloadTools.SfcAdapter'               = @{
             Objects = { Use-Doubles (Join-Path $Fixtures 'hosts/sfc-dual-port'); Get-SfcAdapter }
@@ -368,12 +383,57 @@ Describe 'Default views in the pipelines admins write' {
         $bag.StdDevLatency | Should -Be $udp.IterationSpreadLatency
     }
 
-    It 'Compare-LatencyRun shows p, N, Verdict and Regression at 80 columns' {
+    It 'Compare-LatencyRun shows what was compared and the verdict in one row per metric at 80 columns' {
         $text = $slower | Out-String -Width 80
-        $text | Should -Match 'UDP_PINGPONG: bare-metal-kernel-stack vs onload-sockperf-udp'
-        $text | Should -Match 'REGRESSION'
+        $text | Should -Match 'Compared: bare-metal-kernel-stack vs onload-sockperf-udp, 95 % CI\r?\n'
         $mean = $slower | Where-Object Metric -eq 'Mean'
-        $text | Should -Match ("Mean\s+{0}\s+\S+\s+<0\.001\s+{1}/{2}\s+Slower\s+REGRESSION" -f [regex]::Escape(('{0:+0.0;-0.0;0.0}' -f $mean.DeltaPercent)), $mean.ReferenceCount, $mean.DifferenceCount)
+        $mean.IsRegression | Should -BeTrue
+        # reference → difference in µs, Δ %, the interval, REGRESSION in place of Slower, Onload lost, iterations.
+        $row = '^UDP_PINGPONG\s+Mean\s+{0} → {1}\s+{2}\s+{3}\.\.{4}\s+REGRESSION\s+yes/NO\s+{5}/{6}$' -f
+            (Format-Figure $mean.ReferenceValue $false), (Format-Figure $mean.DifferenceValue $false), [regex]::Escape((Format-Percent $mean.DeltaPercent)),
+            [regex]::Escape((Format-Percent $mean.ConfidenceIntervalLow)), [regex]::Escape((Format-Percent $mean.ConfidenceIntervalHigh)), $mean.ReferenceCount, $mean.DifferenceCount
+        @($text -split '\r?\n' | Where-Object { $_ -match $row }) | Should -HaveCount 1 -Because $text
+        $rate = $slower | Where-Object Metric -eq 'TransactionRate'
+        $text | Should -Match ('Rate/s\s+{0} ?→ ?{1}' -f [regex]::Escape((Format-Figure $rate.ReferenceValue $true)), [regex]::Escape((Format-Figure $rate.DifferenceValue $true)))
+    }
+
+    It 'shows an experiment of two tests as one verdict table of at most 20 lines at 80 columns (the README''s examples: 40)' {
+        $tcpA = New-Run -Label bare-metal -Test TCP_RR -Tool netperf -Means 20.1, 20.3, 19.9, 20.2, 20.0, 20.15, 20.05
+        $tcpB = New-Run -Label onload-container -Test TCP_RR -Tool netperf -Means 11.1, 11.3, 10.9, 11.2, 11.0
+        $udpA = New-Run -Label bare-metal -Test UDP_RR -Tool netperf -Means 18.1, 18.3, 17.9, 18.2, 18.0
+        $udpB = New-Run -Label onload-container -Test UDP_RR -Tool netperf -Means 9.8, 10.1, 9.9, 10.0, 9.95
+        $verdicts = @(Compare-LatencyRun -ReferenceRun $tcpA, $udpA -DifferenceRun $tcpB, $udpB)
+        $verdicts | Should -HaveCount 12
+        $lines = @(($verdicts | Out-String -Width 80).TrimEnd() -split '\r?\n')
+        $lines.Count | Should -BeLessOrEqual 20 -Because ($lines -join "`n")
+        $lines | Where-Object { $_.Length -gt 80 } | Should -BeNullOrEmpty
+        @($lines | Where-Object { $_ -match 'Compared: ' }) | Should -HaveCount 1 -Because 'one comparison set is one table'
+        @($lines | Where-Object { $_ -match '^(TCP|UDP)_RR\s' }) | Should -HaveCount 12
+        # Remoted (Invoke-Command) or re-imported comparisons look the same.
+        $bags = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($verdicts, 3))
+        ($bags | Out-String -Width 80).TrimEnd() | Should -Be ($lines -join [Environment]::NewLine)
+    }
+
+    It 'differs at 120 columns with -View Wide: the values in full, the absolute difference and p' {
+        $narrow = $slower | Out-String -Width 120
+        $wide = $slower | Format-Table -View Wide | Out-String -Width 120
+        $wide | Should -Not -Be $narrow
+        $mean = $slower | Where-Object Metric -eq 'Mean'
+        $wide | Should -Match ('UDP_PINGPONG\s+Mean\s+{0}\s+{1}\s+{2}\s' -f [regex]::Escape(('{0:N2}' -f $mean.ReferenceValue)), [regex]::Escape(('{0:N2}' -f $mean.DifferenceValue)), [regex]::Escape(('{0:+#,0.00;-#,0.00;0}' -f $mean.Delta)))
+        $wide | Should -Match '<0\.001'
+    }
+
+    It 'shows a comparison from an older module (no Onload or precision properties) with those cells blank' {
+        # A property bag as Import-Clixml gives back a comparison exported before these properties existed.
+        $old = [pscustomobject]@{}
+        foreach ($p in $comparisons[0].PSObject.Properties) {
+            if ($p.Name -notin 'ReferenceAccelerated', 'DifferenceAccelerated', 'PrecisionPercent') { $old | Add-Member -NotePropertyName $p.Name -NotePropertyValue $p.Value }
+        }
+        $old.PSObject.TypeNames.Insert(0, 'Deserialized.OnloadTools.LatencyComparison')
+        $old.PSObject.Properties['DifferenceAccelerated'] | Should -BeNullOrEmpty
+        $text = $old | Out-String -Width 80
+        $text | Should -Match ('{0}\s+Mean\s+\S+ → \S+\s+\S+\s+\S+\s+{1}\s+{2}/{3}' -f $old.TestName, $old.Verdict, $old.ReferenceCount, $old.DifferenceCount)
+        $text | Should -Not -Match 'yes|NO'
     }
 
     It 'Export-LatencyReport -PassThru returns the file with its mode, owner and size' {

@@ -41,6 +41,8 @@ internal static class LatencyReportBuilder
             Title = options.Title,
             Generated = options.Generated.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", Inv),
             EquivalenceMargin = options.Comparison.EquivalenceMargin,
+            RegressionThreshold = options.Comparison.RegressionThreshold,
+            ConfidenceLevel = options.Comparison.ConfidenceLevel,
         };
         int regressions = 0, compared = 0;
         var tests = runs.Select(r => r.TestName).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
@@ -156,6 +158,7 @@ internal static class LatencyReportBuilder
             }
         }
 
+        SetIntervalAxis(section, options.Comparison.EquivalenceMargin, options.Comparison.RegressionThreshold);
         section.Ladder = BuildLadder(sides.Select(s => (s.Name, s.Color, s.Runs)).ToList(), history, options.MaxLadderSeries);
         if (!history) section.Trend = BuildTrend(testRuns, referenceLabel, colors, null, options.BaselineCount);
         return section;
@@ -197,6 +200,36 @@ internal static class LatencyReportBuilder
                 Low = c.ConfidenceIntervalLow is { } lo ? R(lo) : null, High = c.ConfidenceIntervalHigh is { } hi ? R(hi) : null,
             });
             if (c.Notes is { Length: > 0 } note && !section.Notes.Contains(note)) section.Notes.Add(note);
+        }
+    }
+
+    /// <summary>
+    /// The x axis of the relative-difference chart. It always holds ±max(margin, threshold) and every estimate
+    /// (Δ %); beyond those it reaches to the intervals' ends, but on each side by at most twice the margin or half
+    /// the span so far, whichever is more. An interval of -500 … +2,000 % next to a ±5 % margin so leaves the margin
+    /// a visible band (axis -20 … +20 %) instead of a hairline, and its bar is drawn to the edge and marked
+    /// clipped (unbounded intervals too).
+    /// </summary>
+    internal static void SetIntervalAxis(TestSection section, double margin, double threshold)
+    {
+        if (section.Intervals.Count == 0) return;
+        double guard = Math.Max(Math.Max(margin, threshold), 1);
+        double lo = Math.Min(-guard, section.Intervals.Min(i => i.DeltaPercent));
+        double hi = Math.Max(guard, section.Intervals.Max(i => i.DeltaPercent));
+        double reach = Math.Max(2 * guard, (hi - lo) / 2);
+        double min = Math.Max(lo - reach, Math.Min(lo, section.Intervals.Min(i => i.Low ?? double.NegativeInfinity)));
+        double max = Math.Min(hi + reach, Math.Max(hi, section.Intervals.Max(i => i.High ?? double.PositiveInfinity)));
+        // Out to the next round tick (1, 2 or 5 × 10^k, about eight ticks), with a little air beyond the outermost
+        // end, so a bar that ends exactly there is not taken for clipped.
+        double pad = (max - min) * 0.02;
+        double raw = (max - min) / 8, unit = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = raw <= unit ? unit : raw <= 2 * unit ? 2 * unit : raw <= 5 * unit ? 5 * unit : 10 * unit;
+        section.IntervalAxisMin = R(Math.Floor((min - pad) / step) * step);
+        section.IntervalAxisMax = R(Math.Ceiling((max + pad) / step) * step);
+        foreach (var i in section.Intervals)
+        {
+            i.ClippedLow = (i.Low ?? double.NegativeInfinity) < section.IntervalAxisMin;
+            i.ClippedHigh = (i.High ?? double.PositiveInfinity) > section.IntervalAxisMax;
         }
     }
 

@@ -7,6 +7,9 @@ internal sealed class LatencyReportModel
     public string Generated { get; set; } = "";
     public string Summary { get; set; } = "";
     public double EquivalenceMargin { get; set; }
+    public double RegressionThreshold { get; set; }
+    /// <summary>The level of every confidence interval in the report (0.95): the same as the comparisons'.</summary>
+    public double ConfidenceLevel { get; set; }
     public List<TestSection> Sections { get; set; } = new();
 }
 
@@ -23,6 +26,11 @@ internal sealed class TestSection
     public List<LabelSeries> Labels { get; set; } = new();
     /// <summary>Relative difference CIs per metric and difference label (empty when nothing was compared).</summary>
     public List<MetricInterval> Intervals { get; set; } = new();
+    /// <summary>The x axis of the relative-difference chart, %: the margins and every estimate are on it, intervals
+    /// that reach further are clipped to it (<see cref="MetricInterval.ClippedLow"/>), so one huge interval cannot
+    /// squeeze the ±margin out of sight. Null when nothing was compared.</summary>
+    public double? IntervalAxisMin { get; set; }
+    public double? IntervalAxisMax { get; set; }
     public Ladder? Ladder { get; set; }
     public Trend? Trend { get; set; }
 }
@@ -54,6 +62,10 @@ internal sealed class MetricInterval
     public double DeltaPercent { get; set; }
     public double? Low { get; set; }
     public double? High { get; set; }
+    /// <summary>The interval reaches below <see cref="TestSection.IntervalAxisMin"/> (unbounded counts): its bar stops at the axis.</summary>
+    public bool ClippedLow { get; set; }
+    /// <summary>The interval reaches above <see cref="TestSection.IntervalAxisMax"/> (unbounded counts).</summary>
+    public bool ClippedHigh { get; set; }
 }
 
 /// <summary>Percentile ladder / CDF: x are percentiles (0-100), each series one iteration of one label.</summary>

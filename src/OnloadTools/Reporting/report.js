@@ -63,34 +63,65 @@
     });
   }
 
+  function signed(v) { return (v > 0 ? '+' : '') + (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10); }
+
+  // The relative difference per metric on an axis that keeps the ±margin in sight (IntervalAxisMin/Max, computed in
+  // C#): an interval reaching beyond it is drawn to the edge, marked with an arrow there, and its full extent is
+  // written in its axis label; an unbounded interval spans the axis, faintly.
   function intervalsChart(s) {
     if (!s.intervals.length) return;
     var multi = s.intervals.some(function (i) { return i.difference !== s.intervals[0].difference; });
-    var names = s.intervals.map(function (i) { return multi ? i.metric + ' · ' + i.difference : i.metric; });
+    var level = Math.round(data.confidenceLevel * 1000) / 10;
+    var min = s.intervalAxisMin, max = s.intervalAxisMax;
+    // A clipped interval's full extent goes on a second line of its label; points refer to rows by index.
+    var names = s.intervals.map(function (i) {
+      var name = multi ? i.metric + ' · ' + i.difference : i.metric;
+      if (i.low == null || i.high == null) return [name, '(interval unbounded)'];
+      if (i.clippedLow || i.clippedHigh) return [name, '(CI ' + signed(i.low) + '…' + signed(i.high) + ' %, clipped)'];
+      return name;
+    });
+    var last = names.length - 1;
+    var arrows = [];
+    s.intervals.forEach(function (i, k) {
+      if (i.clippedLow) arrows.push({ x: min, y: k, r: -90 });
+      if (i.clippedHigh) arrows.push({ x: max, y: k, r: 90 });
+    });
     var m = data.equivalenceMargin;
     draw(s.id + '-intervals', {
       type: 'bar',
       data: {
         labels: names,
         datasets: [
-          { type: 'bar', label: 'confidence interval of the difference (%)', barPercentage: 0.5,
-            data: s.intervals.map(function (i) { return i.low == null ? null : [i.low, i.high]; }),
-            backgroundColor: s.intervals.map(function (i) { return alpha(verdictColor[i.verdict] || '#8c8c8c', 0.35); }),
+          { type: 'bar', label: level + ' % confidence interval of the difference (%)', barPercentage: 0.5,
+            data: s.intervals.map(function (i) {
+              return [i.low == null ? min : Math.max(i.low, min), i.high == null ? max : Math.min(i.high, max)];
+            }),
+            backgroundColor: s.intervals.map(function (i) {
+              return alpha(verdictColor[i.verdict] || '#8c8c8c', i.low == null || i.high == null ? 0.12 : 0.35);
+            }),
             borderColor: s.intervals.map(function (i) { return verdictColor[i.verdict] || '#8c8c8c'; }), borderWidth: 1 },
           { type: 'scatter', label: 'difference (%)', pointRadius: 5, backgroundColor: '#222',
-            data: s.intervals.map(function (i, k) { return { x: i.deltaPercent, y: names[k] }; }) },
+            data: s.intervals.map(function (i, k) { return { x: i.deltaPercent, y: k }; }) },
+          { type: 'scatter', label: 'interval continues beyond the axis', pointStyle: 'triangle', pointRadius: 9,
+            rotation: arrows.map(function (a) { return a.r; }), backgroundColor: '#d62728', borderColor: '#d62728',
+            data: arrows.map(function (a) { return { x: a.x, y: a.y }; }) },
           { type: 'scatter', label: '±' + m + ' % equivalence margin', showLine: true, pointRadius: 0, borderDash: [5, 4], borderColor: '#555',
-            data: [{ x: -m, y: names[0] }, { x: -m, y: names[names.length - 1] }] },
+            data: [{ x: -m, y: 0 }, { x: -m, y: last }] },
           { type: 'scatter', label: '', showLine: true, pointRadius: 0, borderDash: [5, 4], borderColor: '#555',
-            data: [{ x: m, y: names[0] }, { x: m, y: names[names.length - 1] }] }
+            data: [{ x: m, y: 0 }, { x: m, y: last }] }
         ]
       },
       options: {
         indexAxis: 'y',
-        scales: { x: { type: 'linear', title: { display: true, text: 'difference vs reference, %' } }, y: { type: 'category' } },
+        scales: {
+          x: { type: 'linear', min: min, max: max, title: { display: true, text: 'difference vs reference, %' } },
+          y: { type: 'category' }
+        },
         plugins: {
-          legend: { labels: { filter: function (item) { return item.text !== ''; } } },
-          title: { display: true, text: 'Relative difference by metric (colour: verdict)' }
+          legend: { labels: { filter: function (item, chart) {
+            return item.text !== '' && !(item.text === 'interval continues beyond the axis' && arrows.length === 0);
+          } } },
+          title: { display: true, text: 'Relative difference by metric, ' + level + ' % confidence intervals (colour: verdict)' }
         }
       }
     });
