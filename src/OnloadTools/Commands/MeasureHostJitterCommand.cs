@@ -71,15 +71,18 @@ public sealed class MeasureHostJitterCommand : OnloadCmdlet
         };
         int total = Duration + JitterSession.OverheadSeconds(tool);
         var clock = Stopwatch.StartNew();
-        var progress = new ProgressRecord(ProgressId, "Measure-HostJitter", $"{tool} on CPU {CpuList.Format(cpus)} for {Duration} s (threshold {Threshold} µs)");
+        string status = $"{tool} on CPU {CpuList.Format(cpus)} for {Duration} s (threshold {Threshold} µs)";
         void Tick()
         {
             // Once Ctrl+C is pressed WriteProgress would throw here, before the tool is killed: say nothing then.
             if (Cancellation.IsCancellationRequested) return;
             double left = Math.Max(0, total - clock.Elapsed.TotalSeconds);
-            progress.SecondsRemaining = (int)Math.Ceiling(left);
-            progress.PercentComplete = (int)Math.Min(99, 100 * clock.Elapsed.TotalSeconds / Math.Max(1, total));
-            WriteProgress(progress);
+            // A record of its own each time: a host that keeps the records (a runspace's Streams.Progress) keeps each as it was.
+            WriteProgress(new ProgressRecord(ProgressId, "Measure-HostJitter", status)
+            {
+                SecondsRemaining = (int)Math.Ceiling(left),
+                PercentComplete = (int)Math.Min(99, 100 * clock.Elapsed.TotalSeconds / Math.Max(1, total)),
+            });
         }
         Tick();
         HostJitterRun run;
@@ -129,7 +132,7 @@ public sealed class MeasureHostJitterCommand : OnloadCmdlet
                 RunId = id, HostName = host, KernelRelease = OnloadTools.Host.HostInfo.KernelRelease(HostFs), KernelCommandLine = OnloadTools.Host.HostInfo.KernelCommandLine(HostFs),
                 TunedProfile = OnloadTools.Host.HostInfo.ActiveTunedProfile(HostFs), Tool = "hwlatdetect", Cpus = "", DurationSeconds = Duration,
                 ThresholdMicroseconds = Threshold, MaximumMicroseconds = worst, Verdict = r.Verdict, CommandLine = result.CommandLine,
-                StartTime = result.StartTime, EndTime = result.EndTime, Source = "text", Results = new[] { r },
+                StartTime = result.StartTime, EndTime = result.EndTime, Source = "text", ToolReport = result.CombinedOutput, Results = new[] { r },
             };
             WriteObject(AsRun.IsPresent ? run : r);
         }

@@ -91,6 +91,8 @@ public sealed class HostJitterRun
     public DateTime EndTime { get; set; }
     /// <summary>Whether the figures came from the tool's --json file (rt-tests 2.x) or its text.</summary>
     public string Source { get; set; } = "";
+    /// <summary>The tool's own report of the run, as it wrote it: its --json file, else its text output.</summary>
+    public string ToolReport { get; set; } = "";
     public HostJitterResult[] Results { get; set; } = Array.Empty<HostJitterResult>();
 
     private static readonly JsonSerializerOptions Options = new()

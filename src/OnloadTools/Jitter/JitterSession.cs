@@ -133,7 +133,9 @@ internal sealed partial class JitterSession
             {
                 throw new JitterToolException(request.Tool, e.Message + " Its output: " + Abridge(result.CombinedOutput), result);
             }
-            return Assemble(request, output, version ?? output.Version, source, result, isolation);
+            var run = Assemble(request, output, version ?? output.Version, source, result, isolation);
+            run.ToolReport = source == "json" ? text! : result.CombinedOutput;
+            return run;
         }
         finally
         {

@@ -53,14 +53,16 @@ internal sealed partial class HostReadiness
         var list = new List<(string, Func<CancellationToken, Task<IReadOnlyList<OnloadHostCheck>>>)>
         {
             ("Tuned profile", TunedAsync),
+            ("Tuned profile installed", ct => Task.FromResult(ProfileValues("Tuned"))),
             ("Kernel arguments", ct => Task.FromResult(KernelArguments())),
             // Grouped so that each category's checks come together (the view groups by category as they arrive).
             ("CPU isolation", ct => Task.FromResult(CpuIsolationCheck())),
             ("Isolated CPUs local to the NIC", ct => Task.FromResult(IsolatedCpusNicLocal())),
             ("Idle states", ct => Task.FromResult<IReadOnlyList<OnloadHostCheck>>(new[] { CStates() })),
-            ("CPU governor and transparent huge pages", ct => Task.FromResult(ProfileValues())),
+            ("CPU governor", ct => Task.FromResult(ProfileValues("Cpu"))),
             ("NIC interrupts and irqbalance", ct => Task.FromResult(NicInterrupts())),
             ("Clock source and timers", ct => Task.FromResult(Timers())),
+            ("Transparent huge pages", ct => Task.FromResult(ProfileValues("Memory"))),
             ("Onload installed", OnloadInstalledAsync),
             ("Onload kernel modules and devices", ct => Task.FromResult(Onload())),
             ("netperf", NetperfAsync),
@@ -211,7 +213,11 @@ internal sealed partial class HostReadiness
             $"Set-KernelBootArgument -Remove 'isolcpus' -Add 'isolcpus={CpuList.Format(a.LocalCpus.Where(c => c != 0))}' (then reboot)") };
     }
 
-    private IReadOnlyList<OnloadHostCheck> ProfileValues()
+    /// <summary>The profile's values of one category (Tuned: whether it is installed at all; Cpu: the governor; Memory: THP).</summary>
+    private IReadOnlyList<OnloadHostCheck> ProfileValues(string category) =>
+        AllProfileValues().Where(c => c.Category == category).ToArray();
+
+    private IReadOnlyList<OnloadHostCheck> AllProfileValues()
     {
         var checks = new List<OnloadHostCheck>();
         _effective ??= _tuned.Catalog.Resolve(_request.Profile);
