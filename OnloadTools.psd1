@@ -14,6 +14,7 @@
         'OnloadTools.Tuning.Format.ps1xml'
         'OnloadTools.Solarflare.Format.ps1xml'
         'OnloadTools.Containers.Format.ps1xml'
+        'OnloadTools.Jitter.Format.ps1xml'
     )
     TypesToProcess       = @('OnloadTools.Types.ps1xml')
 
@@ -35,6 +36,7 @@
         'Set-KernelBootArgument'
         'Get-NicCpuAffinity'
         'Test-OnloadHost'
+        'Measure-HostJitter'
         # Solarflare and Onload
         'Get-SfcAdapter'
         'Set-SfcPartitioning'

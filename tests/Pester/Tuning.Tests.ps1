@@ -460,6 +460,7 @@ cmdline_x=nohz_full=${isolated_cores}
         }
 
         It 'passes the host checks of the ready host' {
+            $env:PATH = "$script:Fixtures/bin:$script:OldPath"   # a ready host has Onload installed (the onload double)
             $checks = Test-OnloadHost -InterfaceName p1p1 | Where-Object Category -in 'Kernel', 'Cpu', 'Memory', 'Onload'
             $checks | Should -Not -BeNullOrEmpty
             $checks | Where-Object Status -ne 'Pass' | Should -BeNullOrEmpty

@@ -209,6 +209,32 @@ BeforeAll {
             Columns = 'Status', 'Name', 'Found', 'Expected'
             Values  = { param($o) $o.Status; "Category: $($o.Category)"; $o.Name }
         }
+        'OnloadTools.HostJitterResult'         = @{
+            # What Measure-HostJitter reports (figures of oslat/cyclictest runs recorded in tests/fixtures/rt-tests).
+            Objects = {
+                [OnloadTools.HostJitterResult]@{ RunId = '5b2cf5add144'; HostName = 'lab1'; Tool = 'oslat'; ToolVersion = '2.40'; Cpu = 10
+                    MinimumMicroseconds = 1; AverageMicroseconds = 1.004146; MaximumMicroseconds = 52901; P99Microseconds = 1; P999Microseconds = 1
+                    P9999Microseconds = 10; Samples = 113905214; Overflows = 397; HistogramLimitMicroseconds = 32; ThresholdMicroseconds = 20
+                    Verdict = 'Exceeded'; DurationSeconds = 3.049; Priority = 1; CommandLine = 'oslat --cpu-list=10,26 --duration=3 --rtprio=1 --quiet' }
+                [OnloadTools.HostJitterResult]@{ RunId = '5b2cf5add144'; HostName = 'lab1'; Tool = 'cyclictest'; ToolVersion = '2.40'; Cpu = 126
+                    MinimumMicroseconds = 14; AverageMicroseconds = 64.44; MaximumMicroseconds = 3246; Samples = 1984; Overflows = 161
+                    HistogramLimitMicroseconds = 99; ThresholdMicroseconds = 20; Verdict = 'Exceeded'; DurationSeconds = 2 }
+                [OnloadTools.HostJitterResult]@{ RunId = '5b2cf5add144'; HostName = 'lab1'; Tool = 'oslat'; Cpu = 27
+                    MinimumMicroseconds = 1; AverageMicroseconds = 1; MaximumMicroseconds = 6; P9999Microseconds = 4; ThresholdMicroseconds = 20; Verdict = 'Passed'; DurationSeconds = 43200 }
+            }
+            Columns = 'Tool', 'CPU', 'Min µs', 'Avg µs', 'P99.99 µs', 'Max µs', 'Limit µs', 'Verdict'
+            Values  = { param($o) $o.Tool; $o.Verdict; '{0:0.##}' -f $o.MaximumMicroseconds; if ($o.Cpu -eq 126) { '>99' } }
+        }
+        'OnloadTools.HostJitterRun'            = @{
+            Objects = {
+                [OnloadTools.HostJitterRun]@{ RunId = '5b2cf5add144'; HostName = 'rhel9-cpupart.example'; Tool = 'oslat'; ToolVersion = '2.40'
+                    Cpus = '10-15,26-31'; DurationSeconds = 43200; ThresholdMicroseconds = 20; MaximumMicroseconds = 17; Verdict = 'Passed' }
+                [OnloadTools.HostJitterRun]@{ RunId = '77aa01be9c3d'; HostName = 'lab1'; Tool = 'cyclictest'; Cpus = '0,1'
+                    DurationSeconds = 2; ThresholdMicroseconds = 20; MaximumMicroseconds = 3774; Verdict = 'Exceeded' }
+            }
+            Columns = 'Tool', 'CPUs', 'Secs', 'Max µs', 'Limit µs', 'Verdict', 'Host'
+            Values  = { param($o) $o.Tool; $o.Cpus; $o.Verdict; $o.HostName }
+        }
         'OnloadTools.OnloadImage'              = @{
             # What Get-OnloadImage reads from podman image inspect (tests/fixtures/containers).
             Objects = {

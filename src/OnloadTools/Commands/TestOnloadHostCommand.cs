@@ -40,6 +40,16 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
     [ValidateSet("podman", "docker")]
     public string? Engine { get; set; }
 
+    /// <summary>Also measures the isolated CPUs' jitter with oslat for this many seconds (Measure-HostJitter) and adds its verdict as the HostJitter check.</summary>
+    [Parameter]
+    [ValidateRange(1, 604800)]
+    public int? MeasureJitter { get; set; }
+
+    /// <summary>The microseconds the jitter maximum must stay below for -MeasureJitter (default 20).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 1000000.0)]
+    public double JitterThreshold { get; set; } = 20;
+
     /// <summary>Returns only True (no check failed) or False.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -49,6 +59,7 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
         var audit = new HostReadiness(Runner, HostFs, new HostReadinessRequest
         {
             Profile = Profile, InterfaceName = InterfaceName, KernelArguments = KernelArgument, Image = Image, Engine = Engine,
+            MeasureJitterSeconds = MeasureJitter, JitterThreshold = JitterThreshold,
         });
         var checks = audit.Checks();
         var progress = new ProgressRecord(4, "Test-OnloadHost", "Checking");
@@ -58,10 +69,19 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
             var (name, run) = checks[i];
             progress.StatusDescription = name;
             progress.PercentComplete = 100 * i / checks.Count;
+            progress.SecondsRemaining = -1;
             WriteProgress(progress);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            void Tick()
+            {
+                // Only the jitter measurement is long; once Ctrl+C is pressed, say nothing (WriteProgress would throw).
+                if (MeasureJitter is not int seconds || i != checks.Count - 1 || Cancellation.IsCancellationRequested) return;
+                progress.SecondsRemaining = (int)Math.Max(0, Math.Ceiling(seconds + Jitter.JitterSession.OverheadSeconds(Jitter.RtTestsParser.Oslat) - started.Elapsed.TotalSeconds));
+                WriteProgress(progress);
+            }
             try
             {
-                foreach (var check in Await(run(Cancellation)))
+                foreach (var check in Await(run(Cancellation), Tick))
                 {
                     failed |= check.Status == HostCheckStatus.Fail;
                     if (!Quiet.IsPresent) WriteObject(check);

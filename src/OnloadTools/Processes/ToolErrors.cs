@@ -41,6 +41,8 @@ internal class ToolFailedException : Exception
 /// <summary>Which package provides each external tool on RHEL, for NotInstalled errors.</summary>
 internal static class ToolCatalog
 {
+    private const string RtTests = "Install rt-tests: 'dnf install realtime-tests' on RHEL 9, 'dnf install rt-tests' on RHEL 8 ('apt-get install rt-tests' on Debian).";
+
     private static readonly Dictionary<string, string> Packages = new(StringComparer.Ordinal)
     {
         ["netperf"] = "Install it with 'dnf install netperf' (EPEL on RHEL 8/9).",
@@ -59,6 +61,9 @@ internal static class ToolCatalog
         ["rpmbuild"] = "Install it with 'dnf install rpm-build'.",
         ["rpm"] = "Install it with 'dnf install rpm'.",
         ["ip"] = "Install it with 'dnf install iproute'.",
+        ["oslat"] = RtTests,
+        ["cyclictest"] = RtTests,
+        ["hwlatdetect"] = RtTests,
     };
 
     public static string InstallHint(string tool) =>

@@ -15,6 +15,9 @@ internal sealed class HostReadinessRequest
     public string? Image { get; init; }
     /// <summary>podman or docker; null picks podman, then docker.</summary>
     public string? Engine { get; init; }
+    /// <summary>Seconds of oslat on the isolated CPUs (Measure-HostJitter) to add as a check; null measures nothing.</summary>
+    public int? MeasureJitterSeconds { get; init; }
+    public double JitterThreshold { get; init; } = 20;
 }
 
 /// <summary>
@@ -24,7 +27,7 @@ internal sealed class HostReadinessRequest
 /// Warn (it cannot tell: hardware missing, no cpufreq …) or Fail, with what it found, what it expected and the command
 /// that fixes it.
 /// </summary>
-internal sealed class HostReadiness
+internal sealed partial class HostReadiness
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -50,14 +53,23 @@ internal sealed class HostReadiness
         var list = new List<(string, Func<CancellationToken, Task<IReadOnlyList<OnloadHostCheck>>>)>
         {
             ("Tuned profile", TunedAsync),
+            ("Tuned profile installed", ct => Task.FromResult(ProfileValues("Tuned"))),
             ("Kernel arguments", ct => Task.FromResult(KernelArguments())),
+            // Grouped so that each category's checks come together (the view groups by category as they arrive).
+            ("CPU isolation", ct => Task.FromResult(CpuIsolationCheck())),
             ("Isolated CPUs local to the NIC", ct => Task.FromResult(IsolatedCpusNicLocal())),
-            ("CPU governor and transparent huge pages", ct => Task.FromResult(ProfileValues())),
+            ("Idle states", ct => Task.FromResult<IReadOnlyList<OnloadHostCheck>>(new[] { CStates() })),
+            ("CPU governor", ct => Task.FromResult(ProfileValues("Cpu"))),
+            ("NIC interrupts and irqbalance", ct => Task.FromResult(NicInterrupts())),
+            ("Clock source and timers", ct => Task.FromResult(Timers())),
+            ("Transparent huge pages", ct => Task.FromResult(ProfileValues("Memory"))),
+            ("Onload installed", OnloadInstalledAsync),
             ("Onload kernel modules and devices", ct => Task.FromResult(Onload())),
             ("netperf", NetperfAsync),
             ("Container engine", EngineAsync),
         };
         if (_request.Image is not null) list.Add(("Onload version of the image", OnloadVersionAsync));
+        if (_request.MeasureJitterSeconds is int s) list.Add(($"Measuring jitter with oslat for {s} s", JitterAsync));
         return list;
     }
 
@@ -134,6 +146,13 @@ internal sealed class HostReadiness
             var have = running.Where(a => a.Name == w.Name).ToArray();
             string found = have.Length == 0 ? "absent from /proc/cmdline" : string.Join(' ', have.Select(a => a.Text));
             bool ok = KernelCommandLine.Contains(running, wanted);
+            if (!ok && w.Name == "isolcpus" && w.Value is null && Isolation.CpuPartitioningActive && Isolation.NohzFull.Length > 0)
+            {
+                // tuned's cpu-partitioning isolates with nohz_full, rcu_nocbs and tuned.non_isolcpus; isolcpus= only for no_balance_cores.
+                checks.Add(Check($"KernelArgument:{w.Name}", "Kernel", HostCheckStatus.Pass,
+                    $"absent; CPUs {CpuList.Format(Isolation.NohzFull)} isolated by tuned's cpu-partitioning (nohz_full, rcu_nocbs, tuned.non_isolcpus)", wanted));
+                continue;
+            }
             string add = w.Name == "isolcpus" && w.Value is null ? SuggestIsolcpus() : wanted;
             checks.Add(Check($"KernelArgument:{w.Name}", "Kernel", ok ? HostCheckStatus.Pass : HostCheckStatus.Fail, found, wanted,
                 $"Set-KernelBootArgument -Add '{add}' (then reboot)"));
@@ -179,21 +198,26 @@ internal sealed class HostReadiness
             return new[] { Check(name, "Cpu", HostCheckStatus.Fail, e.Message, "an existing interface", "Get-ChildItem /sys/class/net") };
         }
         string expected = $"isolated CPUs within {nic}'s local CPUs ({a.LocalCpuList})";
-        if (a.IsolatedCpus.Length == 0)
+        int[] isolated = Isolation.Isolated;
+        if (isolated.Length == 0)
             return new[] { Check(name, "Cpu", HostCheckStatus.Fail, "no isolated CPUs", expected,
                 $"Set-KernelBootArgument -Add 'isolcpus={CpuList.Format(a.LocalCpus.Where(c => c != 0))}' (then reboot)") };
         if (a.NumaNode is null)
-            return new[] { Check(name, "Cpu", HostCheckStatus.Warn, $"isolated {CpuList.Format(a.IsolatedCpus)}; {nic} reports no NUMA node", expected,
+            return new[] { Check(name, "Cpu", HostCheckStatus.Warn, $"isolated {CpuList.Format(isolated)}; {nic} reports no NUMA node", expected,
                 "Check on the physical host with the Solarflare adapter.",
                 $"{nic} ({a.Driver ?? "no driver"}) has no NUMA information (numa_node -1: a virtual machine or single-node platform), so locality cannot be judged.") };
-        var remote = a.IsolatedCpus.Except(a.LocalCpus).ToArray();
+        var remote = isolated.Except(a.LocalCpus).ToArray();
         if (remote.Length == 0)
-            return new[] { Check(name, "Cpu", HostCheckStatus.Pass, $"isolated {CpuList.Format(a.IsolatedCpus)} all on node {a.NumaNode}", expected) };
+            return new[] { Check(name, "Cpu", HostCheckStatus.Pass, $"isolated {CpuList.Format(isolated)} all on node {a.NumaNode}", expected) };
         return new[] { Check(name, "Cpu", HostCheckStatus.Fail, $"isolated {CpuList.Format(remote)} are not local to {nic} (node {a.NumaNode}: {a.LocalCpuList})", expected,
             $"Set-KernelBootArgument -Remove 'isolcpus' -Add 'isolcpus={CpuList.Format(a.LocalCpus.Where(c => c != 0))}' (then reboot)") };
     }
 
-    private IReadOnlyList<OnloadHostCheck> ProfileValues()
+    /// <summary>The profile's values of one category (Tuned: whether it is installed at all; Cpu: the governor; Memory: THP).</summary>
+    private IReadOnlyList<OnloadHostCheck> ProfileValues(string category) =>
+        AllProfileValues().Where(c => c.Category == category).ToArray();
+
+    private IReadOnlyList<OnloadHostCheck> AllProfileValues()
     {
         var checks = new List<OnloadHostCheck>();
         _effective ??= _tuned.Catalog.Resolve(_request.Profile);
@@ -232,7 +256,10 @@ internal sealed class HostReadiness
         string expected = string.Join(", ", OnloadFacts.KernelModules) + " loaded";
         if (modules is null)
         {
-            checks.Add(Check("OnloadKernelModules", "Onload", HostCheckStatus.Fail, "/proc/modules is absent: this kernel cannot load modules", expected, reload));
+            // A container without the host's /proc, or a kernel built without modules: loading a driver here cannot work.
+            checks.Add(Check("OnloadKernelModules", "Onload", HostCheckStatus.Warn, "/proc/modules is absent", expected,
+                "Run Test-OnloadHost on the host itself, whose kernel loads Onload's drivers.",
+                "Loaded modules cannot be listed: this is a container without the host's /proc, or a kernel built without module support, where no driver can be loaded."));
         }
         else
         {
