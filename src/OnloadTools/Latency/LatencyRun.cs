@@ -186,7 +186,7 @@ internal sealed record ImpossibleValue(string Field, object? Value, string Rule)
 
 /// <summary>
 /// The rules every run and sample obey, whatever their source (docs/about_OnloadTools.md, "Run history"): every number
-/// is finite; latencies, rates, durations, sizes and counts are never negative; CPU numbers are -1 (not bound) or more;
+/// is finite and at most <see cref="MaxMagnitude"/>; latencies, rates, durations, sizes and counts are never negative; CPU numbers are -1 (not bound) or more;
 /// nothing that is not nullable is null; a run holds no more iterations than it requested and is Completed only when
 /// every requested iteration produced a sample.
 /// </summary>
@@ -195,7 +195,12 @@ internal static class LatencyValidation
     public const string NotNegative = "latencies, rates and durations are finite numbers, 0 or more.";
     public const string NotNegativeCount = "sizes and counts are 0 or more.";
     public const string CpuNumber = "a CPU is -1 (not bound) or a CPU number.";
-    private const string Finite = "numbers in a run are finite (no NaN, no infinity).";
+    /// <summary>The largest magnitude a number in a run may have: 1e15 µs is 31 years. Far below double's limit, so
+    /// sums, means and squares over any number of iterations stay finite (a report is strict JSON: no infinity).</summary>
+    public const double MaxMagnitude = 1e15;
+    private const string Finite = "numbers in a run are finite (no NaN, no infinity) and at most 1e15.";
+
+    private static bool IsPossible(double d) => double.IsFinite(d) && Math.Abs(d) <= MaxMagnitude;
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (System.Reflection.PropertyInfo Property, bool NonNullable)[]> Checked = new();
 
@@ -220,10 +225,10 @@ internal static class LatencyValidation
             {
                 case null when nonNullable:
                     return new(prefix + property.Name, null, "this field is never null.");
-                case double d when !double.IsFinite(d):
+                case double d when !IsPossible(d):
                     return new(prefix + property.Name, d, Finite);
-                case double[] values when values.Any(x => !double.IsFinite(x)):
-                    return new(prefix + property.Name, values.First(x => !double.IsFinite(x)), Finite);
+                case double[] values when values.Any(x => !IsPossible(x)):
+                    return new(prefix + property.Name, values.First(x => !IsPossible(x)), Finite);
             }
         }
         return null;
