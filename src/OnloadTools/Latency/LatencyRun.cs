@@ -168,10 +168,11 @@ public static class LatencyRunStatus
 }
 
 /// <summary>A value no measurement can produce: where it is (<see cref="Field"/>, "Samples[2].MeanLatency"), what it is, and the rule it breaks.</summary>
-internal sealed record ImpossibleValue(string Field, object? Value, string Rule)
+internal sealed record ImpossibleValue(string Field, object? Value, string Rule, string? Description = null)
 {
-    /// <summary>The value as a message shows it (numbers invariant, "Infinity", "NaN", "null"); never a string's content.</summary>
-    public string Shown => Value switch
+    /// <summary>The value as a message shows it (numbers invariant, "Infinity", "NaN", "null"; or <see cref="Description"/>,
+    /// "5 latencies"); never a string's content.</summary>
+    public string Shown => Description ?? Value switch
     {
         null => "null",
         double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),

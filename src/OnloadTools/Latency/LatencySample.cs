@@ -109,7 +109,8 @@ public sealed class LatencySample
             return new(prefix + nameof(DistributionPercentiles), outside, "a percentile lies between 0 and 100.");
         if ((DistributionPercentiles?.Length ?? -1) != (DistributionLatencies?.Length ?? -1))
             return new(prefix + nameof(DistributionLatencies), DistributionLatencies?.Length,
-                $"the distribution needs one latency for each of its {DistributionPercentiles?.Length ?? 0} percentile point(s).");
+                $"the distribution needs one latency for each of its {DistributionPercentiles?.Length ?? 0} percentile point(s).",
+                DistributionLatencies is null ? null : $"{DistributionLatencies.Length} latencies");
         return null;
     }
 
