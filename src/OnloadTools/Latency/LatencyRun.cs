@@ -203,11 +203,12 @@ internal static class LatencyValidation
 
     private static bool IsPossible(double d) => double.IsFinite(d) && Math.Abs(d) <= MaxMagnitude;
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (System.Reflection.PropertyInfo Property, bool NonNullable)[]> Checked = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (string Name, Func<object, object?> Get, bool NonNullable)[]> Checked = new();
 
     /// <summary>
     /// The first settable property of <paramref name="target"/> that holds a non-finite number (double, double?, double[])
-    /// or null where its type does not allow null: generic, so a property added later is covered too.
+    /// or null where its type does not allow null: generic, so a property added later is covered too. Only those
+    /// properties are read, through compiled getters (runs by the thousand arrive from remoting and histories).
     /// </summary>
     public static ImpossibleValue? FirstNonFiniteOrNull(object target, string prefix)
     {
@@ -216,22 +217,31 @@ internal static class LatencyValidation
             var context = new System.Reflection.NullabilityInfoContext();
             return type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
                 .Where(p => p.CanWrite && p.GetSetMethod() is not null)
-                .Select(p => (p, !p.PropertyType.IsValueType && context.Create(p).WriteState == System.Reflection.NullabilityState.NotNull))
+                .Select(p => (Property: p, NonNullable: !p.PropertyType.IsValueType && context.Create(p).WriteState == System.Reflection.NullabilityState.NotNull))
+                .Where(x => x.NonNullable || x.Property.PropertyType == typeof(double) || x.Property.PropertyType == typeof(double?)
+                            || x.Property.PropertyType == typeof(double[]))
+                .Select(x => (x.Property.Name, Getter(x.Property), x.NonNullable))
                 .ToArray();
         });
-        foreach (var (property, nonNullable) in properties)
+        foreach (var (name, get, nonNullable) in properties)
         {
-            object? value = property.GetValue(target);
-            switch (value)
+            switch (get(target))
             {
                 case null when nonNullable:
-                    return new(prefix + property.Name, null, "this field is never null.");
+                    return new(prefix + name, null, "this field is never null.");
                 case double d when !IsPossible(d):
-                    return new(prefix + property.Name, d, Finite);
-                case double[] values when values.Any(x => !IsPossible(x)):
-                    return new(prefix + property.Name, values.First(x => !IsPossible(x)), Finite);
+                    return new(prefix + name, d, Finite);
+                case double[] values when Array.FindIndex(values, x => !IsPossible(x)) is var i and >= 0:
+                    return new(prefix + name, values[i], Finite);
             }
         }
         return null;
+    }
+
+    private static Func<object, object?> Getter(System.Reflection.PropertyInfo property)
+    {
+        var target = System.Linq.Expressions.Expression.Parameter(typeof(object));
+        var read = System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(target, property.DeclaringType!), property);
+        return System.Linq.Expressions.Expression.Lambda<Func<object, object?>>(System.Linq.Expressions.Expression.Convert(read, typeof(object)), target).Compile();
     }
 }
