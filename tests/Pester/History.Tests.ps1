@@ -374,6 +374,66 @@ Describe 'Export-LatencyRun and Import-LatencyRun with history received from out
         { Compare-LatencyRun -ReferenceRun $good -DifferenceRun $nullSample -ErrorAction Stop } | Should -Throw -ErrorId 'LatencyRunImpossibleValue,*'
     }
 
+    It 'surfaces no raw .NET exception from any cmdlet that takes runs, for runs whose every field is odd but possible' {
+        $ref = New-SyntheticRun -Label reference -Night 1
+        $template = New-SyntheticRun -Label odd -Night 2
+        $template.ExperimentId = 'e1'; $template.Arm = 'B'; $template.ExperimentOrder = 'ABBA'; $template.Accelerated = 'True'; $template.Onload = $true
+        $template.Samples[0].DistributionPercentiles = 0, 50, 100; $template.Samples[0].DistributionLatencies = 19, 20, 40
+        $template.Samples | ForEach-Object { $_.Sequence = $_.Iteration; $_.Observations = 1000; $_.RoundTripLatency = 20 }
+        $line = ConvertTo-StoreJson $template
+        # Each variant sets every leaf of one kind at once (RunId, TestName and Status stay, so the run still loads).
+        $variants = [ordered]@{
+            'empty text'     = { param($v) if ($v -is [string]) { '' } else { $v } }
+            'unknown text'   = { param($v) if ($v -is [string]) { 'ZZZ' } else { $v } }
+            'latest time'    = { param($v) if ($v -is [datetime]) { [datetime]::new(9999, 12, 31, 23, 59, 59, [DateTimeKind]::Utc) } else { $v } }
+            'earliest time'  = { param($v) if ($v -is [datetime]) { [datetime]::new(1, 1, 1, 0, 0, 0, [DateTimeKind]::Utc) } else { $v } }
+            'zero numbers'   = { param($v) if ($v -is [double] -or $v -is [long] -or $v -is [int]) { 0 } else { $v } }
+            'largest number' = { param($v) if ($v -is [double]) { 1e15 } else { $v } }
+            'no arrays'      = $null   # every array of values (warnings, distributions) empty
+        }
+        function Set-Leaves($node, [scriptblock] $change) {
+            foreach ($key in @($node.Keys)) {
+                if ($key -in 'runId', 'testName', 'status', 'schemaVersion', 'kind') { continue }
+                $value = $node[$key]
+                if ($value -is [System.Collections.IDictionary]) { Set-Leaves $value $change; continue }
+                if ($value -is [System.Collections.IList] -and $value.Count -and $value[0] -is [System.Collections.IDictionary]) { foreach ($item in $value) { Set-Leaves $item $change }; continue }
+                if ($value -is [System.Collections.IList]) { if (-not $change) { $node[$key] = [object[]]@() }; continue }
+                if ($change) { $node[$key] = & $change $value }
+            }
+        }
+        $raw = [System.Collections.Generic.List[string]]::new()
+        function Test-Raw([string] $what, $records) {
+            foreach ($r in @($records)) {
+                if ($r.FullyQualifiedErrorId -like 'System.*' -or $r.FullyQualifiedErrorId -like '*Exception,*' -or $r.Exception.Message -like '*defect of OnloadTools*') {
+                    $raw.Add("$what : $($r.FullyQualifiedErrorId): $($r.Exception.Message)")
+                }
+            }
+        }
+        $loaded = 0
+        foreach ($name in $variants.Keys) {
+            $doc = $line | ConvertFrom-Json -AsHashtable
+            Set-Leaves $doc $variants[$name]
+            $file = Join-Path $dir "$($name -replace ' ', '-').jsonl"
+            $doc | ConvertTo-Json -Depth 20 -Compress | Set-Content -LiteralPath $file
+            $runs = @(Import-LatencyRun $file -IncludeIncomplete -ErrorVariable e -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+            Test-Raw "$name Import-LatencyRun" $e
+            $loaded += $runs.Count
+            $in = @($ref) + $runs
+            foreach ($call in @(
+                    { $in | Compare-LatencyRun -ReferenceLabel reference -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+                    { $in | Export-LatencyReport -Path (Join-Path $dir "$($name -replace ' ', '-').html") -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+                    { $in | Select-LatencyBaseline -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+                    { $in | Export-LatencyRun -Path (Join-Path $dir 'again.jsonl') -ErrorAction SilentlyContinue }
+                    { $in | Format-Table | Out-String; $in | Format-List * | Out-String; $in.Samples | Format-Table | Out-String })) {
+                $Error.Clear()
+                try { $null = & $call } catch { Test-Raw "$name $call" $_ }
+                Test-Raw "$name $call" @($Error)   # the non-terminating errors the call wrote
+            }
+        }
+        $loaded | Should -Be $variants.Count -Because 'every variant is a possible run'
+        $raw | Should -BeNullOrEmpty
+    }
+
     It 'gives every run a file of its own: 17 runs whose RunIds share their first 8 characters are 17 files' {
         $runs = foreach ($n in 1..17) { $r = New-SyntheticRun -Night 1; $r.RunId = 'deadbeef{0:D4}' -f $n; $r }
         $runs | Export-LatencyRun -Path $dir -ErrorVariable e
