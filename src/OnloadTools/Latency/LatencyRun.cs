@@ -187,9 +187,9 @@ internal sealed record ImpossibleValue(string Field, object? Value, string Rule,
 
 /// <summary>
 /// The rules every run and sample obey, whatever their source (docs/about_OnloadTools.md, "Run history"): every number
-/// is finite and at most <see cref="MaxMagnitude"/>; latencies, rates, durations, sizes and counts are never negative; CPU numbers are -1 (not bound) or more;
-/// nothing that is not nullable is null; a run holds no more iterations than it requested and is Completed only when
-/// every requested iteration produced a sample.
+/// is finite and at most <see cref="MaxMagnitude"/>; latencies, rates, durations, sizes and counts are never negative;
+/// CPU numbers are -1 (not bound) or more; nothing that is not nullable is null; a run holds no more iterations than it
+/// requested and is Completed only when every requested iteration produced a sample.
 /// </summary>
 internal static class LatencyValidation
 {
