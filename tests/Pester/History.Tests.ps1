@@ -505,6 +505,7 @@ Describe 'Export-LatencyRun and Import-LatencyRun with history received from out
             $errs | Should -HaveCount 1
             $errs[0].FullyQualifiedErrorId | Should -BeLike 'LatencyRunWriteFailed,*'
             $errs[0].CategoryInfo.Category | Should -Be 'WriteError'
+            $errs[0].Exception.Message | Should -BeLike "Could not append to '$file': *No space left on device*. The file keeps exactly the lines it had."
             [IO.File]::ReadAllBytes($file) | Should -Be $before
 
             Remove-Item (Join-Path $mount 'filler')

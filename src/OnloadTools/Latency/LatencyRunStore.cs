@@ -248,9 +248,9 @@ internal static class LatencyRunStore
             }
             catch (IOException rollback)
             {
-                throw new IOException($"{e.Message} Removing the partial line also failed ({rollback.Message}): the next append closes it off and marks it as interrupted.", e);
+                throw new IOException($"Could not append to '{path}': {e.Message}. Removing the partial line also failed ({rollback.Message}): the next append closes it off and marks it as interrupted.", e);
             }
-            throw;
+            throw new IOException($"Could not append to '{path}': {e.Message}. The file keeps exactly the lines it had.", e);
         }
     }
 
