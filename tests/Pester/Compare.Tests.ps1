@@ -238,18 +238,20 @@ Describe 'Compare-LatencyRun' {
 }
 
 Describe 'Compare-LatencyRun: what it says about its input and options' {
-    It 'names the run and iteration of every NaN, infinite or missing value it leaves out' {
+    It 'names the run and iteration of every missing value it leaves out, and refuses a run with a NaN or infinite value' {
         $a = New-SyntheticRun -Label bare-metal -Means $base
         $b = New-SyntheticRun -Label container -Means ($base | ForEach-Object { $_ * 1.01 })
-        $a.Samples[1].P99Latency = [double]::NaN
         $a.Samples[4].P99Latency = $null
-        $b.Samples[2].MeanLatency = [double]::PositiveInfinity
         $c = Compare-LatencyRun $a $b -Metric Mean, P99 -WarningVariable w -WarningAction SilentlyContinue
-        ($c | Where-Object Metric -eq P99).ReferenceCount | Should -Be 4
-        ($c | Where-Object Metric -eq Mean).DifferenceCount | Should -Be 5
-        $text = $w -join "`n"
-        $text | Should -Match ([regex]::Escape("TCP_RR P99: the reference run $($a.RunId) (bare-metal) has no usable value in iterations 2 (NaN), 5 (missing); 4 of its 6 iterations are compared."))
-        $text | Should -Match ([regex]::Escape("TCP_RR Mean: the difference run $($b.RunId) (container) has no usable value in iteration 3 (+Infinity); 5 of its 6 iterations are compared."))
+        ($c | Where-Object Metric -eq P99).ReferenceCount | Should -Be 5
+        ($w -join "`n") | Should -Match ([regex]::Escape("TCP_RR P99: the reference run $($a.RunId) (bare-metal) has no usable value in iteration 5 (missing); 5 of its 6 iterations are compared."))
+        # NaN and infinities are impossible values (about_OnloadTools, Run history): such a run is refused, not compared in part.
+        $a.Samples[1].P99Latency = [double]::NaN
+        $b.Samples[2].MeanLatency = [double]::PositiveInfinity
+        { Compare-LatencyRun $a $b -Metric Mean, P99 } | Should -Throw -ErrorId 'LatencyRunImpossibleValue,*'
+        try { $null = $a, $b | Compare-LatencyRun -ReferenceLabel bare-metal -ErrorVariable e -ErrorAction SilentlyContinue } catch { }   # then: no runs left
+        ($e | Where-Object FullyQualifiedErrorId -Like 'LatencyRunImpossibleValue,*').Exception.Message | Should -Be @("Run $($a.RunId) (bare-metal TCP_RR) is refused: Samples[1].P99Latency is NaN: numbers in a run are finite (no NaN, no infinity) and at most 1e15.",
+            "Run $($b.RunId) (container TCP_RR) is refused: Samples[2].MeanLatency is Infinity: numbers in a run are finite (no NaN, no infinity) and at most 1e15.")
     }
 
     It 'warns when the equivalence margin is wider than the regression threshold, and still reports the regression' {

@@ -210,7 +210,8 @@ Describe 'Export-LatencyRun and Import-LatencyRun' {
         New-SyntheticRun -Night 1 | Export-LatencyRun -Path $file
         $line = (Get-Content $file -TotalCount 1)
         New-Item -ItemType Directory -Path $dir -Force | Out-Null
-        [IO.File]::WriteAllText($file, $line + "`n" + $line.Substring(0, 40) + "`n" + $line.Replace('"nightly"', '"second"') + "`n")
+        $second = $line.Replace('"nightly"', '"second"') -replace '"runId":"[^"]*"', '"runId":"second"'   # another run, not a copy of the first
+        [IO.File]::WriteAllText($file, $line + "`n" + $line.Substring(0, 40) + "`n" + $second + "`n")
         $runs = @(Import-LatencyRun $file -ErrorVariable errs -ErrorAction SilentlyContinue -WarningVariable warns -WarningAction SilentlyContinue)
         $warns | Should -BeNullOrEmpty
         $errs | Should -HaveCount 1
@@ -270,6 +271,251 @@ Describe 'Export-LatencyRun and Import-LatencyRun' {
         $back | Should -HaveCount 1
         $back[0].Status | Should -Be 'Stopped'
         $warns | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Export-LatencyRun and Import-LatencyRun with history received from outside' {
+    BeforeAll {
+        # A good run's file with one member of its first sample (or of the run) replaced, as a hand edit would.
+        function Set-RunMember([string] $Json, [string] $Member, [string] $Value) {
+            $at = $Json.IndexOf("""$Member"": ")
+            $at | Should -BeGreaterOrEqual 0
+            $start = $at + $Member.Length + 4
+            $end = if ($Json[$start] -eq '[') { $Json.IndexOf(']', $start) + 1 } else { $Json.IndexOfAny([char[]]",`n", $start) }
+            $Json.Substring(0, $at) + """$Member"": $Value" + $Json.Substring($end)
+        }
+        function Get-RunJson($run) {
+            $tmp = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            $run | Export-LatencyRun -Path $tmp
+            Get-Content -Raw (Get-ChildItem $tmp -Filter *.json).FullName
+        }
+    }
+
+    BeforeEach {
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $dir
+    }
+
+    It 'imports every good run of a folder with any mix of broken files, with one clear error per broken file' {
+        New-SyntheticRun -Night 1 | Export-LatencyRun -Path $dir
+        New-SyntheticRun -Night 2 | Export-LatencyRun -Path (Join-Path $dir 'good.jsonl')
+        $template = Get-RunJson (New-SyntheticRun -Night 3)
+        $samples = $template.Substring($template.IndexOf('"samples": ['))
+        $samples = $samples.Substring(0, $samples.IndexOf("`n    ],") + 6)
+        $broken = [ordered]@{
+            'null-samples.json'   = @($template.Replace($samples, '"samples": null'), 'Samples is null')
+            'null-sample.json'    = @($template.Replace($samples, '"samples": [ null ]'), 'Samples\[0\] is null')
+            'overflow.json'       = @((Set-RunMember $template 'meanLatency' '1e309'), 'Samples\[0\]\.MeanLatency is Infinity')
+            'nan.json'            = @((Set-RunMember $template 'p99Latency' '"NaN"'), 'Samples\[0\]\.P99Latency is NaN')
+            'infinity.json'       = @((Set-RunMember $template 'minLatency' '"Infinity"'), 'Samples\[0\]\.MinLatency is Infinity')
+            'negative.json'       = @((Set-RunMember $template 'meanLatency' '-5'), 'Samples\[0\]\.MeanLatency is -5')
+            'requested-minus.json' = @((Set-RunMember $template 'iterationsRequested' '-1'), 'IterationsRequested is -1')
+            # 10,000,000 iterations requested, the 6 of the template present, and yet Completed
+            'ten-million.json'    = @((Set-RunMember $template 'iterationsRequested' '10000000'), "Status is 'Completed'.*6 of 10000000")
+            'not-json.json'       = @('{ "schemaVersion": 1, "run": { "samples": [ 1, ', 'malformed')
+        }
+        foreach ($name in $broken.Keys) {
+            $text = $broken[$name][0] -replace '"runId": "[^"]*"', ('"runId": "' + [guid]::NewGuid().ToString('N') + '"')
+            [IO.File]::WriteAllText((Join-Path $dir $name), $text)
+        }
+        $runs = @(Import-LatencyRun $dir -ErrorVariable errs -ErrorAction SilentlyContinue -WarningVariable warns)
+        $runs | Should -HaveCount 2
+        $runs.StartTime.Day | Should -Be @(1, 2)
+        $warns | Should -BeNullOrEmpty
+        $errs | Should -HaveCount $broken.Count
+        foreach ($name in $broken.Keys) {
+            $file = Join-Path $dir $name
+            $e = @($errs | Where-Object TargetObject -EQ $file)
+            $e | Should -HaveCount 1 -Because $name
+            $e[0].Exception.Message | Should -Match ([regex]::Escape($file)) -Because $name
+            $e[0].Exception.Message | Should -Match $broken[$name][1] -Because $name
+            $e[0].CategoryInfo.Category | Should -Be 'InvalidData' -Because $name
+            $e[0].FullyQualifiedErrorId | Should -BeLike $(if ($name -eq 'not-json.json') { 'LatencyRunFileCorrupt,*' } else { 'LatencyRunImpossibleValue,*' }) -Because $name
+        }
+    }
+
+    It 'refuses a run with an impossible value from a pipeline, live, deserialized, from JSON or a hashtable, in every cmdlet that takes runs' {
+        $good = New-SyntheticRun -Label bare-metal -Night 1
+        $other = New-SyntheticRun -Label container -Night 1 -Mean 24
+        $infinite = New-SyntheticRun -Label container -Night 2; $infinite.Samples[0].MeanLatency = [double]::PositiveInfinity
+        $nullSample = New-SyntheticRun -Label container -Night 3; $nullSample.Samples = [OnloadTools.LatencySample[]]@($null, $nullSample.Samples[1])
+        $negative = New-SyntheticRun -Label container -Night 4; $negative.IterationsRequested = -1
+        $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($infinite, 3))
+        $fromJson = (ConvertTo-StoreJson $good | ConvertFrom-Json).run
+        $fromJson.samples[0].p99Latency = 'NaN'
+        $fromJson.runId = 'from-json'
+        $hashtable = @{ RunId = 'hashtable'; Label = 'container'; TestName = 'TCP_RR'; Status = 'Completed'; Samples = @(@{ TestName = 'TCP_RR'; Iteration = 1; MeanLatency = -3 }) }
+        $bad = @($infinite, $nullSample, $negative, $deserialized, $fromJson, $hashtable)
+
+        $commands = [ordered]@{
+            'Export-LatencyRun'      = { param($in) $in | Export-LatencyRun -Path (Join-Path $dir 'out') -PassThru -ErrorAction Continue }
+            'Export-LatencyReport'   = { param($in) $in | Export-LatencyReport -Path (Join-Path $dir 'report.html') -PassThru -ErrorAction Continue }
+            'Compare-LatencyRun'     = { param($in) $in | Compare-LatencyRun -ReferenceLabel bare-metal -Metric Mean -ErrorAction Continue }
+            'Select-LatencyBaseline' = { param($in) $in | Select-LatencyBaseline -ErrorAction Continue }
+        }
+        $WarningPreference = 'SilentlyContinue'
+        foreach ($name in $commands.Keys) {
+            $all = @(& $commands[$name] (@($good, $other) + $bad) 2>&1)
+            $errs = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $out = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+            $out | Should -Not -BeNullOrEmpty -Because "$name goes on with the good runs"
+            $errs | Should -HaveCount $bad.Count -Because $name
+            $errs.FullyQualifiedErrorId | ForEach-Object { $_ | Should -BeLike 'LatencyRunImpossibleValue,*' -Because $name }
+            $errs.CategoryInfo.Category | ForEach-Object { $_ | Should -Be 'InvalidData' -Because $name }
+            ($errs.Exception.Message -join "`n") | Should -Match 'Samples\[0\]\.MeanLatency is Infinity' -Because $name
+            ($errs.Exception.Message -join "`n") | Should -Match 'Samples\[0\] is null' -Because $name
+            ($errs.Exception.Message -join "`n") | Should -Match 'IterationsRequested is -1' -Because $name
+            ($errs.Exception.Message -join "`n") | Should -Match 'Samples\[0\]\.P99Latency is NaN' -Because $name
+            ($errs.Exception.Message -join "`n") | Should -Match 'Samples\[0\]\.MeanLatency is -3' -Because $name
+        }
+        @(Get-ChildItem (Join-Path $dir 'out')) | Should -HaveCount 2
+        Test-Path (Join-Path $dir 'report.html') | Should -BeTrue
+        # An impossible run passed as an argument is a bad argument: terminating, still no raw .NET exception.
+        { Compare-LatencyRun -ReferenceRun $good -DifferenceRun $nullSample -ErrorAction Stop } | Should -Throw -ErrorId 'LatencyRunImpossibleValue,*'
+    }
+
+    It 'surfaces no raw .NET exception from any cmdlet that takes runs, for runs whose every field is odd but possible' {
+        $ref = New-SyntheticRun -Label reference -Night 1
+        $template = New-SyntheticRun -Label odd -Night 2
+        $template.ExperimentId = 'e1'; $template.Arm = 'B'; $template.ExperimentOrder = 'ABBA'; $template.Accelerated = 'True'; $template.Onload = $true
+        $template.Samples[0].DistributionPercentiles = 0, 50, 100; $template.Samples[0].DistributionLatencies = 19, 20, 40
+        $template.Samples | ForEach-Object { $_.Sequence = $_.Iteration; $_.Observations = 1000; $_.RoundTripLatency = 20 }
+        $line = ConvertTo-StoreJson $template
+        # Each variant sets every leaf of one kind at once (RunId, TestName and Status stay, so the run still loads).
+        $variants = [ordered]@{
+            'empty text'     = { param($v) if ($v -is [string]) { '' } else { $v } }
+            'unknown text'   = { param($v) if ($v -is [string]) { 'ZZZ' } else { $v } }
+            'latest time'    = { param($v) if ($v -is [datetime]) { [datetime]::new(9999, 12, 31, 23, 59, 59, [DateTimeKind]::Utc) } else { $v } }
+            'earliest time'  = { param($v) if ($v -is [datetime]) { [datetime]::new(1, 1, 1, 0, 0, 0, [DateTimeKind]::Utc) } else { $v } }
+            'zero numbers'   = { param($v) if ($v -is [double] -or $v -is [long] -or $v -is [int]) { 0 } else { $v } }
+            'largest number' = { param($v) if ($v -is [double]) { 1e15 } else { $v } }
+            'no arrays'      = $null   # every array of values (warnings, distributions) empty
+        }
+        function Set-Leaves($node, [scriptblock] $change) {
+            foreach ($key in @($node.Keys)) {
+                if ($key -in 'runId', 'testName', 'status', 'schemaVersion', 'kind') { continue }
+                $value = $node[$key]
+                if ($value -is [System.Collections.IDictionary]) { Set-Leaves $value $change; continue }
+                if ($value -is [System.Collections.IList] -and $value.Count -and $value[0] -is [System.Collections.IDictionary]) { foreach ($item in $value) { Set-Leaves $item $change }; continue }
+                if ($value -is [System.Collections.IList]) { if (-not $change) { $node[$key] = [object[]]@() }; continue }
+                if ($change) { $node[$key] = & $change $value }
+            }
+        }
+        $raw = [System.Collections.Generic.List[string]]::new()
+        function Test-Raw([string] $what, $records) {
+            foreach ($r in @($records)) {
+                if ($r.FullyQualifiedErrorId -like 'System.*' -or $r.FullyQualifiedErrorId -like '*Exception,*' -or $r.Exception.Message -like '*defect of OnloadTools*') {
+                    $raw.Add("$what : $($r.FullyQualifiedErrorId): $($r.Exception.Message)")
+                }
+            }
+        }
+        $loaded = 0
+        foreach ($name in $variants.Keys) {
+            $doc = $line | ConvertFrom-Json -AsHashtable
+            Set-Leaves $doc $variants[$name]
+            $file = Join-Path $dir "$($name -replace ' ', '-').jsonl"
+            $doc | ConvertTo-Json -Depth 20 -Compress | Set-Content -LiteralPath $file
+            $runs = @(Import-LatencyRun $file -IncludeIncomplete -ErrorVariable e -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+            Test-Raw "$name Import-LatencyRun" $e
+            $loaded += $runs.Count
+            $in = @($ref) + $runs
+            foreach ($call in @(
+                    { $in | Compare-LatencyRun -ReferenceLabel reference -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+                    { $in | Export-LatencyReport -Path (Join-Path $dir "$($name -replace ' ', '-').html") -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+                    { $in | Select-LatencyBaseline -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+                    { $in | Export-LatencyRun -Path (Join-Path $dir 'again.jsonl') -ErrorAction SilentlyContinue }
+                    { $in | Format-Table | Out-String; $in | Format-List * | Out-String; $in.Samples | Format-Table | Out-String })) {
+                $Error.Clear()
+                try { $null = & $call } catch { Test-Raw "$name $call" $_ }
+                Test-Raw "$name $call" @($Error)   # the non-terminating errors the call wrote
+            }
+        }
+        $loaded | Should -Be $variants.Count -Because 'every variant is a possible run'
+        $raw | Should -BeNullOrEmpty
+    }
+
+    It 'gives every run a file of its own: 17 runs whose RunIds share their first 8 characters are 17 files' {
+        $runs = foreach ($n in 1..17) { $r = New-SyntheticRun -Night 1; $r.RunId = 'deadbeef{0:D4}' -f $n; $r }
+        $runs | Export-LatencyRun -Path $dir -ErrorVariable e
+        $e | Should -BeNullOrEmpty
+        @(Get-ChildItem $dir) | Should -HaveCount 17
+        (Import-LatencyRun $dir).RunId | Sort-Object | Should -Be ($runs.RunId | Sort-Object)
+    }
+
+    It 'warns when one RunId is in two places with different content, and not for copies of one run' {
+        $run = New-SyntheticRun -Night 1
+        $run.RunId = 'samerun'
+        $run | Export-LatencyRun -Path $dir
+        $run | Export-LatencyRun -Path (Join-Path $dir 'copy.jsonl')   # the same run in a folder and a .jsonl
+        $early = New-SyntheticRun -Night 1; $early.RunId = 'samerun'; $early.Status = 'InProgress'
+        $early.Samples = $run.Samples[0..2]                                 # a per-iteration save of it, in another history
+        $early | Export-LatencyRun -Path (Join-Path $dir 'early.jsonl')
+        $back = @(Import-LatencyRun $dir -WarningVariable warns)
+        $back | Should -HaveCount 1
+        $warns | Should -BeNullOrEmpty
+
+        $impostor = New-SyntheticRun -Label other -Night 1 -Mean 99
+        $impostor.RunId = 'samerun'
+        $impostor | Export-LatencyRun -Path (Join-Path $dir 'impostor.jsonl')
+        $back = @(Import-LatencyRun $dir -WarningVariable warns -WarningAction SilentlyContinue)
+        $back | Should -HaveCount 1
+        $back[0].Label | Should -Be 'nightly'
+        $warns | Should -HaveCount 1
+        "$warns" | Should -BeLike "Run samerun is at *samerun.json and at *impostor.jsonl, line 1 with different content: kept the copy at *samerun.json (nightly TCP_RR*left out the other (other TCP_RR*"
+    }
+
+    It 'never appends to a .jsonl history that is a symbolic link (real link), and leaves its target alone' {
+        $victim = Join-Path $TestDrive 'victim-file'
+        Set-Content -Path $victim -Value 'precious'
+        $before = [IO.File]::ReadAllBytes($victim)
+        $link = Join-Path $dir 'history.jsonl'
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $victim
+        { New-SyntheticRun | Export-LatencyRun -Path $link -ErrorAction Stop } | Should -Throw -ErrorId 'HistoryPathNotRegularFile,*'
+        $err = $null
+        try { New-SyntheticRun | Export-LatencyRun -Path $link } catch { $err = $_ }
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike '*symbolic link*'
+        [IO.File]::ReadAllBytes($victim) | Should -Be $before
+        # A dangling link: its target is not created either.
+        $dangling = Join-Path $dir 'dangling.jsonl'
+        $nowhere = Join-Path $TestDrive 'created-through-a-link'
+        $null = New-Item -ItemType SymbolicLink -Path $dangling -Target $nowhere
+        { New-SyntheticRun | Export-LatencyRun -Path $dangling } | Should -Throw -ErrorId 'HistoryPathNotRegularFile,*'
+        Test-Path $nowhere | Should -BeFalse
+    }
+
+    It 'rolls back an append cut short by a full disk (real 64 KiB tmpfs): the next import finds exactly the lines there were' {
+        $mount = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $mount
+        & mount -t tmpfs -o size=64k tmpfs $mount
+        $LASTEXITCODE | Should -Be 0 -Because 'this test mounts a tmpfs and needs root'
+        try {
+            $file = Join-Path $mount 'history.jsonl'
+            $first = New-SyntheticRun -Night 1
+            $first.Samples = $first.Samples[0..1]
+            $first | Export-LatencyRun -Path $file
+            $before = [IO.File]::ReadAllBytes($file)
+            $before.Length | Should -BeLessThan 3000   # its page has room: the next append is written in part, then fails
+            $fs = [IO.FileStream]::new((Join-Path $mount 'filler'), 'CreateNew', 'Write', 'None', 1)
+            try { $page = [byte[]]::new(1024); while ($true) { $fs.Write($page, 0, $page.Length); $fs.Flush() } } catch { } finally { $fs.Dispose() }
+
+            $second = New-SyntheticRun -Night 2
+            $second.Samples = $second.Samples[0..2]   # about 3.3 KB: more than the page has left, less than a 4 KiB write buffer
+            $second | Export-LatencyRun -Path $file -ErrorVariable errs -ErrorAction SilentlyContinue
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'LatencyRunWriteFailed,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'WriteError'
+            $errs[0].Exception.Message | Should -BeLike "Could not append to '$file': *No space left on device*. The file keeps exactly the lines it had."
+            [IO.File]::ReadAllBytes($file) | Should -Be $before
+
+            Remove-Item (Join-Path $mount 'filler')
+            $second | Export-LatencyRun -Path $file
+            $runs = @(Import-LatencyRun $file -WarningVariable warns -ErrorVariable errs2)
+            $warns | Should -BeNullOrEmpty
+            $errs2 | Should -BeNullOrEmpty
+            $runs.RunId | Should -Be @($first.RunId, $second.RunId)
+        }
+        finally { & umount -l $mount }
     }
 }
 

@@ -7,7 +7,10 @@ namespace OnloadTools.Commands;
 /// Import-LatencyRun: reads runs back from history folders, run files and .jsonl files as typed LatencyRun objects,
 /// oldest first. A corrupt file is a non-terminating error naming it; everything else still loads. Histories come
 /// from outside: only regular files are read (no FIFOs, devices, or links inside a folder), each up to a size limit,
-/// and Ctrl+C stops the reading. Runs whose measurement never finished (Status InProgress) are left out with a warning.
+/// and Ctrl+C stops the reading. A run holding an impossible value (NaN, infinity, a negative latency or count, more
+/// iterations than requested …) is refused with one LatencyRunImpossibleValue error naming the file and the field. Runs
+/// whose measurement never finished (Status InProgress) are left out with a warning, and so is a copy of a run that
+/// contradicts another copy of the same RunId.
 /// </summary>
 [Cmdlet(VerbsData.Import, "LatencyRun", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(LatencyRun))]
@@ -89,6 +92,10 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
                 WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
                     "LatencyRunFileTooLarge", ErrorCategory.LimitsExceeded, problem.Path));
                 break;
+            case LatencyRunStore.ProblemKind.Impossible:
+                WriteError(Error(new InvalidDataException($"Refused the run at {where}: {problem.Message}"),
+                    "LatencyRunImpossibleValue", ErrorCategory.InvalidData, problem.Path));
+                break;
             case LatencyRunStore.ProblemKind.Unreadable:
                 WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
                     "LatencyRunFileUnreadable", ErrorCategory.ReadError, problem.Path));
@@ -107,9 +114,7 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
         var chosen = _loaded.Runs
             // One run saved several times (after every iteration, or to a folder and a .jsonl): keep its most complete copy.
             .GroupBy(l => l.Run.RunId)
-            .Select(g => g.OrderByDescending(l => l.Run.Samples.Length)
-                .ThenByDescending(l => LatencyRunStatus.IsFinished(l.Run.Status)) // the final save of a run beats its per-iteration saves
-                .ThenByDescending(l => l.Run.EndTime).First())
+            .Select(KeepOneCopy)
             .Where(l => labels is null || labels.Any(p => p.IsMatch(l.Run.Label)))
             .Where(l => tests is null || tests.Any(p => p.IsMatch(l.Run.TestName)))
             .ToList();
@@ -134,6 +139,51 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
             WriteObject(run);
         }
     }
+
+    /// <summary>
+    /// The copy of a run to keep among its copies (same RunId): the most complete, the final save before a per-iteration
+    /// one, the latest. A copy that is not an earlier save of the kept one (another label, test or start, or samples that
+    /// differ) is a different run under the same RunId: it is left out with a warning naming both places.
+    /// </summary>
+    private LatencyRunStore.LoadedRun KeepOneCopy(IEnumerable<LatencyRunStore.LoadedRun> copies)
+    {
+        var ordered = copies.OrderByDescending(l => l.Run.Samples.Length)
+            .ThenByDescending(l => LatencyRunStatus.IsFinished(l.Run.Status)) // the final save of a run beats its per-iteration saves
+            .ThenByDescending(l => l.Run.EndTime)
+            .ToList();
+        var kept = ordered[0];
+        foreach (var other in ordered.Skip(1).Where(o => !IsEarlierSaveOf(o.Run, kept.Run)))
+        {
+            WriteWarning($"Run {kept.Run.RunId} is at {Where(kept)} and at {Where(other)} with different content: kept the copy at {Where(kept)} " +
+                $"({kept.Run.Label} {kept.Run.TestName}, {kept.Run.StartTime:yyyy-MM-dd HH:mm:ss} UTC, {kept.Run.Samples.Length} iteration(s)); " +
+                $"left out the other ({other.Run.Label} {other.Run.TestName}, {other.Run.StartTime:yyyy-MM-dd HH:mm:ss} UTC, {other.Run.Samples.Length} iteration(s)).");
+        }
+        return kept;
+    }
+
+    /// <summary>True when <paramref name="copy"/> is <paramref name="run"/> as saved earlier (or again): the same test
+    /// against the same place at the same start, its samples the first of the run's, value for value.</summary>
+    private static bool IsEarlierSaveOf(LatencyRun copy, LatencyRun run)
+    {
+        if (copy.Label != run.Label || copy.TestName != run.TestName || copy.StartTime != run.StartTime || copy.Tool != run.Tool
+            || copy.ComputerName != run.ComputerName || copy.Port != run.Port || copy.ClientLocation != run.ClientLocation
+            || copy.HostName != run.HostName || copy.LatencyKind != run.LatencyKind || copy.Samples.Length > run.Samples.Length)
+        {
+            return false;
+        }
+        for (int i = 0; i < copy.Samples.Length; i++)
+        {
+            if (!ReferenceEquals(copy.Samples[i], run.Samples[i])
+                && System.Text.Json.JsonSerializer.Serialize(copy.Samples[i], LatencyRunStore.JsonOptions)
+                   != System.Text.Json.JsonSerializer.Serialize(run.Samples[i], LatencyRunStore.JsonOptions))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static string Where(LatencyRunStore.LoadedRun l) => l.Line is { } line ? $"{l.Path}, line {line}" : l.Path;
 
     private IEnumerable<string> Resolve()
     {

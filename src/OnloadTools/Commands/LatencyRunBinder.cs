@@ -6,17 +6,22 @@ using System.Text.RegularExpressions;
 
 namespace OnloadTools.Commands;
 
-/// <summary>The input is not something a LatencyRun can be made from.</summary>
-internal sealed class LatencyRunBindingException(string message, object? input) : ArgumentException(message)
+/// <summary>The input is not something a LatencyRun can be made from (NotALatencyRun), or a run holding a value no
+/// measurement can produce (LatencyRunImpossibleValue): <see cref="ErrorId"/> and <see cref="Category"/> say which.</summary>
+internal sealed class LatencyRunBindingException(string message, object? input,
+    string errorId = "NotALatencyRun", ErrorCategory category = ErrorCategory.InvalidArgument) : ArgumentException(message)
 {
     public object? Input { get; } = input;
+    public string ErrorId { get; } = errorId;
+    public ErrorCategory Category { get; } = category;
 }
 
 /// <summary>
 /// Turns what cmdlets that take runs receive into LatencyRun objects: live runs (bare or PSObject-wrapped),
 /// Deserialized.OnloadTools.LatencyRun property bags from Invoke-Command / Import-Clixml (samples as
 /// Deserialized.OnloadTools.LatencySample bags, or as strings when serialized at depth 1), PSCustomObjects
-/// with the same properties (ConvertFrom-Json) and hashtables.
+/// with the same properties (ConvertFrom-Json) and hashtables. Every run it returns, live ones included, passed
+/// <see cref="LatencyRun.FindImpossibleValue"/>: what Import-LatencyRun refuses in a file, no cmdlet takes from a pipeline.
 /// </summary>
 internal static class LatencyRunBinder
 {
@@ -39,8 +44,19 @@ internal static class LatencyRunBinder
     }
 
     /// <summary>Converts one object; <paramref name="lossy"/> is set when samples arrived as text.</summary>
-    /// <exception cref="LatencyRunBindingException">Not a run.</exception>
+    /// <exception cref="LatencyRunBindingException">Not a run, or a run holding an impossible value.</exception>
     public static LatencyRun Bind(object? input, out bool lossy)
+    {
+        var run = Construct(input, out lossy);
+        if (run.FindImpossibleValue() is { } impossible)
+        {
+            throw new LatencyRunBindingException($"Run {run.RunId} ({run.Label} {run.TestName}) is refused: {impossible}", input,
+                "LatencyRunImpossibleValue", ErrorCategory.InvalidData);
+        }
+        return run;
+    }
+
+    private static LatencyRun Construct(object? input, out bool lossy)
     {
         lossy = false;
         switch (input)
@@ -93,17 +109,22 @@ internal static class LatencyRunBinder
             var (found, value) = get(p.Name);
             if (found) Assign(run, p, value, description);
         }
-        var samples = new List<LatencySample>();
+        var samples = new List<LatencySample?>();
         var (hasSamples, rawSamples) = get(nameof(LatencyRun.Samples));
+        if (hasSamples && Unwrap(rawSamples) is null)
+        {
+            run.Samples = null!;   // refused by FindImpossibleValue, as "samples": null is in a file
+            return run;
+        }
         if (hasSamples && Unwrap(rawSamples) is { } samplesValue)
         {
             foreach (object? item in Flatten(samplesValue))
             {
-                if (item is null) continue;
-                samples.Add(BindSample(item, run, ref lossy));
+                // A null sample is kept as null: FindImpossibleValue refuses the run, as it refuses "samples": [null] in a file.
+                samples.Add(item is null ? null : BindSample(item, run, ref lossy));
             }
         }
-        run.Samples = samples.ToArray();
+        run.Samples = samples.ToArray()!;
         return run;
     }
 

@@ -91,8 +91,8 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// The latency runs among piped or bound input (live, deserialized, imported, arrays of them), each one bound. A run
     /// that arrived lossy (samples as text, serialized at depth 1) is kept with a warning; anything else is a
-    /// NotALatencyRun error, non-terminating unless <paramref name="terminating"/> (a bad argument, not a stray object
-    /// in the pipeline).
+    /// NotALatencyRun error (a run holding an impossible value: LatencyRunImpossibleValue), non-terminating unless
+    /// <paramref name="terminating"/> (a bad argument, not a stray object in the pipeline).
     /// </summary>
     private protected IEnumerable<LatencyRun> BindRuns(object[]? input, bool terminating = false)
     {
@@ -108,7 +108,7 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
             }
             catch (LatencyRunBindingException e)
             {
-                var record = Error(e, "NotALatencyRun", ErrorCategory.InvalidArgument, item);
+                var record = Error(e, e.ErrorId, e.Category, item);   // NotALatencyRun, or LatencyRunImpossibleValue (InvalidData)
                 if (terminating) ThrowTerminatingError(record);
                 WriteError(record);
                 continue;

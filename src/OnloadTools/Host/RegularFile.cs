@@ -120,6 +120,68 @@ internal static class RegularFile
         }
     }
 
+    /// <summary>
+    /// Opens a history file for appending (creating it if missing) without trusting its folder: a symbolic link is never
+    /// followed (O_NOFOLLOW, also for a dangling one, which O_CREAT would otherwise create the target of), anything but
+    /// a regular file with a single link is refused (a hard link is another name for a file elsewhere), then an exclusive
+    /// flock is taken, waiting up to <paramref name="lockWait"/> for another writer. Unbuffered: a write that fails
+    /// (full disk) leaves nothing pending that a later flush or truncate would try to write again.
+    /// </summary>
+    /// <exception cref="RegularFileException">A symbolic link, not a regular file, or a file with more than one link.</exception>
+    /// <exception cref="IOException">It cannot be opened, or another writer kept the lock.</exception>
+    public static FileStream OpenForAppend(string path, TimeSpan lockWait)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            if (new FileInfo(path).LinkTarget is not null) throw new RegularFileException(path, RegularFileRefusal.SymbolicLink, WrittenThroughLink(path));
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+        }
+        const int O_RDWR = 2, O_CREAT = 0x40;
+        int fd = OpenMode(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0x1B6 /* 0666 less the umask */);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == ELOOP) throw new RegularFileException(path, RegularFileRefusal.SymbolicLink, WrittenThroughLink(path));
+            throw Errno(path, errno);
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            const uint STATX_NLINK = 0x4;
+            var buffer = new byte[256];
+            if (Statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_NLINK, buffer) != 0) throw Errno(path, Marshal.GetLastPInvokeError());
+            int mode = BitConverter.ToUInt16(buffer, 28);
+            uint links = BitConverter.ToUInt32(buffer, 16);
+            if ((mode & S_IFMT) != S_IFREG)
+                throw new RegularFileException(path, RegularFileRefusal.NotRegular, $"'{path}' is {TypeName(mode)}; a history is written only to a regular file.");
+            if (links > 1)
+                throw new RegularFileException(path, RegularFileRefusal.NotRegular,
+                    $"'{path}' has {links} hard links: another name for it may be a file outside the history, so nothing is appended to it.");
+            var deadline = DateTime.UtcNow + lockWait;
+            while (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != EWOULDBLOCK) break;   // a file system without flock: nothing to wait for
+                if (DateTime.UtcNow >= deadline) throw new IOException($"'{path}' is locked by another writer; gave up after {lockWait.TotalSeconds:0} s.");
+                Thread.Sleep(50);
+            }
+            return new FileStream(handle, FileAccess.ReadWrite, bufferSize: 0);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static string WrittenThroughLink(string path) =>
+        $"'{path}' is a symbolic link; a history file is written only where it is, never through a link. Give the link's target instead.";
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenMode([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
+
+    private const int LOCK_EX = 2;
+
     /// <summary>Releases the lock <see cref="TryLockShared"/> took, before the stream is closed.</summary>
     public static void Unlock(FileStream stream)
     {

@@ -31,6 +31,7 @@ internal static class LatencyRunStore
         return JsonSerializer.Serialize(new RunDocument { Run = run }, options);
     }
 
+    /// <exception cref="ImpossibleValueException">A run document whose run holds a value no measurement can produce.</exception>
     /// <exception cref="InvalidDataException">Not a run document, or of a newer schema.</exception>
     public static LatencyRun Deserialize(string json)
     {
@@ -52,18 +53,26 @@ internal static class LatencyRunStore
         {
             throw new InvalidDataException($"The document has schema version {doc.SchemaVersion}; this module reads up to {LatencyRun.SchemaVersion}.");
         }
+        if (doc.Run.FindImpossibleValue() is { } impossible) throw new ImpossibleValueException(impossible);
         return doc.Run;
     }
 
     /// <summary>
     /// The file name a run is kept under in a history folder: sortable by time. Every part comes from a safe alphabet
     /// (letters, digits, '-', '_'): runs arrive from .jsonl files and other hosts, and a TestName such as
-    /// 'a/../../outside/' must never name a place outside the folder.
+    /// 'a/../../outside/' must never name a place outside the folder. The name holds the whole RunId, so two runs share a
+    /// file only when they are one run (saved again after its next iteration): a RunId that had to be cleaned or cut
+    /// short is followed by a hash of the original, so 'a/b' and 'a-b' stay apart.
     /// </summary>
     public static string FileNameFor(LatencyRun run)
     {
         string id = Safe(run.RunId, "run");
-        return $"{run.StartTime:yyyyMMdd'T'HHmmss'Z'}_{Safe(run.Label, "run")}_{Safe(run.TestName, "test")}_{id[..Math.Min(8, id.Length)]}.json";
+        if (!string.Equals(id, run.RunId, StringComparison.Ordinal))
+        {
+            byte[] hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(run.RunId ?? ""));
+            id = id[..Math.Min(40, id.Length)] + "-" + Convert.ToHexString(hash, 0, 8).ToLowerInvariant();
+        }
+        return $"{run.StartTime:yyyyMMdd'T'HHmmss'Z'}_{Safe(run.Label, "run")}_{Safe(run.TestName, "test")}_{id}.json";
     }
 
     private static string Safe(string? text, string fallback)
@@ -120,11 +129,13 @@ internal static class LatencyRunStore
         {
             if (Directory.Exists(path))
                 return new(HistoryPathIssue.IsAFolder, $"'{path}' is a folder. A history is a folder (one file per run) or a file whose name ends in .jsonl; give the folder without .jsonl or a file name inside it.");
+            if (new FileInfo(path).LinkTarget is not null)
+                return new(HistoryPathIssue.NotRegularFile, $"'{path}' cannot be a history: it is a symbolic link, and a history file is written only where it is, never through a link. Give the link's target instead.");
             if (File.Exists(path))
             {
                 try
                 {
-                    using var probe = Host.RegularFile.OpenRead(path, long.MaxValue, followSymlinks: true, out _);
+                    using var probe = Host.RegularFile.OpenRead(path, long.MaxValue, followSymlinks: false, out _);
                 }
                 catch (Host.RegularFileException e)
                 {
@@ -181,10 +192,17 @@ internal static class LatencyRunStore
     /// <summary>
     /// Writes a run to a history: a .jsonl file gets one more line (appended, flushed to disk; existing lines are
     /// never rewritten), anything else is a folder that gets (or updates) the run's own file, atomically.
-    /// Returns the file written.
+    /// Returns the file written. A run holding an impossible value (<see cref="LatencyRun.FindImpossibleValue"/>) is
+    /// never written.
     /// </summary>
+    /// <exception cref="IOException">The write failed, or the run holds an impossible value (an
+    /// <see cref="ImpossibleValueException"/> is its inner exception).</exception>
     public static string Export(LatencyRun run, string path)
     {
+        if (run.FindImpossibleValue() is { } impossible)
+        {
+            throw new IOException($"Run {run.RunId} was not saved: {impossible}", new ImpossibleValueException(impossible));
+        }
         if (IsLinesFile(path))
         {
             AppendLine(run, path);
@@ -199,13 +217,14 @@ internal static class LatencyRunStore
 
     /// <summary>Appends one compact line and fsyncs. A torn last line left by a crash is closed off first and marked as
     /// such, so it stays the only casualty (Import skips it with a warning). A failed write (full disk) is rolled back:
-    /// the file keeps exactly the lines it had.</summary>
+    /// the file keeps exactly the lines it had. The file is never reached through a symbolic or hard link
+    /// (<see cref="Host.RegularFile.OpenForAppend"/>): whoever can write the folder cannot aim the append elsewhere.</summary>
     public static void AppendLine(LatencyRun run, string path)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         string text = Serialize(run, indented: false) + "\n";
-        using var stream = OpenExclusive(path);
+        using var stream = Host.RegularFile.OpenForAppend(path, TimeSpan.FromSeconds(10));
         long before = stream.Length;
         if (before > 0)
         {
@@ -219,32 +238,19 @@ internal static class LatencyRunStore
             stream.Write(bytes);
             stream.Flush(flushToDisk: true);
         }
-        catch (IOException)
+        catch (IOException e)
         {
+            // The stream is unbuffered: nothing of the failed write is pending, so the truncate cannot fail on it again.
             try
             {
                 stream.SetLength(before);
                 stream.Flush(flushToDisk: true);
             }
-            catch (IOException) { }
-            throw;
-        }
-    }
-
-    /// <summary>Opens for appending with an exclusive lock (flock on Linux), so concurrent writers (two jobs exporting
-    /// to one history) take turns instead of interleaving; waits up to about 10 s for the lock.</summary>
-    private static FileStream OpenExclusive(string path)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
+            catch (IOException rollback)
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                throw new IOException($"Could not append to '{path}': {e.Message}. Removing the partial line also failed ({rollback.Message}): the next append closes it off and marks it as interrupted.", e);
             }
-            catch (IOException) when (attempt < 200 && File.Exists(path))
-            {
-                Thread.Sleep(50);
-            }
+            throw new IOException($"Could not append to '{path}': {e.Message}. The file keeps exactly the lines it had.", e);
         }
     }
 
@@ -262,6 +268,8 @@ internal static class LatencyRunStore
     {
         /// <summary>Not a run document (bad JSON, no run, newer schema): an error.</summary>
         Corrupt,
+        /// <summary>A well-formed run holding a value no measurement can produce (<see cref="ImpossibleValueException"/>): an error.</summary>
+        Impossible,
         /// <summary>The last line of a .jsonl was cut short by a crash (or closed off by a later append): a warning.</summary>
         TornTail,
         /// <summary>The end of a .jsonl is being written by another process right now: not read, not corrupt.</summary>
@@ -350,9 +358,9 @@ internal static class LatencyRunStore
         {
             result.Runs.Add(new LoadedRun(Deserialize(System.Text.Encoding.UTF8.GetString(bytes)), file, null));
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or ImpossibleValueException)
         {
-            result.Problems.Add(new LoadProblem(file, null, e.Message, ProblemKind.Corrupt));
+            result.Problems.Add(new LoadProblem(file, null, e.Message, e is ImpossibleValueException ? ProblemKind.Impossible : ProblemKind.Corrupt));
         }
     }
 
@@ -417,11 +425,12 @@ internal static class LatencyRunStore
             {
                 result.Runs.Add(new LoadedRun(Deserialize(text), file, lineNumber));
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or ImpossibleValueException)
             {
                 bool markedTorn = i + 1 < lines.Count && lines[i + 1].Text?.TrimEnd('\r') == TornWriteMarker;
                 bool lastAndBusy = busy && i == lines.Count - 1;
-                var kind = markedTorn ? ProblemKind.TornTail : lastAndBusy ? ProblemKind.Busy : ProblemKind.Corrupt;
+                var kind = e is ImpossibleValueException ? ProblemKind.Impossible
+                    : markedTorn ? ProblemKind.TornTail : lastAndBusy ? ProblemKind.Busy : ProblemKind.Corrupt;
                 result.Problems.Add(new LoadProblem(file, lineNumber, e.Message, kind));
             }
         }
@@ -443,9 +452,9 @@ internal static class LatencyRunStore
             // A last line whose newline alone is missing is still a whole run.
             result.Runs.Add(new LoadedRun(Deserialize(tail.TrimEnd('\r')), file, tailLine));
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or ImpossibleValueException)
         {
-            result.Problems.Add(new LoadProblem(file, tailLine, e.Message, ProblemKind.TornTail));
+            result.Problems.Add(new LoadProblem(file, tailLine, e.Message, e is ImpossibleValueException ? ProblemKind.Impossible : ProblemKind.TornTail));
         }
 
         void Append(ReadOnlySpan<byte> bytes)
@@ -483,4 +492,11 @@ internal static class LatencyRunStore
             throw;
         }
     }
+}
+
+/// <summary>A well-formed run that holds a value no measurement can produce; <see cref="Value"/> names the field.</summary>
+internal sealed class ImpossibleValueException(ImpossibleValue value)
+    : Exception($"The run holds an impossible value: {value}")
+{
+    public ImpossibleValue Value { get; } = value;
 }

@@ -73,6 +73,47 @@ public sealed class LatencySample
     /// <summary>The latency (µs) at each of <see cref="DistributionPercentiles"/>: a compact CDF of every round trip.</summary>
     public double[]? DistributionLatencies { get; set; }
 
+    /// <summary>
+    /// The first value of this sample that no measurement can produce (see <see cref="LatencyValidation"/>), named by
+    /// its property under <paramref name="prefix"/>; null when every value is possible.
+    /// </summary>
+    internal ImpossibleValue? FindImpossibleValue(string prefix = "")
+    {
+        if (LatencyValidation.FirstNonFiniteOrNull(this, prefix) is { } bad) return bad;
+        foreach (var (name, value) in new (string, double?)[]
+                 {
+                     (nameof(MinLatency), MinLatency), (nameof(MeanLatency), MeanLatency), (nameof(P50Latency), P50Latency),
+                     (nameof(P90Latency), P90Latency), (nameof(P99Latency), P99Latency), (nameof(P999Latency), P999Latency),
+                     (nameof(P9999Latency), P9999Latency), (nameof(P99999Latency), P99999Latency), (nameof(MaxLatency), MaxLatency),
+                     (nameof(StdDevLatency), StdDevLatency), (nameof(RoundTripLatency), RoundTripLatency),
+                     (nameof(TransactionRate), TransactionRate), (nameof(ElapsedSeconds), ElapsedSeconds),
+                     (nameof(ConfidenceLevel), ConfidenceLevel), (nameof(ConfidenceWidth), ConfidenceWidth),
+                 })
+        {
+            if (value < 0) return new(prefix + name, value, LatencyValidation.NotNegative);
+        }
+        foreach (var (name, value) in new (string, long?)[]
+                 {
+                     (nameof(Iteration), Iteration), (nameof(Observations), Observations), (nameof(RequestSize), RequestSize),
+                     (nameof(ResponseSize), ResponseSize), (nameof(ConfidenceIterations), ConfidenceIterations), (nameof(Sequence), Sequence),
+                 })
+        {
+            if (value < 0) return new(prefix + name, value, LatencyValidation.NotNegativeCount);
+        }
+        if (LocalCpu < -1) return new(prefix + nameof(LocalCpu), LocalCpu, LatencyValidation.CpuNumber);
+        if (RemoteCpu < -1) return new(prefix + nameof(RemoteCpu), RemoteCpu, LatencyValidation.CpuNumber);
+        if (Warnings.Any(w => w is null)) return new(prefix + nameof(Warnings), null, "a warning is text, never null.");
+        if (DistributionLatencies?.FirstOrDefault(v => v < 0) is { } negative && negative < 0)
+            return new(prefix + nameof(DistributionLatencies), negative, LatencyValidation.NotNegative);
+        if (DistributionPercentiles?.FirstOrDefault(v => v is < 0 or > 100) is { } outside && outside is < 0 or > 100)
+            return new(prefix + nameof(DistributionPercentiles), outside, "a percentile lies between 0 and 100.");
+        if ((DistributionPercentiles?.Length ?? -1) != (DistributionLatencies?.Length ?? -1))
+            return new(prefix + nameof(DistributionLatencies), DistributionLatencies?.Length,
+                $"the distribution needs one latency for each of its {DistributionPercentiles?.Length ?? 0} percentile point(s).",
+                DistributionLatencies is null ? null : $"{DistributionLatencies.Length} latencies");
+        return null;
+    }
+
     public override string ToString() =>
         $"{TestName} #{Iteration}: mean {Fmt(MeanLatency ?? RoundTripLatency)} µs, p99 {Fmt(P99Latency)} µs";
 

@@ -306,6 +306,274 @@ public sealed class HistoryTests : IDisposable
         }
     }
 
+    // ---------------- history received from outside (issue 17) ----------------
+
+    /// <summary>A good run's document with one JSON value replaced: <paramref name="find"/> is the exact text of a
+    /// member as the store writes it (indented), <paramref name="replace"/> its hostile replacement.</summary>
+    private static string Tampered(LatencyRun run, string find, string replace)
+    {
+        string json = Json(run);
+        Assert.Contains(find, json);
+        return json.Replace(find, replace);
+    }
+
+    private static string Member(string name, double value) =>
+        $"\"{name}\": {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    [Fact]
+    public void Null_samples_make_one_problem_each_and_every_good_run_of_the_folder_loads()
+    {
+        LatencyRunStore.Export(Night("a", "TCP_RR", 1), _dir);
+        LatencyRunStore.Export(Night("a", "TCP_RR", 2), _dir);
+        var run = Night("a", "TCP_RR", 3);
+        string samples = Json(run)[Json(run).IndexOf("\"samples\": [", StringComparison.Ordinal)..];
+        samples = samples[..(samples.IndexOf("\n    ],", StringComparison.Ordinal) + 6)];
+        File.WriteAllText(Path.Combine(_dir, "null.json"), Tampered(run, samples, "\"samples\": null"));
+        File.WriteAllText(Path.Combine(_dir, "null-sample.json"), Tampered(run, samples, "\"samples\": [ null ]"));
+        File.WriteAllText(Path.Combine(_dir, "one-null-sample.json"), Tampered(run, samples, "\"samples\": [ null, " + samples[("\"samples\": [".Length)..]));
+
+        var loaded = LatencyRunStore.Load(_dir);
+        Assert.Equal(new[] { 1, 2 }, loaded.Runs.Select(r => r.Run.StartTime.Day).Order());
+        Assert.Equal(3, loaded.Problems.Count);
+        Assert.All(loaded.Problems, p => Assert.Equal(LatencyRunStore.ProblemKind.Impossible, p.Kind));
+        Assert.Contains("Samples is null", loaded.Problems.Single(p => p.Path.EndsWith("/null.json")).Message);
+        Assert.Contains("Samples[0] is null", loaded.Problems.Single(p => p.Path.EndsWith("/null-sample.json")).Message);
+        Assert.Contains("Samples[0] is null", loaded.Problems.Single(p => p.Path.EndsWith("/one-null-sample.json")).Message);
+    }
+
+    public static TheoryData<string, string, string> ImpossibleValues => new()
+    {
+        // the member as written, its replacement, the field the problem must name
+        { "meanLatency", "1e309", "Samples[0].MeanLatency is Infinity" },
+        { "meanLatency", "\"NaN\"", "Samples[0].MeanLatency is NaN" },
+        { "p99Latency", "\"Infinity\"", "Samples[0].P99Latency is Infinity" },
+        { "minLatency", "\"-Infinity\"", "Samples[0].MinLatency is -Infinity" },
+        { "meanLatency", "-5", "Samples[0].MeanLatency is -5" },
+        { "maxLatency", "1.7e308", "Samples[0].MaxLatency is 1.7E+308" },
+        { "transactionRate", "-1", "Samples[0].TransactionRate is -1" },
+        { "iteration", "-3", "Samples[0].Iteration is -3" },
+        { "warnings", "null", "Samples[0].Warnings is null" },
+        { "iterationsRequested", "-1", "IterationsRequested is -1" },
+        { "iterationsRequested", "10000000", "Status is 'Completed'" },
+        { "iterationsRequested", "2", "IterationsRequested is 2" },
+        { "iterationsFailed", "1", "Status is 'Completed'" },
+        { "port", "70000", "Port is 70000" },
+        { "durationSeconds", "-10", "DurationSeconds is -10" },
+        { "label", "null", "Label is null" },
+        { "runId", "\"\"", "RunId is empty" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ImpossibleValues))]
+    public void An_impossible_value_in_a_file_or_a_jsonl_line_refuses_that_run_naming_the_field(string member, string value, string field)
+    {
+        var run = Night("a", "TCP_RR", 1);   // 5 iterations, 5 requested, Completed
+        string json = Json(run);
+        int at = json.IndexOf($"\"{member}\": ", StringComparison.Ordinal);
+        Assert.True(at >= 0, member);
+        int end = json.IndexOfAny(new[] { ',', '\n' }, at + member.Length + 4);
+        if (json[at + member.Length + 4] == '[') end = json.IndexOf(']', at) + 1;   // an array member (warnings)
+        string bad = json[..at] + $"\"{member}\": {value}" + json[end..];
+        LatencyRunStore.Export(Night("a", "TCP_RR", 2), _dir);
+        File.WriteAllText(Path.Combine(_dir, "bad.json"), bad);
+        string lines = Path.Combine(_dir, "history.jsonl");
+        LatencyRunStore.Export(Night("a", "TCP_RR", 3), lines);
+        File.AppendAllText(lines, System.Text.Json.Nodes.JsonNode.Parse(bad)!.ToJsonString() + "\n");
+        LatencyRunStore.Export(Night("a", "TCP_RR", 4), lines);
+        File.AppendAllText(lines, System.Text.Json.Nodes.JsonNode.Parse(bad)!.ToJsonString());   // the last line too, unterminated: not "torn"
+
+        var loaded = LatencyRunStore.Load(_dir);
+        Assert.Equal(new[] { 2, 3, 4 }, loaded.Runs.Select(r => r.Run.StartTime.Day).Order());
+        Assert.Equal(3, loaded.Problems.Count);
+        Assert.All(loaded.Problems, p => Assert.Equal(LatencyRunStore.ProblemKind.Impossible, p.Kind));
+        Assert.All(loaded.Problems, p => Assert.Contains(field, p.Message));
+        Assert.Equal(new int?[] { null, 2, 4 }, loaded.Problems.OrderBy(p => p.Line ?? 0).Select(p => p.Line));
+    }
+
+    [Fact]
+    public void A_run_holding_an_impossible_value_is_never_written()
+    {
+        string lines = Path.Combine(_dir, "history.jsonl");
+        var good = Night("a", "TCP_RR", 1);
+        LatencyRunStore.Export(good, lines);
+        byte[] before = File.ReadAllBytes(lines);
+        foreach (Action<LatencyRun> spoil in new Action<LatencyRun>[]
+                 {
+                     r => r.Samples[1].MeanLatency = double.PositiveInfinity,
+                     r => r.Samples[1].P99Latency = double.NaN,
+                     r => r.Samples[0].MinLatency = -0.5,
+                     r => r.IterationsRequested = -1,
+                     r => r.IterationsRequested = 10_000_000,
+                     r => r.Samples = new LatencySample[] { null! },
+                     r => r.Samples = null!,
+                 })
+        {
+            var run = Night("a", "TCP_RR", 2);
+            spoil(run);
+            var e = Assert.ThrowsAny<IOException>(() => LatencyRunStore.Export(run, lines));
+            Assert.Contains("not saved", e.Message);
+            Assert.ThrowsAny<IOException>(() => LatencyRunStore.Export(run, Path.Combine(_dir, "folder")));
+        }
+        Assert.Equal(before, File.ReadAllBytes(lines));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "folder")) && Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "folder")).Any());
+    }
+
+    [Fact]
+    public void Hostile_values_anywhere_in_a_run_never_throw_and_never_load_an_impossible_run()
+    {
+        // Every member of a good run document, in turn, replaced by each hostile value: Load reports or loads, never
+        // throws, and whatever it loads is possible (finite aggregates, serializable to strict JSON).
+        var run = Night("a", "TCP_RR", 1);
+        run.Samples[0].DistributionPercentiles = new[] { 0.0, 50, 100 };
+        run.Samples[0].DistributionLatencies = new[] { 1.0, 2, 3 };
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(Json(run))!;
+        var leaves = new List<string>();
+        void Walk(System.Text.Json.Nodes.JsonNode node, string path)
+        {
+            switch (node)
+            {
+                case System.Text.Json.Nodes.JsonObject o:
+                    foreach (var kv in o) if (kv.Value is not null) Walk(kv.Value, path + "/" + kv.Key); else leaves.Add(path + "/" + kv.Key);
+                    break;
+                case System.Text.Json.Nodes.JsonArray a:
+                    leaves.Add(path);
+                    for (int i = 0; i < Math.Min(a.Count, 2); i++) if (a[i] is not null) Walk(a[i]!, path + "/" + i);
+                    break;
+                default:
+                    leaves.Add(path);
+                    break;
+            }
+        }
+        Walk(doc, "");
+        string[] hostile = { "null", "\"NaN\"", "\"-Infinity\"", "1e309", "1.7e308", "-1", "-2147483649", "\"x\"", "[]", "[null]", "{}", "true", "\"\"" };
+        var strict = new System.Text.Json.JsonSerializerOptions(LatencyRunStore.JsonOptions) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict };
+        int loadedRuns = 0, problems = 0;
+        foreach (string leaf in leaves)
+        {
+            foreach (string value in hostile)
+            {
+                var copy = System.Text.Json.Nodes.JsonNode.Parse(doc.ToJsonString())!;
+                string[] parts = leaf.Split('/', StringSplitOptions.RemoveEmptyEntries);
+                var parent = copy;
+                foreach (string part in parts[..^1]) parent = int.TryParse(part, out int i) && parent is System.Text.Json.Nodes.JsonArray ? parent[i]! : parent[part]!;
+                var replacement = System.Text.Json.Nodes.JsonNode.Parse(value);
+                if (parent is System.Text.Json.Nodes.JsonArray arr) arr[int.Parse(parts[^1])] = replacement;
+                else parent[parts[^1]] = replacement;
+                string file = Path.Combine(_dir, "h.jsonl");
+                File.WriteAllText(file, copy.ToJsonString() + "\n");
+                var result = LatencyRunStore.Load(file);
+                problems += result.Problems.Count;
+                foreach (var loaded in result.Runs)
+                {
+                    loadedRuns++;
+                    var r = loaded.Run;
+                    Assert.True(r.FindImpossibleValue() is null, $"{leaf} = {value}");
+                    foreach (double? aggregate in new[] { r.MeanLatency, r.MedianLatency, r.MinLatency, r.MaxLatency, r.P99Latency, r.IterationSpreadLatency, r.JitterLatency, r.TransactionRate })
+                    {
+                        Assert.True(aggregate is null || double.IsFinite(aggregate.Value), $"{leaf} = {value}");
+                    }
+                    System.Text.Json.JsonSerializer.Serialize(new LatencyRunStore.RunDocument { Run = r }, strict);
+                    LatencyRunStore.Export(r, Path.Combine(_dir, "again.jsonl"));
+                }
+            }
+        }
+        Assert.True(loadedRuns > 0 && problems > leaves.Count, $"{loadedRuns} loaded, {problems} problems over {leaves.Count} members");
+    }
+
+    [Fact]
+    public void Two_runs_never_share_a_file_in_a_folder()
+    {
+        string history = Path.Combine(_dir, "history");
+        var ids = Enumerable.Range(1, 17).Select(n => $"deadbeef{n:D4}")
+            .Concat(new[] { "a/b", "a-b", new string('x', 70) + "1", new string('x', 70) + "2", "../x", "--x" }).ToList();
+        var start = new DateTime(2026, 11, 1, 2, 0, 0, DateTimeKind.Utc);
+        foreach (string id in ids)
+        {
+            var run = Night("nightly", "TCP_RR", 1);
+            run.RunId = id;
+            LatencyRunStore.Export(run, history);
+        }
+        Assert.Equal(ids.Count, Directory.GetFiles(history).Length);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), LatencyRunStore.Load(history).Runs.Select(r => r.Run.RunId).Order(StringComparer.Ordinal));
+        Assert.All(Directory.GetFiles(history), f => Assert.Matches(@"^[0-9TZ]+_[A-Za-z0-9_-]+\.json$", Path.GetFileName(f)));
+
+        // One run saved again (after its next iteration) still replaces its own file.
+        var again = Night("nightly", "TCP_RR", 1);
+        again.RunId = "deadbeef0001";
+        LatencyRunStore.Export(again, history);
+        Assert.Equal(ids.Count, Directory.GetFiles(history).Length);
+    }
+
+    [Fact]
+    public void A_jsonl_history_that_is_a_symbolic_or_hard_link_is_never_appended_to()
+    {
+        string victims = Directory.CreateTempSubdirectory("onloadtools-victim-").FullName;
+        try
+        {
+            string victim = Path.Combine(victims, "passwd");
+            File.WriteAllText(victim, "root:x:0:0::/root:/bin/bash\n");
+            string link = Path.Combine(_dir, "history.jsonl");
+            File.CreateSymbolicLink(link, victim);
+            string dangling = Path.Combine(_dir, "dangling.jsonl");
+            string notYet = Path.Combine(victims, "created-through-link");
+            File.CreateSymbolicLink(dangling, notYet);
+            string hard = Path.Combine(_dir, "hard.jsonl");
+            Assert.Equal(0, TestProcess.Run("ln", victim, hard).ExitCode);
+
+            foreach (string path in new[] { link, dangling, hard })
+            {
+                var e = Assert.ThrowsAny<IOException>(() => LatencyRunStore.Export(Night("a", "TCP_RR", 1), path));
+                Assert.Contains(path == hard ? "hard links" : "symbolic link", e.Message);
+            }
+            Assert.Equal("root:x:0:0::/root:/bin/bash\n", File.ReadAllText(victim));
+            Assert.False(File.Exists(notYet));
+            Assert.Equal(LatencyRunStore.HistoryPathIssue.NotRegularFile, LatencyRunStore.CheckHistoryPath(link, probeWrite: false)?.Issue);
+            Assert.Equal(LatencyRunStore.HistoryPathIssue.NotRegularFile, LatencyRunStore.CheckHistoryPath(dangling, probeWrite: true)?.Issue);
+        }
+        finally
+        {
+            Directory.Delete(victims, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_full_disk_in_the_middle_of_an_append_leaves_the_jsonl_with_exactly_its_lines()
+    {
+        string mount = Directory.CreateTempSubdirectory("onloadtools-full-").FullName;
+        var mounted = TestProcess.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount);
+        Assert.True(mounted.ExitCode == 0, "this test mounts a 64 KiB tmpfs and needs root: " + mounted.Output);
+        try
+        {
+            // A first line shorter than a page: the file's page has room left, so the next append is written in part
+            // (into that room) before the disk is found full.
+            string lines = Path.Combine(mount, "history.jsonl");
+            var small = SyntheticRuns.Make("a", "TCP_RR", 20, 0.02, 2, seed: 1);
+            LatencyRunStore.Export(small, lines);
+            byte[] before = File.ReadAllBytes(lines);
+            Assert.InRange(before.Length, 1000, 3000);
+            using (var filler = new FileStream(Path.Combine(mount, "filler"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                var page = new byte[1024];
+                try { while (true) { filler.Write(page); } }
+                catch (IOException) { }
+            }
+            var next = SyntheticRuns.Make("a", "TCP_RR", 20, 0.02, 3, seed: 2);   // about 3 KB: more than the page has left
+            Assert.ThrowsAny<IOException>(() => LatencyRunStore.Export(next, lines));
+            Assert.Equal(before, File.ReadAllBytes(lines));
+
+            File.Delete(Path.Combine(mount, "filler"));
+            LatencyRunStore.Export(next, lines);
+            var loaded = LatencyRunStore.Load(lines);
+            Assert.Empty(loaded.Problems);
+            Assert.Equal(new[] { small.RunId, next.RunId }, loaded.Runs.Select(r => r.Run.RunId));
+        }
+        finally
+        {
+            TestProcess.Run("umount", "-l", mount);
+            Directory.Delete(mount, recursive: true);
+        }
+    }
+
     [Fact]
     public void The_report_baseline_leaves_out_runs_that_never_finished()
     {
