@@ -44,7 +44,7 @@ Describe 'Invoke-LatencyComparison on loopback' {
         $log = Join-Path $Work 'prepare.log'
         $prepare = { Add-Content -Path $log -Value $args[0] }.GetNewClosure()
         $arms = @{ Label = 'first'; Prepare = $prepare }, @{ Label = 'second'; Prepare = $prepare }
-        $out = Invoke-LatencyComparison -Arm $arms -TestName TCP_RR -Duration 1 -MaxIterations 4
+        $out = Invoke-LatencyComparison -Arm $arms -TestName TCP_RR -Duration 1 -MaxIterations 4 -PassThru
         $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
         $comparisons = @($out | Where-Object { $_ -is [OnloadTools.LatencyComparison] })
         $runs.Label | Should -Be @('first', 'second')
@@ -71,7 +71,7 @@ Describe 'Invoke-LatencyComparison on loopback' {
     }
 
     It 'runs the fixed protocol with -Iterations, at the nominal level' {
-        $out = Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 2 -Duration 1 -ReportPath (Join-Path $Work 'fixed.html')
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 2 -Duration 1 -PassThru -ReportPath (Join-Path $Work 'fixed.html')
         $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
         $runs | Should -HaveCount 4
         $runs | ForEach-Object { $_.IterationsCompleted | Should -Be 2; $_.ExperimentOrder | Should -Be 'ABBA' }
@@ -82,7 +82,7 @@ Describe 'Invoke-LatencyComparison on loopback' {
     }
 
     It 'binds netperf and netserver to -LocalCpu and -RemoteCpu in both arms, as netperf itself reports' {
-        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName TCP_RR -Iterations 2 -Duration 1 -LocalCpu 1 -RemoteCpu 0 -WarningAction SilentlyContinue
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName TCP_RR -Iterations 2 -Duration 1 -PassThru -LocalCpu 1 -RemoteCpu 0 -WarningAction SilentlyContinue
         $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
         $runs.Label | Should -Be @('kernel', 'onload')
         foreach ($run in $runs) {
@@ -98,7 +98,7 @@ Describe 'Invoke-LatencyComparison on loopback' {
 
     It 'says Accelerated True when libonload is mapped in netperf' {
         $env:ONLOADTOOLS_DOUBLE_LIBONLOAD = $StubLibrary
-        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -WarningVariable w
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -PassThru -WarningVariable w
         $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
         $runs[0].Accelerated | Should -BeNullOrEmpty
         $runs[1].Onload | Should -BeTrue
@@ -110,7 +110,7 @@ Describe 'Invoke-LatencyComparison on loopback' {
 
     It 'says Accelerated False and warns when onload ran but its library was not there' {
         # The same double without the library: what an admin sees when Onload is lost silently.
-        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'kernel' }, @{ Label = 'onload'; Onload = $true } -TestName UDP_RR -Iterations 2 -Duration 1 -PassThru -WarningVariable w -WarningAction SilentlyContinue
         $run = $out | Where-Object { $_ -is [OnloadTools.LatencyRun] -and $_.Label -eq 'onload' }
         $run.Accelerated | Should -Be 'False'
         @($w | Where-Object { "$_" -match 'Onload was expected but netperf ran without it' }) | Should -HaveCount 1
@@ -185,7 +185,7 @@ Describe 'Invoke-LatencyComparison with the real podman' -Tag Podman {
 
     It 'builds the image from -BaseImage, measures bare metal against the container, and removes the container' {
         $deb = New-OnloadTestDeb $Work
-        $out = Invoke-LatencyComparison -Image $ImageTag -BaseImage $Base -OnloadPackage $deb -TestName TCP_RR -Iterations 2 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
+        $out = Invoke-LatencyComparison -Image $ImageTag -BaseImage $Base -PassThru -OnloadPackage $deb -TestName TCP_RR -Iterations 2 -Duration 1 -WarningVariable w -WarningAction SilentlyContinue
         $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
         $runs.Label | Should -Be @('bare-metal', 'container')
         $runs[0].ClientLocation | Should -Be 'host'
