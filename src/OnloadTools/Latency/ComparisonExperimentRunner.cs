@@ -100,7 +100,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
             ClientPrefix = arm.Container is null || engine is null ? null : new ContainerReference(arm.Container, engine.Name).ExecPrefix(_runner),
             ClientLocation = arm.Container is null ? "host" : "container:" + arm.Container,
         };
-        arm.Session = new NetperfSession(_runner, _fs, request) { OwnsServer = true };
+        arm.Session = new NetperfSession(_runner, _fs, request) { OwnsServer = true, ServerOwner = reference ? null : Arms[0].Session };
         return arm.Session;
     }
 
@@ -124,14 +124,14 @@ internal sealed class ComparisonExperimentRunner : IDisposable
             if (tests.Length == 0)
             {
                 // Nothing left that can run (a server that never answered): the rest ends now, without a verdict.
-                foreach (var look in Experiment.Stop()) Decide(host, look, outOfTime: false);
+                foreach (string test in step.Tests) Decide(host, test, null, outOfTime: false);
                 break;
             }
             ComparisonArm arm = Arms[step.Arm];
             if (!IsFixed && clock.Elapsed.TotalSeconds + secondsPerIteration * tests.Length > Settings.MaxDuration.TotalSeconds)
             {
                 host.Verbose($"-MaxDuration {Settings.MaxDuration} is spent after {clock.Elapsed.TotalSeconds:0} s: the undecided tests end Inconclusive.");
-                foreach (var look in Experiment.Stop()) Decide(host, look, outOfTime: true);
+                foreach (var look in Experiment.Stop()) Decide(host, look.Comparison.TestName, look, outOfTime: true);
                 break;
             }
             if (step.Arm != lastArm && arm.HasPrepare) Guarded(() => host.Prepare(arm), ct);
@@ -184,7 +184,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
 
             foreach (var look in Experiment.EndStep())
             {
-                if (look.Final) Decide(host, look, outOfTime: false);
+                if (look.Final) Decide(host, look.Comparison.TestName, look, outOfTime: false);
             }
             interval = string.Join("; ", Experiment.PendingTests.Select(t => Experiment.LastLook(t) is { } l && Shown(l) is { } c
                 ? IntervalText(c) : t + ": first look after " + Rule.MinimumIterations + " per arm"));
@@ -243,9 +243,9 @@ internal sealed class ComparisonExperimentRunner : IDisposable
     }
 
     /// <summary>A test is over: its two runs finish and are saved, then they and their comparisons go to the host.</summary>
-    private void Decide(IComparisonHost host, SequentialLook look, bool outOfTime)
+    /// <param name="look">The rule's last look; null when the test ends without one (a side could not run).</param>
+    private void Decide(IComparisonHost host, string test, SequentialLook? look, bool outOfTime)
     {
-        string test = look.Comparison.TestName;
         var runs = Arms.Select(a => a.Runs.TryGetValue(test, out var r) ? r : null).OfType<LatencyRun>().ToArray();
         foreach (var run in runs)
         {
@@ -254,7 +254,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
             run.Finish(stopped: false);
             host.Save(run, quiet: false);
         }
-        var comparisons = Pair(test) is { } pair ? Experiment.Comparisons(look, pair.Reference, pair.Difference, outOfTime) : Array.Empty<LatencyComparison>();
+        var comparisons = look is not null && Pair(test) is { } pair ? Experiment.Comparisons(look, pair.Reference, pair.Difference, outOfTime) : Array.Empty<LatencyComparison>();
         host.Decided(new ComparisonOutcome(test, runs.Where(r => r.Samples.Length > 0).ToArray(), comparisons));
     }
 

@@ -130,18 +130,24 @@ internal abstract class LatencySession : IDisposable
     /// </summary>
     public bool OwnsServer { get; init; }
 
-    /// <summary>True when the test's server is a private one this session started and it has exited since.</summary>
+    /// <summary>The session whose private server this one measures against too (a comparison's other arm), if any.</summary>
+    public LatencySession? ServerOwner { get; init; }
+
+    private BackgroundProcess? PrivateServer(string test) =>
+        _servers.TryGetValue(ServerKey(test), out var server) ? server : ServerOwner?.PrivateServer(test);
+
+    /// <summary>True when the test's server is a private one this session (or its <see cref="ServerOwner"/>) started and it has exited since.</summary>
     public bool PrivateServerExited(string test, out string? said)
     {
         said = null;
-        if (!_servers.TryGetValue(ServerKey(test), out var server) || !server.HasExited) return false;
+        if (PrivateServer(test) is not { HasExited: true } server) return false;
         said = $"'{server.CommandLine}' exited" + (server.ExitCode is { } code ? $" with code {code}" : "")
             + (Clean(server.StandardError + server.StandardOutput).Trim() is { Length: > 0 } text ? ": " + text : ".");
         return true;
     }
 
     /// <summary>The private server serving a test, if this session started one.</summary>
-    public bool HasPrivateServer(string test) => _servers.ContainsKey(ServerKey(test));
+    public bool HasPrivateServer(string test) => PrivateServer(test) is not null;
 
     private protected abstract ToolCommand VersionCommand { get; }
 

@@ -100,7 +100,8 @@ internal sealed class NetperfSession : LatencySession
             case NetperfErrorKind.Connection:
                 throw Failure(LatencyFailure.Connection,
                     $"No netserver answered at {Target}:{Port}. netperf (exit code {result.ExitCode}) said: {parsed.ErrorMessage}"
-                    + (PrivateServerExited(test, out string? said) ? $" The private netserver this command started {said}" : ""), raw, result,
+                    + (PrivateServerExited(test, out string? said) ? $" The private netserver this command started, {said}"
+                        : HasPrivateServer(test) ? " It was the private netserver this command started." : ""), raw, result,
                     target: Where(test), action: UnreachableAction(test));
             case NetperfErrorKind.UnknownTest:
                 throw Failure(LatencyFailure.UnknownTest, $"{parsed.ErrorMessage} ({result.Describe()})", raw, result);
