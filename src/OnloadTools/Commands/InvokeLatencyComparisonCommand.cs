@@ -22,9 +22,8 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 {
     /// <summary>The image of the default container arm when no -Image is given (built from -BaseImage when absent).</summary>
     public const string DefaultImage = "localhost/onloadtools-comparison:latest";
-    private static readonly string[] ArmKeys = { "Label", "Onload", "OnloadProfile", "Container", "Image", "Prepare" };
 
-    /// <summary>netserver host for both arms. Default: this host (a private netserver when none listens).</summary>
+    /// <summary>netserver host for both arms. Default: this host, against the comparison's own private netserver.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string? ComputerName { get; set; }
@@ -182,29 +181,10 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         var arms = new List<(ComparisonArm, ScriptBlock?)>();
         foreach (Hashtable h in Arm)
         {
-            foreach (object key in h.Keys)
-            {
-                if (!ArmKeys.Contains(key.ToString(), StringComparer.OrdinalIgnoreCase)) ThrowInvalidArm($"-Arm has an unknown key '{key}'. Known keys: {string.Join(", ", ArmKeys)}.", h);
-            }
-            object? Get(string k) => h.Keys.Cast<object>().FirstOrDefault(x => string.Equals(x.ToString(), k, StringComparison.OrdinalIgnoreCase)) is { } key
-                ? (h[key] is PSObject p ? p.BaseObject : h[key]) : null;
-            string? label = Get("Label")?.ToString();
-            if (label is not { Length: > 0 }) ThrowInvalidArm("Each -Arm needs a Label (for example @{ Label = 'onload'; Onload = $true }).", h);
-            var prepare = Get("Prepare");
-            if (prepare is not null and not ScriptBlock) ThrowInvalidArm($"-Arm '{label}': Prepare must be a scriptblock.", h);
-            string? container = Get("Container") switch
-            {
-                null => null,
-                OnloadContainer c => c.Name,
-                var o => PSObject.AsPSObject(o).Properties["Name"]?.Value?.ToString() ?? o.ToString(),
-            };
-            string? image = Get("Image")?.ToString();
-            if (container is not null && image is not null) ThrowInvalidArm($"-Arm '{label}': give Container or Image, not both.", h);
-            if (container is not null) ValidateContainerName(container, nameof(Arm));
-            if (image is not null) ValidateImage(image, nameof(Arm));
-            string profile = Get("OnloadProfile")?.ToString() ?? OnloadProfile;
-            if (OnloadProfileName.Problem(profile) is { } bad) ThrowInvalidArm($"-Arm '{label}': {bad}", h); // the rule -OnloadProfile meets
-            arms.Add((new ComparisonArm { Label = label!, Onload = LanguagePrimitives.IsTrue(Get("Onload")), OnloadProfile = profile, Container = container, Image = image, HasPrepare = prepare is not null }, prepare as ScriptBlock));
+            try { arms.Add(ComparisonArmBinder.Bind(h, OnloadProfile)); }
+            catch (ArgumentException e) { ThrowInvalidArm(e.Message, h); }
+            if (arms[^1].Item1.Container is { } container) ValidateContainerName(container, nameof(Arm));
+            if (arms[^1].Item1.Image is { } image) ValidateImage(image, nameof(Arm));
         }
         if (string.Equals(arms[0].Item1.Label, arms[1].Item1.Label, StringComparison.OrdinalIgnoreCase))
         {
