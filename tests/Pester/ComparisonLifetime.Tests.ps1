@@ -192,6 +192,24 @@ Describe 'Invoke-LatencyComparison''s container ends with its pwsh' -Tag Podman 
         finally { if (-not $pwsh.HasExited) { $pwsh.Kill() } }
     }
 
+    It 'removes the container within 10 s of a SIGKILL while podman is still creating it' {
+        # The client is killed mid-creation (the tether): the reaper waiting for its lock removes what the engine left.
+        function Get-CommandLine { Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
+                try { ((Get-Content -Raw -LiteralPath "$($_.FullName)/cmdline" -ErrorAction Stop) -split "`0") -join ' ' } catch { } } }
+        $pwsh = Start-Pwsh $Comparison
+        try {
+            $script:run = $null
+            Wait-Until { ($script:run = Get-CommandLine | Where-Object { $_ -match "podman run .*owner=$($pwsh.Id):" } | Select-Object -First 1) } 90 | Should -Not -BeNullOrEmpty
+            $pwsh.Kill()
+            $name = [regex]::Match($script:run, '--name (\S+)').Groups[1].Value
+            $name | Should -Match '^onloadtools-comparison-'
+            Start-Sleep -Seconds 2   # whatever the engine was doing settles
+            Wait-Until { -not (podman ps --all --quiet --filter "name=$name") } 8 | Should -Not -BeNullOrEmpty -Because 'a container created for a dead pwsh must not stay'
+            Get-CommandLine | Where-Object { $_ -match [regex]::Escape($name) } | Should -BeNullOrEmpty -Because 'the client and the reaper are gone too'
+        }
+        finally { if (-not $pwsh.HasExited) { $pwsh.Kill() } }
+    }
+
     It 'removes a comparison container whose owner is gone, and leaves a live owner''s alone' {
         $tag = [guid]::NewGuid().ToString('N').Substring(0, 8)
         $dead = "onloadtools-comparison-dead$tag"

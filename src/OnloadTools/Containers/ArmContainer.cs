@@ -12,6 +12,12 @@ namespace OnloadTools.Containers;
 /// dies, the tether sends that client SIGTERM, which the engine's signal proxy passes to the container's init; the
 /// container ends and <c>--rm</c> removes it (podman's conmon and docker's daemon do that, whether or not the client is
 /// still there). A normal end removes it at once with <c>rm --force</c>.</para>
+/// <para><b>Reaper.</b> A pwsh killed while the engine is still creating the container leaves it created but never
+/// started, which <c>--rm</c> does not remove. So the client runs under <c>flock --exclusive LOCK</c> (util-linux), and
+/// a reaper, <c>flock --exclusive LOCK ENGINE rm --force NAME</c>, waits for that lock: it is not tethered, so it
+/// outlives a killed pwsh, and it gets the lock only once the client is gone (however it ended), then removes the
+/// container, whatever state the engine left it in. A normal end removes the container first; the reaper then finds
+/// nothing to remove and ends. Without flock the owner label still covers that case.</para>
 /// <para><b>Owner label.</b> The container carries <see cref="OwnerLabel"/> = "PID:START" (pwsh's pid and its start
 /// time in clock ticks, so a reused pid is not mistaken for the owner). A container left by a pwsh killed while the
 /// engine was still creating it (never started, so <c>--rm</c> never ran) is removed by the next comparison
@@ -26,6 +32,8 @@ internal sealed class ArmContainer
     private readonly IToolRunner _runner;
     private readonly ContainerEngine _engine;
     private BackgroundProcess? _client;
+    private BackgroundProcess? _reaper;
+    private string? _lockPath;
 
     private ArmContainer(IToolRunner runner, ContainerEngine engine, string name, ToolCommand run)
     {
@@ -86,12 +94,12 @@ internal sealed class ArmContainer
         var container = new ArmContainer(runner, service.Engine, name, BuildRunCommand(service.Engine, image, name, OwnerOfThisProcess(), deviceArguments));
         try
         {
-            container._client = runner.Start(container.RunCommand);
+            container.StartClient(service.Engine);
             var deadline = DateTime.UtcNow + ContainerService.RunTimeout;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                if (container._client.HasExited)
+                if (container._client!.HasExited)
                 {
                     var r = new ToolResult
                     {
@@ -126,6 +134,36 @@ internal sealed class ArmContainer
         }
     }
 
+    /// <summary>Starts the tethered client (under flock when there is one) and, once it holds the lock, the reaper.</summary>
+    private void StartClient(ContainerEngine engine)
+    {
+        if (_runner.Which("flock") is not { } flock)
+        {
+            _client = _runner.Start(RunCommand);
+            return;
+        }
+        _lockPath = Path.Combine(Path.GetTempPath(), Name + ".lock");
+        _client = _runner.Start(new ToolCommand(flock, new[] { "--exclusive", _lockPath, engine.Path }.Concat(RunCommand.Arguments)) { Tethered = true });
+        // The reaper must not get the lock before the client: wait (briefly) until the client holds it.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!_client.HasExited && DateTime.UtcNow < until && !Locked(_lockPath)) Thread.Sleep(10);
+        if (_client.HasExited || !Locked(_lockPath)) return;
+        _reaper = _runner.Start(new ToolCommand(flock, "--exclusive", _lockPath, engine.Path, "rm", "--force", Name));
+    }
+
+    /// <summary>Someone holds an exclusive flock on the file (.NET takes one for FileShare.None and fails when it cannot).</summary>
+    private static bool Locked(string path)
+    {
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+            return false;
+        }
+        catch (IOException) { return true; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>Removes the container (stopping it at once) and ends its client. Returns the engine's complaint, or null
     /// when it is gone. Never throws and is not cancellable: it is the cleanup.</summary>
     public async Task<string?> RemoveAsync()
@@ -142,6 +180,18 @@ internal sealed class ArmContainer
         }
         _client?.Dispose();
         _client = null;
+        if (_reaper is { } reaper)
+        {
+            // The client is gone, so the reaper gets the lock, finds nothing to remove and ends. It is never killed:
+            // it runs in this process's group.
+            reaper.Exited.Wait(TimeSpan.FromSeconds(30));
+            if (reaper.HasExited) reaper.Dispose();
+            _reaper = null;
+        }
+        if (_lockPath is not null)
+        {
+            try { File.Delete(_lockPath); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
         return problem;
     }
 
@@ -151,6 +201,11 @@ internal sealed class ArmContainer
     /// </summary>
     public static async Task<IReadOnlyList<string>> SweepAsync(IToolRunner runner, ContainerService service, CancellationToken ct)
     {
+        // The lock files of clients that are gone (a pwsh killed: nothing of it could delete its file).
+        foreach (string file in Directory.EnumerateFiles(Path.GetTempPath(), NamePrefix + "*.lock"))
+        {
+            if (!Locked(file)) { try { File.Delete(file); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
+        }
         var list = await runner.RunAsync(service.Engine.Command("ps", "--all", "--quiet", "--filter", "label=" + OwnerLabel), ContainerService.QuickTimeout, ct).ConfigureAwait(false);
         if (!list.Succeeded) return Array.Empty<string>();
         var removed = new List<string>();
