@@ -159,7 +159,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         {
             // However it ended (Ctrl+C surfaces from any Write* call as PipelineStoppedException), no run is left
             // InProgress, and nothing started for the experiment outlives it.
-            experiment.FinishUnfinished(host);
+            experiment.FinishUnfinished();
             foreach (string problem in experiment.CleanUp())
             {
                 if (!Stopping) WriteWarning($"Container {problem}. Remove it with: {Service.Engine.Name} rm --force {problem.Split(':')[0]}");
@@ -328,7 +328,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             foreach (LatencyComparison c in outcome.Comparisons)
             {
                 var o = PSObject.AsPSObject(c);
-                o.Properties.Add(new PSNoteProperty("Runs", outcome.Runs.ToArray()));
+                if (o.Properties["Runs"] is null) o.Properties.Add(new PSNoteProperty("Runs", outcome.Runs.ToArray()));
                 _c.WriteObject(o);
             }
         }

@@ -222,7 +222,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
-            FinishUnfinished(null);
+            FinishUnfinished();
             throw;
         }
     }
@@ -260,7 +260,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
 
     /// <summary>Ends every run still in progress as Stopped and saves it (quietly): however the experiment ended, no
     /// run is left InProgress in the history.</summary>
-    public void FinishUnfinished(IComparisonHost? host)
+    public void FinishUnfinished()
     {
         foreach (var r in _allRuns.Where(r => r.Status == LatencyRunStatus.InProgress))
         {
