@@ -217,10 +217,9 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                 {
                     run.IterationsFailed++;
                     WriteError(LatencyError(e, run.TestName));
-                    // With nothing measured yet, a server that does not answer will not answer the next iteration either.
-                    var (rest, all) = session.Consequences(e);
-                    skipRest = rest && run.Samples.Length == 0;
-                    skipAll = all && run.Samples.Length == 0;
+                    // The sessions' one rule (Invoke-LatencyComparison's too): with nothing measured yet, a server that
+                    // does not answer will not answer the next iteration either.
+                    (skipRest, skipAll) = session.AfterFailure(e, run.Samples.Length);
                 }
                 done++;
                 PersistRun(run, historyPath);

@@ -112,14 +112,42 @@ internal abstract class LatencySession : IDisposable
         foreach (string key in Request.Tests.Select(ServerKey).Distinct())
         {
             int port = Request.Port ?? DefaultPort;
-            if (IsServing(key, port))
+            // A server someone else started on the default port may go away mid-measurement: a session that must
+            // own its server uses one that listens only where the admin pointed it (-Port).
+            if ((Request.Port is not null || !OwnsServer) && IsServing(key, port))
             {
                 _ports[key] = port;
                 continue;
             }
-            await StartPrivateServerAsync(key, Request.Port ?? FreePort(key), ct).ConfigureAwait(false);
+            await StartPrivateServerAsync(key, Request.Port, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Starts its own private server on a free port unless -Port names one that listens, instead of using whatever
+    /// listens on the tool's default port (which its owner may stop at any time). Invoke-LatencyComparison's sessions
+    /// own their server: an experiment of many minutes must not depend on someone else's.
+    /// </summary>
+    public bool OwnsServer { get; init; }
+
+    /// <summary>The session whose private server this one measures against too (a comparison's other arm), if any.</summary>
+    public LatencySession? ServerOwner { get; init; }
+
+    private BackgroundProcess? PrivateServer(string test) =>
+        _servers.TryGetValue(ServerKey(test), out var server) ? server : ServerOwner?.PrivateServer(test);
+
+    /// <summary>True when the test's server is a private one this session (or its <see cref="ServerOwner"/>) started and it has exited since.</summary>
+    public bool PrivateServerExited(string test, out string? said)
+    {
+        said = null;
+        if (PrivateServer(test) is not { HasExited: true } server) return false;
+        said = $"'{server.CommandLine}' exited" + (server.ExitCode is { } code ? $" with code {code}" : "")
+            + (Clean(server.StandardError + server.StandardOutput).Trim() is { Length: > 0 } text ? ": " + text : ".");
+        return true;
+    }
+
+    /// <summary>The private server serving a test, if this session started one.</summary>
+    public bool HasPrivateServer(string test) => PrivateServer(test) is not null;
 
     private protected abstract ToolCommand VersionCommand { get; }
 
@@ -137,28 +165,45 @@ internal abstract class LatencySession : IDisposable
     /// <summary>The private server's command line (tethered: it dies with pwsh).</summary>
     public abstract ToolCommand BuildServerCommand(string key, int port);
 
-    private async Task StartPrivateServerAsync(string key, int port, CancellationToken ct)
+    /// <summary>
+    /// Starts the private server and waits until it serves. On a port of its own choosing (none given) a server that
+    /// exits at once lost the port to another process between the choice and its bind: it is started again on
+    /// another free port (three tries). Serving means its port answers while the server still runs, twice 50 ms apart,
+    /// so a port answered by someone else while ours is failing is not taken for ours.
+    /// </summary>
+    private async Task StartPrivateServerAsync(string key, int? requestedPort, CancellationToken ct)
     {
         if (Runner.Which(ServerTool) is null) throw new ToolNotFoundException(ServerTool);
-        var server = Runner.Start(BuildServerCommand(key, port));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline)
+        for (int attempt = 1; ; attempt++)
         {
-            ct.ThrowIfCancellationRequested();
-            if (server.HasExited) break;
-            if (IsServing(key, port))
+            int port = requestedPort ?? FreePort(key);
+            var server = Runner.Start(BuildServerCommand(key, port));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            bool answered = false;
+            while (DateTime.UtcNow < deadline)
             {
-                _servers[key] = server;
-                _ports[key] = port;
-                return;
+                ct.ThrowIfCancellationRequested();
+                if (server.HasExited) break;
+                if (IsServing(key, port))
+                {
+                    if (answered && !server.HasExited)
+                    {
+                        _servers[key] = server;
+                        _ports[key] = port;
+                        return;
+                    }
+                    answered = true;
+                }
+                await Task.Delay(50, ct).ConfigureAwait(false);
             }
-            await Task.Delay(50, ct).ConfigureAwait(false);
+            string said = Clean(server.StandardError + server.StandardOutput).Trim();
+            string cmdLine = server.CommandLine;
+            bool exited = server.HasExited;
+            server.Dispose();
+            if (exited && requestedPort is null && attempt < 3) continue;
+            throw Failure(LatencyFailure.ServerStart,
+                $"The private {DescribeServer(key)} '{cmdLine}' did not start serving on 127.0.0.1:{port}." + (said.Length > 0 ? " It said: " + said : ""), said);
         }
-        string said = Clean(server.StandardError + server.StandardOutput).Trim();
-        string cmdLine = server.CommandLine;
-        server.Dispose();
-        throw Failure(LatencyFailure.ServerStart,
-            $"The private {DescribeServer(key)} '{cmdLine}' did not start serving on 127.0.0.1:{port}." + (said.Length > 0 ? " It said: " + said : ""), said);
     }
 
     /// <summary>The tool's output as shown to the admin (sockperf's colours removed).</summary>
@@ -221,9 +266,18 @@ internal abstract class LatencySession : IDisposable
         Exception? inner = null, string? target = null, string? action = null) =>
         new(Tool, ServerName, failure, message, rawOutput, result, inner) { Target = target, RecommendedAction = action };
 
-    /// <summary>What a failed iteration means for the rest: a server that does not answer will not answer the test's next
-    /// iteration (nor any other test's, when they share it); a tool that ran the wrong test or rejects its arguments
-    /// will do so again. Applies while nothing of the test was measured.</summary>
+    /// <summary>
+    /// The one rule for what a failed iteration means for the rest, for every command that runs sessions
+    /// (Measure-NetperfLatency, Measure-SockperfLatency, Invoke-LatencyComparison): while nothing of the test was
+    /// measured (<paramref name="samplesOfTest"/> is 0), a server that does not answer will not answer the test's next
+    /// iteration (nor any other test's, when they share it), and a tool that ran the wrong test or rejects its
+    /// arguments will do so again. Once the test has measured something, or after a timeout or a cut-short
+    /// iteration, the next iteration is tried.
+    /// </summary>
+    public (bool SkipRestOfTest, bool SkipAllTests) AfterFailure(Exception e, int samplesOfTest) =>
+        e is LatencyToolException l && samplesOfTest == 0 ? Consequences(l) : (false, false);
+
+    /// <summary>What a failed iteration means for the rest while nothing of the test was measured (<see cref="AfterFailure"/>).</summary>
     public (bool SkipRestOfTest, bool SkipAllTests) Consequences(LatencyToolException e) => e.Failure switch
     {
         LatencyFailure.Connection => (true, Request.Tests.Select(ServerKey).Distinct().Count() == 1),

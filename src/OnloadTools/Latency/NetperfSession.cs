@@ -99,9 +99,10 @@ internal sealed class NetperfSession : LatencySession
         {
             case NetperfErrorKind.Connection:
                 throw Failure(LatencyFailure.Connection,
-                    $"No netserver answered at {Target}:{Port}. netperf (exit code {result.ExitCode}) said: {parsed.ErrorMessage}", raw, result,
-                    target: Where(test),
-                    action: "Start netserver on the target (netserver -p PORT), open the port in its firewall, or omit -ComputerName to measure this host.");
+                    $"No netserver answered at {Target}:{Port}. netperf (exit code {result.ExitCode}) said: {parsed.ErrorMessage}"
+                    + (PrivateServerExited(test, out string? said) ? $" The private netserver this command started, {said}"
+                        : HasPrivateServer(test) ? " It was the private netserver this command started." : ""), raw, result,
+                    target: Where(test), action: UnreachableAction(test));
             case NetperfErrorKind.UnknownTest:
                 throw Failure(LatencyFailure.UnknownTest, $"{parsed.ErrorMessage} ({result.Describe()})", raw, result);
         }
@@ -137,6 +138,16 @@ internal sealed class NetperfSession : LatencySession
         sample.ResponseSize ??= Request.ResponseSize;
         return sample;
     }
+
+    /// <summary>What the admin can do about a netserver that did not answer: only what fits how it was asked.</summary>
+    private string UnreachableAction(string test) =>
+        Request.ComputerName is { Length: > 0 }
+            ? "Start netserver on the target (netserver -p PORT), open the port in its firewall, or omit -ComputerName to measure this host."
+            : HasPrivateServer(test)
+                ? "The netserver this command started on this host stopped answering: run the command again; if it recurs, look for what ends processes on this host."
+                : RunsInContainer
+                    ? $"netperf in {Request.ClientLocation} must reach a netserver on 127.0.0.1:{Port}: the container needs the host's network (--net=host), or give -ComputerName."
+                    : $"Start netserver on this host (netserver -p {Port}) or omit -Port to let the command start its own.";
 
     /// <summary>
     /// Why an iteration ran shorter than asked (netperf prints the result of a run a signal ended early, and exits 0),
