@@ -208,12 +208,12 @@ Describe 'What the help promises, the module does' {
             $run
         }
         $c = Compare-LatencyRun (New-Run a 10, 11, 12, 13, 14) (New-Run b 12, 13, 14, 15, 16) -Metric Mean -WarningAction SilentlyContinue
-        $header = ($c | Format-Table | Out-String -Width 250) -split "`n" | Where-Object { $_ -match '^\s*Metric\b' } | Select-Object -First 1
+        $header = ($c | Format-Table | Out-String -Width 250) -split "`n" | Where-Object { $_ -match '^\s*Test\s+Metric\b' } | Select-Object -First 1
         $columns = $header -split '\s+' | Where-Object { $_ }
         foreach ($n in $named) { $columns | Should -Contain $n -Because "Example 1 names the column $n" }
         # The values the example sends to the Wide view are its columns there.
-        $wide = ($c | Format-Table -View Wide | Out-String -Width 250) -split "`n" | Where-Object { $_ -match '^\s*Metric\b' } | Select-Object -First 1
-        foreach ($n in 'Reference', 'Difference', 'Delta', 'Unit') { ($wide -split '\s+') | Should -Contain $n }
+        $wide = ($c | Format-Table -View Wide | Out-String -Width 250) -split "`n" | Where-Object { $_ -match '^\s*Test\s+Metric\b' } | Select-Object -First 1
+        foreach ($n in 'Reference', 'Difference', 'Delta', 'p') { ($wide -split '\s+') | Should -Contain $n }
     }
 
     It 'Invoke-LatencyComparison says run files end Stopped after Ctrl+C, as they do' {
