@@ -299,8 +299,8 @@ if ($Test) {
     # A file that fails before any of its tests ran counts as a failure too.
     $pesterFailed = $pester.FailedCount + $pester.FailedBlocksCount + $pester.FailedContainersCount
     # Pester's own verdict is the last word: a run that threw, or did not say Passed, fails even when it counted nothing.
-    $pesterBroken = $runPester -and ($pesterError -or -not $pester.PSObject.Properties['Result'] -or $pester.Result -ne 'Passed')
-    if ($pesterBroken -and $pesterFailed -eq 0) { $pesterFailed = 1 }
+    $pesterBroken = $runPester -and $pesterFailed -eq 0 -and ($pesterError -or -not $pester.PSObject.Properties['Result'] -or $pester.Result -ne 'Passed')
+    if ($pesterBroken) { $pesterFailed = 1 }
 
     Write-Host ''
     Write-Host ('xunit:  {0} passed, {1} failed, {2} skipped ({3:n0} s)' -f $xunit.Passed, $xunit.Failed, $xunit.Skipped, $xunitWatch.Elapsed.TotalSeconds)
