@@ -277,6 +277,12 @@ internal static class LatencyComparer
         }
         Decide(c, options, tooFew);
         if (!tooFew) notes.AddRange(Disagreements(c, options, level));
+        if (refRuns is not null && diffRuns is not null
+            && Host.HostFactsDifference.Describe(refRuns.Select(r => r.HostFacts), diffRuns.Select(r => r.HostFacts)) is { } hostDifferences)
+        {
+            c.HostDifferences = hostDifferences;
+            notes.Add($"The hosts differ: {hostDifferences}.");
+        }
         c.Notes = notes.Count == 0 ? null : string.Join(" ", notes);
         return c;
     }
