@@ -67,7 +67,7 @@ namespace OnloadTools.Host
                     _ => (bool?)null,
                 };
             }).ConfigureAwait(false);
-            if (facts.NicInterface is { } nic && fs.IsRealHost)
+            if (facts.NicInterface is { } nic)
             {
                 facts.NicFirmware = await Try(async () =>
                 {
@@ -92,7 +92,7 @@ namespace OnloadTools.Host
                 TunedProfile = Safe(() => HostInfo.ActiveTunedProfile(fs)),
                 IsolatedCpus = Safe(() => CpuList.Format(CpuIsolation.Read(fs).Isolated)),
                 CpuModel = Safe(() => CpuModel(fs.ReadText("/proc/cpuinfo"))),
-                Clocksource = Safe(() => fs.ReadText("/sys/devices/system/clocksource/clocksource0/current_clocksource") is { Length: > 0 } c ? c.Trim() : null),
+                Clocksource = Safe(() => fs.ReadText(Jitter.JitterSession.ClockSourcePath) is { Length: > 0 } c ? c.Trim() : null),
                 OnloadProfile = onloadProfile is { Length: > 0 } ? onloadProfile : null,
             };
             string? nic = Safe(() => NicOf(fs));
