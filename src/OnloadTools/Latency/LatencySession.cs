@@ -98,6 +98,8 @@ internal abstract class LatencySession : IDisposable
         }
         // Once, before the first iteration: nothing reads the host while the tool measures. Never fails the measurement.
         HostFacts = await HostFactsReader.ReadAsync(Fs, Runner, Request.Onload ? Request.OnloadProfile : null, OnloadVersion, ct).ConfigureAwait(false);
+        // In a container the profile is read by the image's onload from the image's files, which this host's are not.
+        if (RunsInContainer) HostFacts.OnloadProfileSettings = null;
 
         if (Request.ComputerName is { Length: > 0 } host)
         {
