@@ -77,3 +77,41 @@ Describe 'Host facts of a run' {
         }
     }
 }
+
+Describe 'Every command that measures carries the facts' {
+    BeforeAll {
+        $script:OldPath = $env:PATH
+        $script:OldHome = $env:HOME
+    }
+    AfterEach {
+        $env:PATH = $OldPath
+        $env:HOME = $OldHome
+        Remove-Item Env:ONLOADTOOLS_DOUBLE_STATE, Env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION -ErrorAction Ignore
+    }
+
+    It 'Measure-SockperfLatency' {
+        $r = Measure-SockperfLatency -Protocol Udp -Iterations 1 -Duration 1
+        $r.HostFacts.KernelRelease | Should -Be $kernel
+    }
+
+    It 'Measure-NetperfLatency -Onload records the version and the EF_* settings of the profile onload reads (~/.openonload/profiles first)' {
+        $env:HOME = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'home')).FullName
+        $profiles = New-Item -ItemType Directory -Path (Join-Path $env:HOME '.openonload/profiles')
+        Set-Content -Path (Join-Path $profiles 'latency.opf') -Value "# the user's own latency profile, read before the installed one`nonload_set EF_POLL_USEC 0`nonload_set EF_SPIN_USEC=1000`n"
+        $env:ONLOADTOOLS_DOUBLE_STATE = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'onload-state')).FullName
+        $env:ONLOADTOOLS_DOUBLE_ONLOAD_VERSION = '9.0.1.42'
+        $env:PATH = "$(Join-Path $PSScriptRoot '../fixtures/bin'):$OldPath"
+        $r = Measure-NetperfLatency -Onload -OnloadProfile latency -TestName TCP_RR -Iterations 1 -Duration 1 -WarningAction SilentlyContinue
+        $r.HostFacts.OnloadVersion | Should -Be '9.0.1.42'
+        $r.HostFacts.OnloadProfile | Should -Be 'latency'
+        $r.HostFacts.OnloadProfileSettings | Should -BeExactly 'EF_POLL_USEC=0 EF_SPIN_USEC=1000'
+    }
+
+    It 'Invoke-LatencyComparison: both arms'' runs, and no difference is claimed on one host' {
+        $out = Invoke-LatencyComparison -Arm @{ Label = 'fa' }, @{ Label = 'fb' } -TestName TCP_RR -Iterations 2 -Duration 1 -PassThru -WarningAction SilentlyContinue
+        $runs = @($out | Where-Object { $_ -is [OnloadTools.LatencyRun] })
+        $runs | Should -HaveCount 2
+        $runs | ForEach-Object { $_.HostFacts.KernelRelease | Should -Be $kernel }
+        $out | Where-Object { $_ -is [OnloadTools.LatencyComparison] } | ForEach-Object { $_.HostDifferences | Should -BeNullOrEmpty }
+    }
+}
