@@ -37,6 +37,9 @@ namespace OnloadTools
         /// setting of a variable wins), sorted: "EF_POLL_USEC=100000 EF_TCP_FASTSTART_IDLE=0". Null when the file was not found.</summary>
         public string? OnloadProfileSettings { get; set; }
 
+        /// <summary>A copy, so each run holds its own (a script that edits one run's facts changes no other run).</summary>
+        internal HostFacts Copy() => (HostFacts)MemberwiseClone();
+
         public override string ToString() =>
             string.Join(", ", new[] { KernelRelease, TunedProfile, NicDriver, OnloadVersion }.Where(v => v is { Length: > 0 }));
     }
@@ -90,7 +93,9 @@ namespace OnloadTools.Host
                 KernelRelease = Safe(() => HostInfo.KernelRelease(fs)),
                 KernelCommandLine = Safe(() => HostInfo.KernelCommandLine(fs)),
                 TunedProfile = Safe(() => HostInfo.ActiveTunedProfile(fs)),
-                IsolatedCpus = Safe(() => CpuList.Format(CpuIsolation.Read(fs).Isolated)),
+                // Unknown (not "none") when neither the command line nor sysfs's list can be read.
+                IsolatedCpus = Safe(() => HostInfo.KernelCommandLine(fs) is null && fs.ReadText("/sys/devices/system/cpu/isolated") is null
+                    ? null : CpuList.Format(CpuIsolation.Read(fs).Isolated)),
                 CpuModel = Safe(() => CpuModel(fs.ReadText("/proc/cpuinfo"))),
                 Clocksource = Safe(() => fs.ReadText(Jitter.JitterSession.ClockSourcePath) is { Length: > 0 } c ? c.Trim() : null),
                 OnloadProfile = onloadProfile is { Length: > 0 } ? onloadProfile : null,

@@ -244,7 +244,7 @@ internal abstract class LatencySession : IDisposable
             OnloadVersion = OnloadVersion,
             ToolVersion = ToolVersion,
             ServerCommandLine = _servers.TryGetValue(ServerKey(test), out var s) ? s.CommandLine : null,
-            HostFacts = HostFacts,
+            HostFacts = HostFacts?.Copy(),
         };
         Describe(run, test);
         return run.WithHostEnvironment(Fs);

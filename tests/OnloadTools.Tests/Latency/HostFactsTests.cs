@@ -70,6 +70,7 @@ public class HostFactsTests
             Assert.Null(f.KernelRelease);
             Assert.Null(f.TunedProfile);
             Assert.Null(f.TunedProfileVerified);
+            Assert.Null(f.IsolatedCpus);   // unknown, not "none"
             Assert.Null(f.NicInterface);
             Assert.Null(f.CpuModel);
             Assert.Null(f.Clocksource);
