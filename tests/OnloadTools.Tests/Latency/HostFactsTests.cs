@@ -158,6 +158,29 @@ public class HostFactsTests
         Assert.Null(LatencyRunStore.Deserialize(older).HostFacts);
     }
 
+    [Fact]
+    public async Task A_session_reads_the_facts_once_while_preparing_and_each_run_holds_its_own_copy()
+    {
+        var runner = Runner();
+        var request = new NetperfRequest { ComputerName = "127.0.0.1", Port = 12865, DurationSeconds = 1, Iterations = 1 };
+        using var session = new NetperfSession(new ScriptedRunner(c => c.Tool == "netperf" ? (0, "Netperf version 2.7.0\n", "") : Answer(runner, c),
+            "netperf", "tuned-adm", "ethtool"), new HostFileSystem(Root), request);
+        await session.PrepareAsync(CancellationToken.None);
+        var tcp = session.NewRun("TCP_RR");
+        var udp = session.NewRun("UDP_RR");
+        Assert.Equal("5.14.0-427.13.1.el9_4.x86_64", tcp.HostFacts!.KernelRelease);
+        Assert.Equal("p1p1", udp.HostFacts!.NicInterface);
+        Assert.NotSame(tcp.HostFacts, udp.HostFacts);
+        tcp.HostFacts.KernelRelease = "edited";
+        Assert.Equal("5.14.0-427.13.1.el9_4.x86_64", udp.HostFacts.KernelRelease);
+    }
+
+    private static (int, string, string) Answer(ScriptedRunner runner, ToolCommand c)
+    {
+        var r = runner.RunAsync(c).GetAwaiter().GetResult();
+        return (r.ExitCode, r.StandardOutput, r.StandardError);
+    }
+
     private sealed class ThrowingRunner : IToolRunner
     {
         public string? Which(string tool) => "/usr/bin/" + tool;
