@@ -75,6 +75,11 @@ BeforeAll {
     $bareUdp = New-Run -Label bare-metal-kernel-stack -Test UDP_PINGPONG -Tool sockperf -Means 12.90, 13.05, 12.84, 12.99, 13.10 -Port 11111
     $bareTcp = New-Run -Label bare-metal-kernel-stack -Test TCP_PINGPONG -Tool sockperf -Means 14.2, 14.4, 14.1, 14.3, 14.25 -Port 11112
     $netperf = New-Run -Label container -Test TCP_RR -Tool netperf -Means 1210.44, 1188.1, 1234.9, 1199.7, 1221.3
+    # Host facts that differ (a long command line change): -View Wide heads the group with them, wrapped within 120 columns.
+    $bareUdp.HostFacts = [OnloadTools.HostFacts]@{ KernelRelease = '5.14.0-427.13.1.el9_4.x86_64'; TunedProfile = 'network-latency'
+        KernelCommandLine = 'BOOT_IMAGE=(hd0,gpt2)/vmlinuz-5.14.0-427.13.1.el9_4.x86_64 root=/dev/mapper/rhel-root ro quiet' }
+    $udp.HostFacts = [OnloadTools.HostFacts]@{ KernelRelease = '5.14.0-503.11.1.el9_5.x86_64'; TunedProfile = 'cpu-partitioning'
+        KernelCommandLine = 'BOOT_IMAGE=(hd0,gpt2)/vmlinuz-5.14.0-503.11.1.el9_5.x86_64 root=/dev/mapper/rhel-root ro quiet skew_tick=1 nohz=on nohz_full=10-15,26-31 rcu_nocbs=10-15,26-31 tuned.non_isolcpus=03ff03ff intel_pstate=disable nosoftlockup' }
     $comparisons = @(Compare-LatencyRun -ReferenceRun $bareUdp, $bareTcp -DifferenceRun $udp, $tcp)
     $slower = @(Compare-LatencyRun -ReferenceRun $udp -DifferenceRun $bareUdp)
     # What Invoke-LatencyComparison says of the processes: Onload mapped on one side, lost on the other.

@@ -191,7 +191,15 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
         var warned = new HashSet<string>();
         foreach (var c in results)
         {
-            if (c.Notes is { } note && warned.Add(c.TestName + "\u0000" + note))
+            string? note = c.Notes;
+            if (c.HostDifferences is { } host)
+            {
+                // Said once per test and pair of sides, not again with every metric's other notes.
+                string hostNote = LatencyComparer.HostNote(host);
+                if (warned.Add(c.TestName + "\u0000" + hostNote)) WriteWarning($"{c.TestName} {c.DifferenceLabel} vs {c.ReferenceLabel}: {hostNote}");
+                note = note?.Replace(hostNote, "").Trim() is { Length: > 0 } rest ? rest : null;
+            }
+            if (note is not null && warned.Add(c.TestName + "\u0000" + note))
             {
                 WriteWarning($"{c.TestName} {c.DifferenceLabel} vs {c.ReferenceLabel}: {note}");
             }

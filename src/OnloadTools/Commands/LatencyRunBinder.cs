@@ -203,6 +203,13 @@ internal static class LatencyRunBinder
             {
                 converted = Flatten(value).Select(v => Unwrap(v)?.ToString() ?? "").ToArray();
             }
+            else if (type == typeof(HostFacts))
+            {
+                // A bag (Deserialized.OnloadTools.HostFacts, a PSCustomObject from JSON) or a hashtable; text (a run
+                // serialized too shallow) holds no facts to recover, so the run has none rather than being refused.
+                if (value is string) { p.SetValue(target, null); return; }
+                converted = BindFacts(value, description);
+            }
             else if (type == typeof(DateTime) && value is string s)
             {
                 converted = DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
@@ -217,6 +224,26 @@ internal static class LatencyRunBinder
         {
             throw new LatencyRunBindingException($"Property {p.Name} of the {description} has the value '{value}', which is not a {p.PropertyType.Name}.", value);
         }
+    }
+
+    private static readonly PropertyInfo[] FactProperties = Settable(typeof(HostFacts));
+
+    private static HostFacts BindFacts(object value, string description)
+    {
+        Func<string, (bool Found, object? Value)> get = value switch
+        {
+            PSObject bag when bag.BaseObject is IDictionary d => FromDictionary(d),
+            PSObject bag => FromBag(bag, out _),
+            IDictionary d => FromDictionary(d),
+            _ => throw new InvalidCastException(),
+        };
+        var facts = new HostFacts();
+        foreach (var p in FactProperties)
+        {
+            var (found, v) = get(p.Name);
+            if (found) Assign(facts, p, v, description + "'s HostFacts");
+        }
+        return facts;
     }
 
     private static object? Unwrap(object? value) => value is PSObject pso && pso.BaseObject is not PSCustomObject ? pso.BaseObject : value;

@@ -129,6 +129,9 @@ internal static class LatencyComparer
         if (options.EquivalenceAlpha is { } a && !(a > 0 && a < 0.5)) throw new ArgumentOutOfRangeException(nameof(options), "EquivalenceAlpha must be between 0 and 0.5.");
     }
 
+    /// <summary>The sentence of a comparison's Notes that names the host facts that differ between its sides.</summary>
+    public static string HostNote(string hostDifferences) => $"The hosts differ: {hostDifferences}.";
+
     /// <summary>Compares two sets of per-iteration values of one metric.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static LatencyComparison CompareValues(string testName, string metric, double[] refValues, double[] diffValues,
@@ -277,6 +280,12 @@ internal static class LatencyComparer
         }
         Decide(c, options, tooFew);
         if (!tooFew) notes.AddRange(Disagreements(c, options, level));
+        if (refRuns is not null && diffRuns is not null
+            && Host.HostFactsDifference.Describe(refRuns.Select(r => r.HostFacts), diffRuns.Select(r => r.HostFacts)) is { } hostDifferences)
+        {
+            c.HostDifferences = hostDifferences;
+            notes.Add(HostNote(hostDifferences));
+        }
         c.Notes = notes.Count == 0 ? null : string.Join(" ", notes);
         return c;
     }

@@ -109,6 +109,9 @@ public sealed class LatencyComparison
 
     /// <summary>Why the verdict is what it is when the data limited it (too few iterations, unbounded CI …).</summary>
     public string? Notes { get; set; }
+    /// <summary>The host facts that differ between the two sides, in words ("kernel 5.14.0-427 → 5.14.0-503; tuned
+    /// network-latency → throughput-performance"): what changed besides latency. Null when none differ or a side has no facts.</summary>
+    public string? HostDifferences { get; set; }
 
     public override string ToString() =>
         $"{TestName} {Metric}: {DifferenceLabel} vs {ReferenceLabel} {DeltaPercent.ToString("+0.0;-0.0;0.0", System.Globalization.CultureInfo.InvariantCulture)}% → {Verdict}";

@@ -86,6 +86,10 @@ public sealed class LatencyRun
     /// <summary>The netserver this run started for itself on loopback, if any.</summary>
     public string? ServerCommandLine { get; set; }
 
+    /// <summary>The facts of the host the run was measured on (kernel, tuned profile, NIC, Onload profile settings …), read once
+    /// before its first iteration; null in files written before they were recorded.</summary>
+    public HostFacts? HostFacts { get; set; }
+
     /// <summary>"RoundTrip" or "OneWay" (sockperf's default, half the round trip): what every latency of this run measures.</summary>
     public string LatencyKind { get; set; } = "RoundTrip";
 

@@ -37,6 +37,8 @@ internal abstract class LatencySession : IDisposable
     public string Target { get; private set; } = "127.0.0.1";
     public string? ToolVersion { get; private set; }
     public string? OnloadVersion { get; private set; }
+    /// <summary>This host's facts, read once by <see cref="PrepareAsync"/> before any iteration; every run of the session carries them.</summary>
+    public HostFacts? HostFacts { get; private set; }
 
     /// <summary>Time one iteration is expected to take, for progress and timeouts.</summary>
     public abstract TimeSpan ExpectedIterationTime { get; }
@@ -94,6 +96,10 @@ internal abstract class LatencySession : IDisposable
         {
             OnloadVersion = (await OnloadVersionQuery.ReadAsync(Runner, ct, c => OnClient(c)).ConfigureAwait(false)).Version;
         }
+        // Once, before the first iteration: nothing reads the host while the tool measures. Never fails the measurement.
+        HostFacts = await HostFactsReader.ReadAsync(Fs, Runner, Request.Onload ? Request.OnloadProfile : null, OnloadVersion, ct).ConfigureAwait(false);
+        // In a container the profile is read by the image's onload from the image's files, which this host's are not.
+        if (RunsInContainer) HostFacts.OnloadProfileSettings = null;
 
         if (Request.ComputerName is { Length: > 0 } host)
         {
@@ -238,6 +244,7 @@ internal abstract class LatencySession : IDisposable
             OnloadVersion = OnloadVersion,
             ToolVersion = ToolVersion,
             ServerCommandLine = _servers.TryGetValue(ServerKey(test), out var s) ? s.CommandLine : null,
+            HostFacts = HostFacts?.Copy(),
         };
         Describe(run, test);
         return run.WithHostEnvironment(Fs);

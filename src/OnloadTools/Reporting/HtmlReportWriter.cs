@@ -60,7 +60,12 @@ internal static class HtmlReportWriter
                 foreach (var v in s.Verdicts)
                 {
                     string cls = (v.IsHeadline ? "headline " : "") + (v.IsRegression ? "regression" : v.Verdict.ToLowerInvariant());
-                    sb.Append("<li class=\"").Append(cls).Append("\">").Append(H(v.Text)).Append("</li>\n");
+                    sb.Append("<li class=\"").Append(cls).Append("\">").Append(H(v.Text));
+                    if (v.HostDifferences is { Length: > 0 } host)
+                    {
+                        sb.Append("<br><span class=\"host-differences\">Host differs: ").Append(H(host)).Append("</span>");
+                    }
+                    sb.Append("</li>\n");
                 }
                 sb.Append("</ul>\n");
             }
@@ -128,6 +133,7 @@ internal static class HtmlReportWriter
         li.equivalent { color: #1d6b1d; } li.slower, li.regression { color: #a31515; } li.faster { color: #174f8a; }
         li.regression { font-weight: 700; }
         .note { color: #7a5c00; background: #fff8e1; padding: 0.4em 0.6em; border-radius: 4px; }
+        .host-differences { font-weight: normal; color: #5a3d8a; font-size: 0.9em; }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.5em; }
         figure { margin: 0; } .chart { position: relative; height: 340px; }
         figcaption { color: #666; font-size: 0.85em; margin-top: 0.3em; }

@@ -190,6 +190,7 @@ internal static class LatencyReportBuilder
         {
             Text = Headline(differenceName, referenceName, mean, p99, options.Comparison), IsHeadline = true,
             Verdict = lead.Verdict, IsRegression = (mean?.IsRegression ?? false) || (p99?.IsRegression ?? false),
+            HostDifferences = results.Select(r => r.HostDifferences).FirstOrDefault(h => h is not null),
         });
         foreach (var c in results)
         {

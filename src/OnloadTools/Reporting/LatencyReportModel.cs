@@ -115,4 +115,6 @@ internal sealed class VerdictLine
     public string Verdict { get; set; } = "";
     public bool IsRegression { get; set; }
     public bool IsHeadline { get; set; }
+    /// <summary>On a headline: the host facts that differ between the two sides (LatencyComparison.HostDifferences), or null.</summary>
+    public string? HostDifferences { get; set; }
 }
