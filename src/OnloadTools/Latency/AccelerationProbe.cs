@@ -115,11 +115,12 @@ internal static class AccelerationProbe
     {
         Task<LatencySample> task = iteration(ct);
         Finding found = Finding.NotSeen;
-        bool lookedAgain = false;
+        int looksAgain = 0;
         TimeSpan wait = delay;
         // Until netperf is seen (the wrapper may not have exec'd it yet): a look every 100 ms, then none while it measures.
-        // A library without a stack is looked at once more, a delay later: Onload makes its stack at the first socket,
-        // so a look between exec and netperf's first socket would see the library alone.
+        // A False is looked at twice more, at least 200 ms apart, before it stands: a look between exec and the loader's
+        // mapping of the preloaded library sees no library, and one between the mapping and netperf's first socket (when
+        // Onload makes its stack) sees the library alone. On a loaded host those moments are long enough to be caught.
         for (int attempt = 0; attempt < 30; attempt++)
         {
             Task first = await Task.WhenAny(task, Task.Delay(wait, ct)).ConfigureAwait(false);
@@ -131,10 +132,10 @@ internal static class AccelerationProbe
                 continue;
             }
             if (now.State != Unknown) found = now;
-            if (found.Warning == NoStackWarning && !lookedAgain)
+            if (found.State == False && looksAgain < 2)
             {
-                lookedAgain = true;
-                wait = delay;
+                looksAgain++;
+                wait = delay > TimeSpan.FromMilliseconds(200) ? delay : TimeSpan.FromMilliseconds(200);
                 continue;
             }
             break;

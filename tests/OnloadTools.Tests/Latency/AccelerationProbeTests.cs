@@ -161,6 +161,61 @@ public class AccelerationProbeTests
     }
 
     [Fact]
+    public async Task A_library_mapped_after_the_first_look_is_seen_by_a_later_one()
+    {
+        // A first look between exec and the loader's mapping of the preloaded library sees netperf without libonload (CI
+        // once caught a container arm there under load and said False). The probe looks again before a False stands;
+        // here the library and the stack appear before the third look.
+        string root = CopyOfFixture();
+        try
+        {
+            var fs = new HostFileSystem(root);
+            int looks = 0;
+            var thirdLook = new TaskCompletionSource();
+            bool Scope(int pid)
+            {
+                if (++looks == 3)
+                {
+                    string proc = Path.Combine(root, "proc", "2003");
+                    File.AppendAllText(Path.Combine(proc, "maps"), "7f0000000000-7f0000001000 r-xp 00000000 08:01 4242 /usr/lib64/libonload.so\n");
+                    File.CreateSymbolicLink(Path.Combine(proc, "fd", "9"), "/dev/onload");
+                    thirdLook.TrySetResult();
+                }
+                return true;
+            }
+            async Task<LatencySample> Iteration(CancellationToken ct)
+            {
+                await Task.WhenAny(thirdLook.Task, Task.Delay(TimeSpan.FromSeconds(20), ct));
+                return new LatencySample { TestName = "TCP_RR", Iteration = 1 };
+            }
+            var sample = await AccelerationProbe.RunCheckedAsync(Iteration, fs, Under(12003), Scope, TimeSpan.FromMilliseconds(50), default);
+            Assert.Equal(3, looks);
+            Assert.Equal(AccelerationProbe.True, sample.Accelerated);
+            Assert.Empty(sample.Warnings);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_False_stands_after_three_looks()
+    {
+        int looks = 0;
+        bool Scope(int pid) { looks++; return true; }
+        async Task<LatencySample> Iteration(CancellationToken ct)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            return new LatencySample { TestName = "TCP_RR", Iteration = 1 };
+        }
+        var sample = await AccelerationProbe.RunCheckedAsync(Iteration, Fs, Under(12003), Scope, TimeSpan.FromMilliseconds(50), default);
+        Assert.Equal(3, looks);
+        Assert.Equal(AccelerationProbe.False, sample.Accelerated);
+        Assert.Equal(new[] { AccelerationProbe.NotAcceleratedWarning }, sample.Warnings);
+    }
+
+    [Fact]
     public async Task A_stack_made_after_the_first_look_is_seen_by_the_second()
     {
         // Onload makes its stack at netperf's first socket: a first look between exec and that socket sees the library
