@@ -180,7 +180,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
                         bool lostOnload = w is AccelerationProbe.NotAcceleratedWarning or AccelerationProbe.NoStackWarning;
                         if (w.StartsWith(SockperfSession.TooFewPrefix, StringComparison.Ordinal))
                         {
-                            // Every iteration of the arm has about as many round trips: said once per arm and test.
+                            // Said once per arm, test and lowest missing percentile (the count varies little between iterations).
                             string key = test + " " + w[..Math.Max(0, w.IndexOf(" (", StringComparison.Ordinal))];
                             if (arm.WarnedOnce.Add(key)) host.Warning($"{arm.Label} {test} iteration {step.Iteration}: {w}");
                             else host.Verbose($"{arm.Label} {test} iteration {step.Iteration}: {w}");

@@ -138,7 +138,7 @@ public class SockperfComparisonTests
     }
 
     [Fact]
-    public void Both_arms_measure_against_one_port_per_protocol_and_the_netperf_tests_are_refused()
+    public void Every_iteration_of_both_arms_and_protocols_reads_a_full_log_and_the_netperf_tests_are_refused()
     {
         var tools = Sockperf(_ => FullLog(2000, 10, 20, 30));
         using var runner = Experiment(tools, 2, "UDP", "TCP");
