@@ -128,6 +128,9 @@ public class SockperfComparisonTests
         Assert.NotNull(p999.ConfidenceIntervalLow);
         Assert.True(p999.ConfidenceIntervalLow > 50, $"P999 interval [{p999.ConfidenceIntervalLow}, {p999.ConfidenceIntervalHigh}]");
         Assert.Contains(outcome.Comparisons, c => c.Metric == "P99");
+        // the tails came from a histogram of 4 significant digits: 800 µs stands for a 32 ns bucket below it
+        Assert.Contains("histogram bucket", p999.ResolutionBasis);
+        Assert.InRange(p999.DifferenceResolution, 0.032, 0.0331);
 
         // p99.999 was too much for 20,000 round trips: said once per arm, not once per iteration
         var tooFew = host.Warnings.Where(w => w.Contains(SockperfSession.TooFewPrefix, StringComparison.Ordinal)).ToArray();
@@ -210,6 +213,23 @@ public class SockperfComparisonTests
         Assert.Equal(LatencyFailure.FullLog, e.Failure);
         Assert.Contains("No such file", e.Message);
         Assert.Contains(tools.Commands, c => c.Arguments.Contains("rm"));   // removed even so
+    }
+
+    [Fact]
+    public void Full_log_percentiles_carry_the_histograms_resolution_and_the_summarys_do_not()
+    {
+        static LatencyRun Run(string commandLine) => new()
+        {
+            Tool = "sockperf",
+            Samples = new[] { new LatencySample { CommandLine = commandLine, P999Latency = 1000 } },
+        };
+        var full = MetricResolution.Of(new[] { Run("sockperf ping-pong -i 127.0.0.1 -p 1 -t 1 --full-log /tmp/x.csv") });
+        var summary = MetricResolution.Of(new[] { Run("sockperf ping-pong -i 127.0.0.1 -p 1 -t 1") });
+        Assert.Equal((1000 - 0.032 - 0.0005, 1000.0005), full.TrueRange("P999", 1000));        // 2^19 ≤ 1e6 ns < 2^20: 32 ns buckets
+        Assert.Equal((20 - 0.0005, 20 + 0.0005), full.TrueRange("P99", 20));                    // exact below 32.768 µs
+        Assert.Equal((40 - 0.002 - 0.0005, 40.0005), full.TrueRange("P50", 40));                // 32768 ≤ 40000 ns < 65536: 2 ns
+        Assert.Equal((1000 - 0.0005, 1000.0005), full.TrueRange("Mean", 1000));                 // the mean is exact
+        Assert.Equal((1000 - 0.0005, 1000.0005), summary.TrueRange("P999", 1000));
     }
 
     [Theory]
