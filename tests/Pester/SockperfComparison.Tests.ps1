@@ -81,3 +81,47 @@ Describe 'Invoke-LatencyComparison -Tool Sockperf on loopback' {
         Get-OurSockperf | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Invoke-LatencyComparison -Tool Sockperf with a container arm' -Tag Podman {
+    BeforeAll {
+        $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
+        . "$PSScriptRoot/ContainerTestHelpers.ps1"
+        $script:SavedConf = $env:CONTAINERS_CONF
+        if (-not $env:CONTAINERS_CONF) { $env:CONTAINERS_CONF = '/etc/containers/onloadtools-ci.conf' }
+        # The real-engine blocks' base image with this host's sockperf copied in (no registry, no package download).
+        $script:Base = 'localhost/onloadtools-lifetime-base'
+        $script:BuiltBase = Initialize-TestBaseImage $Base
+        $script:Image = "localhost/onloadtools-sockexp-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+        $script:Context = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-sockexp-$([guid]::NewGuid().ToString('N'))")).FullName
+        Copy-Item (Get-Command sockperf -CommandType Application | Select-Object -First 1).Source "$Context/sockperf"
+        Set-Content -Path "$Context/Containerfile" -Value "FROM $Base`nCOPY sockperf /usr/bin/sockperf`n"
+        podman build -q -t $Image $Context | Out-Null
+        $LASTEXITCODE | Should -Be 0
+    }
+    AfterAll {
+        podman rmi --force $Image 2>$null | Out-Null
+        Remove-Item -Recurse -Force $Context -ErrorAction Ignore
+        if ($BuiltBase -and $env:ONLOADTOOLS_TEST_KEEP_BASE -ne '1') { podman rmi --force $Base | Out-Null }
+        $env:CONTAINERS_CONF = $script:SavedConf
+    }
+
+    It 'reads the container arm''s full logs through the engine, against the host arm''s sockperf server' {
+        $out = Invoke-LatencyComparison -Tool Sockperf -TestName UDP -Arm @{ Label = 'host' }, @{ Label = 'ctr'; Image = $Image } -Iterations 3 -Duration 1 `
+            -PassThru -Confirm:$false -ErrorVariable errs -WarningAction SilentlyContinue
+        $errs | Should -BeNullOrEmpty
+        $runs = @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'OnloadTools.LatencyRun' })
+        $runs | Should -HaveCount 2
+        $runs[1].ClientLocation | Should -BeLike 'container:onloadtools-comparison-*'
+        $container = $runs[1].ClientLocation.Substring('container:'.Length)
+        $hostPort = [regex]::Match($runs[0].Samples[0].CommandLine, ' -p (\d+) ').Groups[1].Value
+        foreach ($s in $runs[1].Samples) {
+            $s.CommandLine | Should -BeLike "podman exec $container sockperf ping-pong -i 127.0.0.1 -p $hostPort * --full-log /tmp/onloadtools-sockperf-*.csv"
+            $s.Observations | Should -BeGreaterThan 1000
+            $s.P999Latency | Should -BeGreaterOrEqual $s.P99Latency
+            $s.P999Latency | Should -Be $s.DistributionLatencies[[array]::IndexOf($s.DistributionPercentiles, 99.9)]
+        }
+        ($out | Where-Object Metric -eq 'P999').DifferenceValues | Should -Be @($runs[1].Samples.P999Latency)
+        podman container exists $container
+        $LASTEXITCODE | Should -Not -Be 0 -Because 'the container the comparison started is removed'
+    }
+}
