@@ -73,11 +73,13 @@ Describe 'Invoke-LatencyComparison -Tool Sockperf on loopback' {
         Get-OurSockperf | Should -BeNullOrEmpty   # the private server is gone
     }
 
-    It 'refuses a test sockperf does not have, and a protocol netperf does not have' {
+    It 'refuses a test sockperf does not have, a protocol netperf does not have, and netperf''s CPU binding with sockperf' {
         { Invoke-LatencyComparison -Tool Sockperf -TestName TCP_CRR -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 2 -Duration 1 -Confirm:$false } |
             Should -Throw -ErrorId 'TestNameNotForTool,OnloadTools.Commands.InvokeLatencyComparisonCommand'
         { Invoke-LatencyComparison -TestName UDP -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 2 -Duration 1 -Confirm:$false } |
             Should -Throw -ErrorId 'TestNameNotForTool,OnloadTools.Commands.InvokeLatencyComparisonCommand'
+        { Invoke-LatencyComparison -Tool Sockperf -LocalCpu 0 -Arm @{ Label = 'a' }, @{ Label = 'b' } -Iterations 2 -Duration 1 -Confirm:$false } |
+            Should -Throw -ErrorId 'ParameterNotForTool,OnloadTools.Commands.InvokeLatencyComparisonCommand'
         Get-OurSockperf | Should -BeNullOrEmpty
     }
 }

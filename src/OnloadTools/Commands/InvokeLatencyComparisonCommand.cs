@@ -183,6 +183,12 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     /// A name the tool has no test for is refused.</summary>
     private string[] TestsForTool()
     {
+        if (ToolKind == ComparisonTool.Sockperf && (LocalCpu >= 0 || RemoteCpu >= 0))
+        {
+            string name = LocalCpu >= 0 ? nameof(LocalCpu) : nameof(RemoteCpu);
+            ThrowTerminatingError(Error(new ArgumentException($"-{name} binds netperf (netperf -T); sockperf has no such option, so -Tool Sockperf does not take it. Bind the whole pwsh with taskset instead, or measure with netperf.", name),
+                "ParameterNotForTool", ErrorCategory.InvalidArgument, name));
+        }
         var tests = new List<string>();
         foreach (string name in TestName.Select(t => t.ToUpperInvariant()))
         {
