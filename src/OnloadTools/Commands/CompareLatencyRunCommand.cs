@@ -36,7 +36,7 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
     public string ReferenceLabel { get; set; } = "";
 
     [Parameter]
-    [ValidateSet("Mean", "P50", "P99", "Min", "StdDev", "TransactionRate", IgnoreCase = true)]
+    [ValidateSet("Mean", "P50", "P99", "P999", "Min", "StdDev", "TransactionRate", IgnoreCase = true)]
     public string[]? Metric { get; set; }
 
     /// <summary>± % inside which the whole CI must lie for Equivalent (default 5).</summary>

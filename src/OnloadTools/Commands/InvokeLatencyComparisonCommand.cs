@@ -11,7 +11,7 @@ namespace OnloadTools.Commands;
 
 /// <summary>
 /// Invoke-LatencyComparison: the reference architecture's experiment in one command. Two arms (bare metal and an
-/// Onload container by default, or two -Arm descriptions) measured with netperf in interleaved order (A B B A …) by
+/// Onload container by default, or two -Arm descriptions) measured with netperf (or sockperf: -Tool) in interleaved order (A B B A …) by
 /// <see cref="ComparisonExperimentRunner"/>, which stops each test as soon as its verdict is decided. This cmdlet binds
 /// the parameters, asks ShouldProcess, shows progress and emits each test's comparisons as soon as it is decided
 /// (a verdict table); each comparison's Runs holds its two runs, and -PassThru emits the runs too.
@@ -32,9 +32,18 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
 
+    /// <summary>netperf's tests; with -Tool Sockperf, the protocols UDP and TCP (TCP_RR and UDP_RR stand for them).</summary>
     [Parameter]
-    [ValidateSet("TCP_RR", "UDP_RR", "TCP_CRR", IgnoreCase = true)]
+    [ValidateSet("TCP_RR", "UDP_RR", "TCP_CRR", "UDP", "TCP", IgnoreCase = true)]
     public string[] TestName { get; set; } = { "TCP_RR", "UDP_RR" };
+
+    /// <summary>The measuring tool of both arms: netperf (default) or sockperf ping-pong, whose every round trip is read
+    /// from its full log so that each iteration has its own p99, p99.9 and p99.99.</summary>
+    [Parameter]
+    [ValidateSet("Netperf", "Sockperf", IgnoreCase = true)]
+    public string Tool { get; set; } = "Netperf";
+
+    private ComparisonTool ToolKind => string.Equals(Tool, "Sockperf", StringComparison.OrdinalIgnoreCase) ? ComparisonTool.Sockperf : ComparisonTool.Netperf;
 
     /// <summary>Seconds per iteration (netperf -l).</summary>
     [Parameter]
@@ -122,9 +131,11 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 
     protected override void ProcessRecord()
     {
+        string[] tests = TestsForTool();
         List<(ComparisonArm Arm, ScriptBlock? Prepare)> arms = ResolveArms();
         string what = $"{arms[0].Arm.Label} vs {arms[1].Arm.Label}";
-        string detail = string.Join("; ", arms.Select(a => a.Arm.Describe()));
+        string toolName = ToolKind == ComparisonTool.Sockperf ? "sockperf" : "netperf";
+        string detail = string.Join("; ", arms.Select(a => a.Arm.Describe(toolName)));
         if (!ShouldProcess($"Interleaved latency comparison {what}: {detail}", $"Run the latency comparison {what} ({detail})?", "Invoke-LatencyComparison"))
         {
             return;
@@ -134,7 +145,8 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         {
             ComputerName = ComputerName,
             Port = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null,
-            TestNames = TestName,
+            TestNames = tests,
+            Tool = ToolKind,
             DurationSeconds = Duration,
             FixedIterations = isFixed ? Iterations : null,
             MaxIterations = MaxIterations,
@@ -165,6 +177,38 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
                 if (!Stopping) WriteWarning($"Container {problem}. Remove it with: {Service.Engine.Name} rm --force {problem.Split(':')[0]}");
             }
         }
+    }
+
+    /// <summary>The experiment's tests: netperf's test names, or sockperf's protocols (TCP_RR → TCP, UDP_RR → UDP).
+    /// A name the tool has no test for is refused.</summary>
+    private string[] TestsForTool()
+    {
+        if (ToolKind == ComparisonTool.Sockperf && (LocalCpu >= 0 || RemoteCpu >= 0))
+        {
+            string name = LocalCpu >= 0 ? nameof(LocalCpu) : nameof(RemoteCpu);
+            ThrowTerminatingError(Error(new ArgumentException($"-{name} binds netperf (netperf -T); sockperf has no such option, so -Tool Sockperf does not take it. Bind the whole pwsh with taskset instead, or measure with netperf.", name),
+                "ParameterNotForTool", ErrorCategory.InvalidArgument, name));
+        }
+        var tests = new List<string>();
+        foreach (string name in TestName.Select(t => t.ToUpperInvariant()))
+        {
+            string? test = (ToolKind, name) switch
+            {
+                (ComparisonTool.Sockperf, "TCP_RR" or "TCP") => "TCP",
+                (ComparisonTool.Sockperf, "UDP_RR" or "UDP") => "UDP",
+                (ComparisonTool.Netperf, "TCP_RR" or "UDP_RR" or "TCP_CRR") => name,
+                _ => null,
+            };
+            if (test is null)
+            {
+                string message = ToolKind == ComparisonTool.Sockperf
+                    ? $"sockperf has no test '{name}': with -Tool Sockperf give -TestName UDP, TCP (or UDP_RR, TCP_RR, which stand for them)."
+                    : $"netperf has no test '{name}': give -TestName TCP_RR, UDP_RR or TCP_CRR, or -Tool Sockperf to measure the protocol {name} with sockperf.";
+                ThrowTerminatingError(Error(new ArgumentException(message, nameof(TestName)), "TestNameNotForTool", ErrorCategory.InvalidArgument, name));
+            }
+            if (!tests.Contains(test!)) tests.Add(test!);
+        }
+        return tests.ToArray();
     }
 
     // ------------------------------------------------------------------ arms
@@ -219,9 +263,9 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             try { arm.ContainerId = Run(ct => Service.InspectContainerAsync(name, ct), name).Id; }
             catch (Exception e) when (IsReportable(e)) { ThrowTerminatingError(ContainerError(e, name)); }
         }
-        NetperfSession session = experiment.CreateSession(arm, arm.Container is null ? null : Service.Engine);
+        LatencySession session = experiment.CreateSession(arm, arm.Container is null ? null : Service.Engine);
         if (PrepareLatencySession(session, "comparison") is { } unresolved) ThrowTerminatingError(unresolved);
-        WriteVerbose($"Arm {arm.Label}: {session.BuildCommand(session.Request.TestNames[0]).CommandLine}");
+        WriteVerbose($"Arm {arm.Label}: {session.BuildCommand(session.Request.Tests[0]).CommandLine}");
     }
 
     private ImageInspect? TryInspectImage(ContainerService service, string image)

@@ -22,12 +22,14 @@ internal sealed class ComparisonArm
     public string? ContainerId { get; set; }
     /// <summary>Onload is expected: asked for, or the image carries it.</summary>
     public bool ExpectsOnload { get; set; }
-    public NetperfSession? Session { get; set; }
+    public LatencySession? Session { get; set; }
     internal Dictionary<string, LatencyRun> Runs { get; } = new(StringComparer.OrdinalIgnoreCase);
     internal bool WarnedNotAccelerated { get; set; }
+    /// <summary>Warnings said once per arm (too few round trips for a tail percentile), by test and kind.</summary>
+    internal HashSet<string> WarnedOnce { get; } = new(StringComparer.Ordinal);
 
-    public string Describe() =>
-        Label + ": " + (Image is not null ? $"netperf in a container of {Image}" : Container is not null ? $"netperf in container {Container}" : "netperf on this host")
+    public string Describe(string tool = "netperf") =>
+        Label + ": " + (Image is not null ? $"{tool} in a container of {Image}" : Container is not null ? $"{tool} in container {Container}" : $"{tool} on this host")
         + (Onload ? " under onload" : "") + (HasPrepare ? ", prepared by a scriptblock" : "");
 }
 
@@ -36,7 +38,10 @@ internal sealed class ComparisonSettings
 {
     public string? ComputerName { get; init; }
     public int? Port { get; init; }
+    /// <summary>netperf's tests (TCP_RR …), or with <see cref="ComparisonTool.Sockperf"/> sockperf's protocols (UDP, TCP).</summary>
     public required IReadOnlyList<string> TestNames { get; init; }
+    /// <summary>The tool both arms measure with.</summary>
+    public ComparisonTool Tool { get; init; } = ComparisonTool.Netperf;
     public int DurationSeconds { get; init; } = 10;
     /// <summary>A fixed protocol of this many iterations per arm; null for the adaptive rule.</summary>
     public int? FixedIterations { get; init; }
@@ -47,6 +52,15 @@ internal sealed class ComparisonSettings
     public int? LocalCpu { get; init; }
     public int? RemoteCpu { get; init; }
     public string? HistoryPath { get; init; }
+}
+
+/// <summary>The tool of Invoke-LatencyComparison -Tool.</summary>
+internal enum ComparisonTool
+{
+    /// <summary>netperf TCP_RR/UDP_RR/TCP_CRR: whole-µs times, percentiles from netperf's histogram.</summary>
+    Netperf,
+    /// <summary>sockperf ping-pong: nanosecond times, every round trip read from --full-log per iteration.</summary>
+    Sockperf,
 }
 
 /// <summary>Where a comparison's experiment is: what Write-Progress shows.</summary>

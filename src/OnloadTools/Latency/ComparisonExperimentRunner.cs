@@ -8,7 +8,7 @@ using OnloadTools.Reporting;
 namespace OnloadTools.Latency;
 
 /// <summary>
-/// Invoke-LatencyComparison's experiment with its processes: the arms (their containers and netperf sessions), the
+/// Invoke-LatencyComparison's experiment with its processes: the arms (their containers and netperf or sockperf sessions), the
 /// interleaved order and stopping rule of <see cref="LatencyExperiment"/>, the -MaxDuration budget, the sessions' one
 /// rule for failed iterations (<see cref="LatencySession.AfterFailure"/>), the saving of every completed iteration and
 /// the cleanup of what was started. The command that runs it (<see cref="IComparisonHost"/>) binds parameters, shows
@@ -38,6 +38,10 @@ internal sealed class ComparisonExperimentRunner : IDisposable
             : new SequentialDecision(3, Math.Max(3, settings.MaxIterations), settings.ConfidenceLevel);
         Options = new ComparisonOptions { EquivalenceMargin = settings.EquivalenceMargin, ConfidenceLevel = settings.ConfidenceLevel, MinimumIterations = 2 };
         Experiment = new LatencyExperiment(settings.TestNames.Select(t => t.ToUpperInvariant()).Distinct().ToArray(), Rule, Options);
+        if (settings.Tool == ComparisonTool.Sockperf && Experiment.Tests.FirstOrDefault(t => t is not ("UDP" or "TCP")) is { } bad)
+        {
+            throw new ArgumentException($"sockperf measures the protocols UDP and TCP, not '{bad}'.", nameof(settings));
+        }
     }
 
     public ComparisonSettings Settings { get; }
@@ -77,30 +81,41 @@ internal sealed class ComparisonExperimentRunner : IDisposable
         return warnings;
     }
 
-    /// <summary>The arm's netperf session (to be prepared by the caller). The reference arm owns the private netserver
-    /// when one is needed; the other arm measures against the same port.</summary>
-    public NetperfSession CreateSession(ComparisonArm arm, ContainerEngine? engine)
+    /// <summary>The arm's session of the experiment's tool (netperf, or sockperf with every round trip read from its
+    /// full log), to be prepared by the caller. The reference arm owns the private server(s) when needed; the other arm
+    /// measures against the same port(s).</summary>
+    public LatencySession CreateSession(ComparisonArm arm, ContainerEngine? engine)
     {
         if (arm.Container is not null && arm.StartedContainer is null) arm.ExpectsOnload |= arm.Onload;
         else if (arm.Container is null) arm.ExpectsOnload = arm.Onload;
         bool reference = ReferenceEquals(arm, Arms[0]);
-        var request = new NetperfRequest
-        {
-            ComputerName = Settings.ComputerName,
-            Port = reference ? Settings.Port : Arms[0].Session?.Port ?? Settings.Port,
-            TestNames = Experiment.Tests.ToArray(),
-            DurationSeconds = Settings.DurationSeconds,
-            Iterations = Settings.FixedIterations ?? Settings.MaxIterations,
-            LocalCpu = Settings.LocalCpu,
-            RemoteCpu = Settings.RemoteCpu,
-            Onload = arm.Onload,
-            OnloadProfile = arm.OnloadProfile,
-            Label = arm.Label,
-            HistoryPath = Settings.HistoryPath,
-            ClientPrefix = arm.Container is null || engine is null ? null : new ContainerReference(arm.Container, engine.Name).ExecPrefix(_runner),
-            ClientLocation = arm.Container is null ? "host" : "container:" + arm.Container,
-        };
-        arm.Session = new NetperfSession(_runner, _fs, request) { OwnsServer = true, ServerOwner = reference ? null : Arms[0].Session };
+        LatencySession? owner = reference ? null : Arms[0].Session;
+        LatencyRequest request = Settings.Tool == ComparisonTool.Sockperf
+            ? new SockperfRequest
+            {
+                Protocols = Experiment.Tests.ToArray(),
+                FullDistribution = true,   // each iteration's tails (p99, p99.9, p99.99) from every round trip
+                Port = Settings.Port,
+            }
+            : new NetperfRequest
+            {
+                Port = reference ? Settings.Port : (owner as NetperfSession)?.Port ?? Settings.Port,
+                TestNames = Experiment.Tests.ToArray(),
+                LocalCpu = Settings.LocalCpu,
+                RemoteCpu = Settings.RemoteCpu,
+            };
+        request.ComputerName = Settings.ComputerName;
+        request.DurationSeconds = Settings.DurationSeconds;
+        request.Iterations = Settings.FixedIterations ?? Settings.MaxIterations;
+        request.Onload = arm.Onload;
+        request.OnloadProfile = arm.OnloadProfile;
+        request.Label = arm.Label;
+        request.HistoryPath = Settings.HistoryPath;
+        request.ClientPrefix = arm.Container is null || engine is null ? null : new ContainerReference(arm.Container, engine.Name).ExecPrefix(_runner);
+        request.ClientLocation = arm.Container is null ? "host" : "container:" + arm.Container;
+        arm.Session = request is SockperfRequest s
+            ? new SockperfSession(_runner, _fs, s) { OwnsServer = true, ServerOwner = owner }
+            : new NetperfSession(_runner, _fs, (NetperfRequest)request) { OwnsServer = true, ServerOwner = owner };
         return arm.Session;
     }
 
@@ -140,7 +155,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
             foreach (string test in tests)
             {
                 LatencyRun run = RunOf(arm, test, step.Arm);
-                NetperfSession session = arm.Session!;
+                LatencySession session = arm.Session!;
                 ToolCommand cmd = session.BuildCommand(test);
                 var started = DateTime.UtcNow;
                 string status = $"{arm.Label} ({step.ArmLetter}) {test} iteration {step.Iteration}" + (IsFixed ? $" of {Settings.FixedIterations}" : $" (at most {Rule.MaximumIterations})");
@@ -163,7 +178,14 @@ internal sealed class ComparisonExperimentRunner : IDisposable
                     foreach (string w in sample.Warnings)
                     {
                         bool lostOnload = w is AccelerationProbe.NotAcceleratedWarning or AccelerationProbe.NoStackWarning;
-                        if (!lostOnload) host.Warning($"{arm.Label} {test} iteration {step.Iteration}: {w}");
+                        if (w.StartsWith(SockperfSession.TooFewPrefix, StringComparison.Ordinal))
+                        {
+                            // Said once per arm, test and lowest missing percentile (the count varies little between iterations).
+                            string key = test + " " + w[..Math.Max(0, w.IndexOf(" (", StringComparison.Ordinal))];
+                            if (arm.WarnedOnce.Add(key)) host.Warning($"{arm.Label} {test} iteration {step.Iteration}: {w}");
+                            else host.Verbose($"{arm.Label} {test} iteration {step.Iteration}: {w}");
+                        }
+                        else if (!lostOnload) host.Warning($"{arm.Label} {test} iteration {step.Iteration}: {w}");
                         else if (!arm.WarnedNotAccelerated) host.Warning($"Arm {arm.Label}: {w}"); // once per arm
                     }
                     arm.WarnedNotAccelerated |= sample.Accelerated == AccelerationProbe.False;
@@ -206,7 +228,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
     public static string IntervalText(LatencyComparison c) => string.Create(CultureInfo.InvariantCulture,
         $"{c.TestName}: {c.DeltaPercent:+0.0;-0.0;0.0} % [{c.ConfidenceIntervalLow?.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) ?? "?"}, {c.ConfidenceIntervalHigh?.ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) ?? "?"}] at {c.ConfidenceLevel * 100:0.#} %");
 
-    private Task<LatencySample> Iteration(ComparisonArm arm, NetperfSession session, LatencyRun run, string test, int iteration, ToolCommand cmd, CancellationToken ct) =>
+    private Task<LatencySample> Iteration(ComparisonArm arm, LatencySession session, LatencyRun run, string test, int iteration, ToolCommand cmd, CancellationToken ct) =>
         arm.ExpectsOnload
             ? AccelerationProbe.RunCheckedAsync(c => session.RunIterationAsync(run, test, iteration, c), _fs, cmd,
                 arm.ContainerId is { } id ? AccelerationProbe.InContainer(_fs, id) : AccelerationProbe.ChildrenOfThisProcess(_fs),
@@ -292,7 +314,7 @@ internal sealed class ComparisonExperimentRunner : IDisposable
         var problems = new List<string>();
         foreach (ComparisonArm arm in Arms)
         {
-            arm.Session?.Dispose(); // kills a private netserver
+            arm.Session?.Dispose(); // kills a private netserver or sockperf server
             if (arm.StartedContainer is { } container)
             {
                 if (container.RemoveAsync().GetAwaiter().GetResult() is { } problem) problems.Add($"{container.Name}: {problem}");

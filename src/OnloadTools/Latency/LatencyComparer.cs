@@ -51,14 +51,14 @@ internal sealed class ComparisonOptions
 /// <summary>
 /// Compares the per-iteration values of reference and difference runs, test by test (TCP_RR with TCP_RR) and
 /// metric by metric. Means (Mean, StdDev, TransactionRate): Welch's t-test and Fieller's CI of the ratio of
-/// means. Order statistics (P50, P99, Min): exact Mann-Whitney U and the Hodges-Lehmann CI of the ratio.
+/// means. Order statistics (P50, P99, P999, Min): exact Mann-Whitney U and the Hodges-Lehmann CI of the ratio.
 /// Several runs of one test on one side are pooled (their iterations together). Every interval is widened by the
 /// resolution of the tool that measured each side (<see cref="MetricResolution"/>): netperf's whole-µs percentiles
 /// stand for a range of true values, and no verdict claims more than that range allows.
 /// </summary>
 internal static class LatencyComparer
 {
-    public static readonly IReadOnlyList<string> AllMetrics = new[] { "Mean", "P50", "P99", "Min", "StdDev", "TransactionRate" };
+    public static readonly IReadOnlyList<string> AllMetrics = new[] { "Mean", "P50", "P99", "P999", "Min", "StdDev", "TransactionRate" };
 
     /// <summary>The per-iteration value of a metric, or null when the tool did not report it.</summary>
     public static double? ValueOf(LatencySample s, string metric) => metric switch
@@ -66,13 +66,14 @@ internal static class LatencyComparer
         "Mean" => s.MeanLatency ?? s.RoundTripLatency,
         "P50" => s.P50Latency,
         "P99" => s.P99Latency,
+        "P999" => s.P999Latency,   // sockperf's per-iteration p99.9 (netperf reports none)
         "Min" => s.MinLatency,
         "StdDev" => s.StdDevLatency,
         "TransactionRate" => s.TransactionRate,
         _ => throw new ArgumentException($"Unknown metric '{metric}'. Known: {string.Join(", ", AllMetrics)}.", nameof(metric)),
     };
 
-    public static bool UsesRanks(string metric) => metric is "P50" or "P99" or "Min";
+    public static bool UsesRanks(string metric) => metric is "P50" or "P99" or "P999" or "Min";
 
     public static IReadOnlyList<LatencyComparison> Compare(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference, ComparisonOptions? options = null)
     {

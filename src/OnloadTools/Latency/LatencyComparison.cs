@@ -9,7 +9,7 @@ public sealed class LatencyComparison
 {
     public string TestName { get; set; } = "";
 
-    /// <summary>Mean, P50, P99, Min, StdDev (within-iteration jitter) or TransactionRate.</summary>
+    /// <summary>Mean, P50, P99, P999 (sockperf only), Min, StdDev (within-iteration jitter) or TransactionRate.</summary>
     public string Metric { get; set; } = "";
 
     /// <summary>µs for the latency metrics, trans/s for TransactionRate.</summary>

@@ -60,7 +60,13 @@ internal abstract class LatencySession : IDisposable
     /// <summary>The server of a test in words: "netserver", "sockperf UDP server".</summary>
     public virtual string DescribeServer(string test) => ServerName;
 
-    public int PortFor(string test) => _ports.TryGetValue(ServerKey(test), out int p) ? p : Request.Port ?? DefaultPort;
+    public int PortFor(string test) =>
+        _ports.TryGetValue(ServerKey(test), out int p) ? p : OwnerPort(test) ?? Request.Port ?? DefaultPort;
+
+    private int? OwnerPortOfKey(string key) => _ports.TryGetValue(key, out int p) ? p : null;
+
+    /// <summary>The port the <see cref="ServerOwner"/> found or started for a test's server, if any.</summary>
+    private int? OwnerPort(string test) => ServerOwner is { } o && o._ports.TryGetValue(o.ServerKey(test), out int p) ? p : null;
 
     /// <summary>"host:port" of a test, for progress and errors.</summary>
     public string Where(string test) => $"{Target}:{PortFor(test)}";
@@ -117,6 +123,11 @@ internal abstract class LatencySession : IDisposable
         if (RunsInContainer) return; // inside a container the server is whatever the container can reach
         foreach (string key in Request.Tests.Select(ServerKey).Distinct())
         {
+            if (ServerOwner?.OwnerPortOfKey(key) is int owned)
+            {
+                _ports[key] = owned;   // the other arm's server: both arms measure against the same one
+                continue;
+            }
             int port = Request.Port ?? DefaultPort;
             // A server someone else started on the default port may go away mid-measurement: a session that must
             // own its server uses one that listens only where the admin pointed it (-Port).

@@ -28,7 +28,10 @@ namespace OnloadTools.Latency;
 /// whole-µs times: the rounding adds at most 1/4 µs² of variance, so the truth is in [√(v² − 0.25), v] ± 0.005.
 /// RT_LATENCY and the transaction rate come from the elapsed time and the count, printed to 3 decimals: ± 0.0005.</para>
 /// <para>sockperf times each message with the TSC or a nanosecond clock and prints every latency (avg-lat, std-dev,
-/// percentiles, MIN/MAX) in µs with 3 decimals: ± 0.0005 µs.</para>
+/// percentiles, MIN/MAX) in µs with 3 decimals: ± 0.0005 µs. With --full-log (Measure-SockperfLatency
+/// -FullDistribution, Invoke-LatencyComparison -Tool Sockperf) the percentiles come from an HdrHistogram of 4
+/// significant digits (<see cref="LatencyDistribution"/>): exact below 32.768 µs; above, a value is the highest of its
+/// bucket, 2^(⌊log2 ns⌋ − 14) ns wide, so the truth lies up to that width below it.</para>
 /// <para>Unknown tool (a run whose samples carry no netperf or sockperf command line, e.g. a hand-made hashtable): the
 /// values are taken as exact, resolution 0, no widening — the comparison says so in its ResolutionBasis.</para>
 /// </remarks>
@@ -41,10 +44,28 @@ internal sealed class MetricResolution
     /// <summary>netperf's clock: each transaction's time is a difference of two whole-µs readings.</summary>
     public const double NetperfClock = 1;
 
-    private MetricResolution(string tool) => Tool = tool;
+    private MetricResolution(string tool, bool histogram = false)
+    {
+        Tool = tool;
+        Histogram = histogram;
+    }
 
     /// <summary>netperf, sockperf or unknown.</summary>
     public string Tool { get; }
+
+    /// <summary>sockperf's percentiles were read from its full log into a histogram (4 significant digits).</summary>
+    public bool Histogram { get; }
+
+    /// <summary>The width in µs of the histogram bucket a full-log percentile of <paramref name="value"/> µs stands for
+    /// (0 below 32.768 µs, where every nanosecond has its own).</summary>
+    public static double HistogramBucketWidth(double value)
+    {
+        double ns = Math.Round(value * 1000);
+        if (!(ns >= 32768)) return 0;
+        return Math.Pow(2, Math.Floor(Math.Log2(ns)) - 14) / 1000;
+    }
+
+    private bool FromHistogram(string metric) => Tool == Sockperf && Histogram && metric is "P50" or "P90" or "P99" or "P999";
 
     public static MetricResolution ForTool(string? tool) => new(tool switch
     {
@@ -90,7 +111,7 @@ internal sealed class MetricResolution
                         return (value - 0.0005, value + 0.0005);
                 }
             case Sockperf:
-                return (value - 0.0005, value + 0.0005);
+                return (value - (FromHistogram(metric) ? HistogramBucketWidth(value) : 0) - 0.0005, value + 0.0005);
             default:
                 return (value, value);
         }
@@ -123,6 +144,8 @@ internal sealed class MetricResolution
                 "StdDev" => $"netperf: {v} stands for {range} µs (whole-µs times add up to 0.25 µs² of variance)",
                 _ => $"netperf: {v} ± 0.0005 (printed to 3 decimals)",
             },
+            Sockperf when FromHistogram(metric) && HistogramBucketWidth(value) > 0 =>
+                $"sockperf full log: {v} stands for {range} µs (the highest value of a {(HistogramBucketWidth(value) * 1000).ToString("0", CultureInfo.InvariantCulture)} ns histogram bucket)",
             Sockperf => $"sockperf: {v} ± 0.0005 (printed to 3 decimals)",
             _ => "unknown tool (no netperf or sockperf command line on the samples): values taken as exact, no widening",
         };
@@ -137,7 +160,7 @@ internal sealed class MetricResolution
     public static MetricResolution Of(IEnumerable<LatencyRun>? runs)
     {
         if (runs is null) return ForTool(Unknown);
-        bool netperf = false, sockperf = false;
+        bool netperf = false, sockperf = false, histogram = false;
         foreach (var run in runs)
         {
             string? tool = null;
@@ -146,11 +169,13 @@ internal sealed class MetricResolution
                 tool = ToolInCommandLine(s.CommandLine);
                 if (tool is not null) break;
             }
+            // a sample whose percentiles came from sockperf's full log (its command line has --full-log)
+            histogram |= tool == Sockperf && (run.Samples ?? Array.Empty<LatencySample>()).Any(s => s.CommandLine?.Contains(" --full-log ", StringComparison.Ordinal) == true);
             tool ??= string.Equals(run.Tool, Sockperf, StringComparison.OrdinalIgnoreCase) ? Sockperf : null;
             if (tool == Netperf) netperf = true;
             if (tool == Sockperf) sockperf = true;
         }
-        return ForTool(netperf ? Netperf : sockperf ? Sockperf : Unknown);
+        return netperf ? ForTool(Netperf) : sockperf ? new MetricResolution(Sockperf, histogram) : ForTool(Unknown);
     }
 
     /// <summary>netperf or sockperf when a word of the command line is that program (a path to it too), else null.</summary>

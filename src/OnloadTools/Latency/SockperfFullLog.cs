@@ -17,7 +17,7 @@ internal static class SockperfFullLog
     }
 
     private const int BufferSize = 1 << 20;
-    private const string Prefix = "onloadtools-sockperf-";
+    internal const string Prefix = "onloadtools-sockperf-";
 
     /// <summary>
     /// A fresh path for one iteration's full log in <paramref name="directory"/>, named after this process

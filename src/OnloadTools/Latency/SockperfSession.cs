@@ -116,7 +116,10 @@ internal sealed partial class SockperfSession : LatencySession
 
     public override async Task<LatencySample> RunIterationAsync(LatencyRun run, string protocol, int iteration, CancellationToken ct)
     {
-        string? fullLog = Request.FullDistribution ? SockperfFullLog.NewPath(Path.GetTempPath()) : null;
+        // In a container sockperf writes its log in the container's /tmp, read back through the engine (cat) and removed.
+        string? fullLog = !Request.FullDistribution ? null
+            : RunsInContainer ? $"/tmp/{SockperfFullLog.Prefix}{Guid.NewGuid():N}.csv"
+            : SockperfFullLog.NewPath(Path.GetTempPath());
         try
         {
             ToolCommand cmd = BuildCommand(protocol, fullLog);
@@ -160,13 +163,18 @@ internal sealed partial class SockperfSession : LatencySession
 
             if (fullLog is not null)
             {
-                AddDistribution(sample, parsed, fullLog, raw, result, ct);
+                await AddDistributionAsync(sample, parsed, fullLog, raw, result, ct).ConfigureAwait(false);
             }
             return sample;
         }
         finally
         {
-            if (fullLog is not null)
+            if (fullLog is not null && RunsInContainer)
+            {
+                try { await Runner.RunAsync(OnClient(new ToolCommand("rm", "-f", "--", fullLog)), TimeSpan.FromSeconds(20), CancellationToken.None).ConfigureAwait(false); }
+                catch (Exception e) when (e is ToolTimeoutException or IOException or InvalidOperationException) { /* the container's /tmp goes with the container */ }
+            }
+            else if (fullLog is not null)
             {
                 try { File.Delete(fullLog); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
@@ -214,13 +222,23 @@ internal sealed partial class SockperfSession : LatencySession
         return s;
     }
 
-    private void AddDistribution(LatencySample sample, SockperfOutput parsed, string fullLog, string raw, ToolResult result, CancellationToken ct)
+    private async Task AddDistributionAsync(LatencySample sample, SockperfOutput parsed, string fullLog, string raw, ToolResult result, CancellationToken ct)
     {
         var distribution = new LatencyDistribution();
         SockperfFullLog.Result read;
         try
         {
-            read = SockperfFullLog.ReadInto(fullLog, distribution, ct);
+            if (RunsInContainer)
+            {
+                ToolResult cat = await Runner.RunAsync(OnClient(new ToolCommand("cat", "--", fullLog)), IterationTimeout, ct).ConfigureAwait(false);
+                if (cat.ExitCode != 0) throw new IOException($"reading it in {Request.ClientLocation} failed: {cat.Describe()}");
+                using var text = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(cat.StandardOutput));
+                read = SockperfFullLog.ReadInto(text, distribution, ct);
+            }
+            else
+            {
+                read = SockperfFullLog.ReadInto(fullLog, distribution, ct);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -234,6 +252,7 @@ internal sealed partial class SockperfSession : LatencySession
         }
         ApplyDistribution(sample, distribution);
         var warnings = sample.Warnings.ToList();
+        if (TooFewWarning(distribution.Count) is { } tooFew) warnings.Add(tooFew);
         if (parsed.Observations is long n && n != distribution.Count)
         {
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
@@ -258,12 +277,42 @@ internal sealed partial class SockperfSession : LatencySession
         sample.P50Latency = d.PercentileMicroseconds(50);
         sample.P90Latency = d.PercentileMicroseconds(90);
         sample.P99Latency = d.PercentileMicroseconds(99);
-        sample.P999Latency = d.PercentileMicroseconds(99.9);
-        sample.P9999Latency = d.PercentileMicroseconds(99.99);
-        sample.P99999Latency = d.PercentileMicroseconds(99.999);
+        sample.P999Latency = Meaningful(d, 99.9);
+        sample.P9999Latency = Meaningful(d, 99.99);
+        sample.P99999Latency = Meaningful(d, 99.999);
         sample.DistributionPercentiles = (double[])LatencyDistribution.LadderPercentiles.Clone();
         sample.DistributionLatencies = d.Ladder();
     }
+
+    /// <summary>The tail percentiles of a sample (p99.9, p99.99, p99.999).</summary>
+    public static readonly double[] TailPercentiles = { 99.9, 99.99, 99.999 };
+
+    /// <summary>
+    /// A percentile of the full distribution, or null when the count cannot give it: with n round trips the p-th
+    /// percentile is meaningful only when at least one round trip is expected beyond it, n·(1 − p/100) ≥ 1 (p99.9 needs
+    /// 1,000 round trips, p99.99 10,000, p99.999 100,000); below that it is the maximum under another name.
+    /// </summary>
+    public static double? Meaningful(LatencyDistribution d, double percentile) =>
+        HasEnoughFor(d.Count, percentile) ? d.PercentileMicroseconds(percentile) : null;
+
+    /// <summary>n·(1 − p/100) ≥ 1, computed exactly (1e-9 absorbs 100 − 99.99 not being 0.01 in binary).</summary>
+    public static bool HasEnoughFor(long count, double percentile) => count * (100 - percentile) >= 100 - 1e-9;
+
+    /// <summary>How <see cref="TooFewWarning"/> begins (a comparison says it once per arm).</summary>
+    public const string TooFewPrefix = "Too few round trips for ";
+
+    /// <summary>"Too few round trips for p99.999 (it needs at least 100000; this iteration had 20007) …", or null.</summary>
+    public static string? TooFewWarning(long count)
+    {
+        double[] missing = TooFewFor(count);
+        if (missing.Length == 0) return null;
+        double p = missing[0];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{TooFewPrefix}{string.Join(", ", missing.Select(x => "p" + x))} (p{p} needs at least {Math.Round(100 / (100 - p))}; this iteration had {count}): with fewer, no round trip lies beyond it and it would only repeat the maximum, so it is left empty. Run longer (or faster) for it.");
+    }
+
+    /// <summary>The tail percentiles a count is too small for.</summary>
+    public static double[] TooFewFor(long count) => TailPercentiles.Where(p => !HasEnoughFor(count, p)).ToArray();
 
     private static double? Round(double? v) => v is null ? null : Math.Round(v.Value, 3);
 }

@@ -116,7 +116,7 @@ public class ResolutionTests
         var reference = NetperfRun("last-night", new double[] { 19, 19, 19, 19 }, new double[] { 20.00, 20.10, 19.95, 20.05 });
         var difference = NetperfRun("tonight", new double[] { 20, 20, 20, 20 }, new double[] { 20.42, 20.48, 20.36, 20.50 });
         var results = LatencyComparer.Compare(new[] { reference }, new[] { difference }, Defaults);
-        Assert.Equal(LatencyComparer.AllMetrics.Order(), results.Select(r => r.Metric).Order());
+        Assert.Equal(LatencyComparer.AllMetrics.Where(m => m != "P999").Order(), results.Select(r => r.Metric).Order());   // netperf: no p99.9
         Assert.All(results, c => Assert.False(c.IsRegression, $"{c.Metric}: {c.Verdict} [{c.ConfidenceIntervalLow}, {c.ConfidenceIntervalHigh}]"));
 
         var p50 = results.Single(c => c.Metric == "P50");
