@@ -74,9 +74,10 @@ Describe 'Invoke-LatencyComparison by default shows verdicts' {
         $mean = $out | Where-Object Metric -eq Mean
         $level = '{0:0.#} %' -f ($mean.ConfidenceLevel * 100)
         $mean.ConfidenceLevel | Should -BeGreaterThan 0.95
-        # The look before the last shows its interval in CurrentOperation; the last one is the emitted comparison.
-        $ops = @($ps.Streams.Progress.CurrentOperation | Where-Object { $_ -match '^TCP_RR: ' })
-        if ($ops) { $ops[-1] | Should -Match ([regex]::Escape("at $level")) }
+        # A look that did not decide shows its interval in CurrentOperation, at the level of the emitted comparison. (A
+        # test decided at its first look shows none: before it, progress says "first look after 3 per arm".)
+        $ops = @($ps.Streams.Progress.CurrentOperation | Where-Object { $_ -match '^TCP_RR: .* at \d' })
+        foreach ($op in $ops) { $op | Should -Match ([regex]::Escape("at $level")) }
         # The report's sentence: the same level and the same interval as the object.
         $f = [Globalization.CultureInfo]::InvariantCulture
         if ($null -ne $mean.ConfidenceIntervalLow -and $null -ne $mean.ConfidenceIntervalHigh) {
