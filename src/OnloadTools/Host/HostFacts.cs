@@ -54,7 +54,10 @@ namespace OnloadTools.Host
     /// </summary>
     internal static class HostFactsReader
     {
-        private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(15);
+        // A fact is worth a moment before the first iteration, never a wait: tuned-adm verify takes about 0.3 s, but a
+        // busy or wedged tuned daemon made it take up to the old 15 s per session (clean-clone CI #3: a measurement that
+        // did not start within 30 s). Past this the fact is null (unknown), as for a tool that is absent.
+        private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(3);
 
         public static async Task<HostFacts> ReadAsync(HostFileSystem fs, IToolRunner runner, string? onloadProfile, string? onloadVersion, CancellationToken ct)
         {
