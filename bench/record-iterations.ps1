@@ -4,6 +4,7 @@
 # iteration per call, rounds interleaving every test and duration so that a drift of the host falls on all of them.
 # Writes test,duration,iteration,mean_us (the format of bench/data/*.csv) and prints the load average before and after,
 # which belongs next to the file (bench/data/README.md): a recording is only as quiet as the host was.
+# Prints each round's end time and load average, so an iteration disturbed by something else can be found afterwards.
 # Run after publishing the module (./build.ps1), on a host that runs nothing else.
 param(
     [int[]] $Duration = @(1, 4, 10),
@@ -25,6 +26,7 @@ foreach ($i in 1..$Iterations) {
             $rows.Add([string]::Format([cultureinfo]::InvariantCulture, '{0},{1},{2},{3}', $t, $d, $i, $mean))
         }
     }
+    "round $i of $Iterations done at $([datetime]::UtcNow.ToString('HH:mm:ss'))Z, load average $(Get-Content /proc/loadavg)"
     Write-Progress -Activity 'Recording netperf iterations' -Status "round $i of $Iterations" -PercentComplete (100 * $i / $Iterations)
 }
 Write-Progress -Activity 'Recording netperf iterations' -Completed
