@@ -248,12 +248,24 @@ public class SequentialTests(ITestOutputHelper output)
     private static string Reported(int count) =>
         $"{100.0 * count / Replications:0.00} % ± {100 * Math.Sqrt(0.05 * 0.95 / Replications):0.00} (1 s.e.) of {Replications:N0}";
 
+    /// <summary>A seed that is the same in every process (HashCode.Combine is randomised per process, which made these
+    /// simulations draw other paths on every run: a 10:1 case once gave 5.02 %).</summary>
+    private static int StableSeed(params object[] parts)
+    {
+        uint h = 2166136261;
+        foreach (char c in string.Join("|", parts.Select(p => Convert.ToString(p, System.Globalization.CultureInfo.InvariantCulture))))
+        {
+            h = (h ^ c) * 16777619;
+        }
+        return (int)(h & 0x7FFFFFFF);
+    }
+
     [Theory]
     [MemberData(nameof(NullScenarios))]
     public void At_a_true_ratio_of_one_false_Slower_or_Faster_stays_within_five_percent(Noise noise)
     {
         var rule = new SequentialDecision(3, 10, 0.95);
-        var rng = new Random(HashCode.Combine(noise.Name.Length, noise.SdA, noise.SdB, noise.Drift, noise.Step, noise.HostSd));
+        var rng = new Random(StableSeed(noise.Name, noise.SdA, noise.SdB, noise.Drift, noise.Step, noise.HostSd));
         int wrong = 0;
         for (int i = 0; i < Replications; i++)
         {
@@ -272,7 +284,7 @@ public class SequentialTests(ITestOutputHelper output)
     {
         var rule = new SequentialDecision(3, 10, 0.95);
         var noise = new Noise($"iid {sdA}:{sdB}", sdA, sdB);
-        var rng = new Random(HashCode.Combine(ratio, sdA, sdB));
+        var rng = new Random(StableSeed(ratio, sdA, sdB));
         int wrong = 0;
         for (int i = 0; i < Replications; i++)
         {
@@ -289,7 +301,7 @@ public class SequentialTests(ITestOutputHelper output)
     public void The_calibrated_rule_still_decides_clear_cases(double ratio, double sd, string verdict, double atLeast)
     {
         var rule = new SequentialDecision(3, 10, 0.95);
-        var rng = new Random(HashCode.Combine(ratio, sd));
+        var rng = new Random(StableSeed(ratio, sd));
         int right = 0;
         for (int i = 0; i < Comparisons; i++)
         {
