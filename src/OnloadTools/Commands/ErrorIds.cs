@@ -7,7 +7,7 @@ namespace OnloadTools.Commands;
 /// TunedAdmFailed, NetserverUnreachable, SockperfTimedOut ...) are built in one place each: OnloadCmdlet.NotInstalled,
 /// the ToolFailedException entry of the table, and OnloadCmdlet.LatencyError.
 /// </summary>
-public static class ErrorIds
+internal static class ErrorIds
 {
     // Any cmdlet
     public const string PermissionDenied = "PermissionDenied";
@@ -23,6 +23,7 @@ public static class ErrorIds
     public const string RpmQueryUnparsable = "RpmQueryUnparsable";
     public const string OnloadSourceNotFound = "OnloadSourceNotFound";
     public const string PackageNotFound = "PackageNotFound";
+    public const string SfbootConfigurationRejected = "SfbootConfigurationRejected";
     public const string HostCheckFailed = "HostCheckFailed";
 
     // Tuning, kernel arguments

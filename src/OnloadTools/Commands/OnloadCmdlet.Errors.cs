@@ -4,6 +4,7 @@ using OnloadTools.Containers;
 using OnloadTools.Latency;
 using OnloadTools.Onload;
 using OnloadTools.Processes;
+using OnloadTools.Readiness;
 using OnloadTools.Solarflare;
 using OnloadTools.Tuning;
 
@@ -37,6 +38,7 @@ public abstract partial class OnloadCmdlet
         TunedDaemonException d => Error(d, ErrorIds.TunedDaemonNotRunning, ErrorCategory.ResourceUnavailable, TunedService.TunedAdm, TunedDaemonRemedy),
         TunedProfileNotFoundException p => Error(p, ErrorIds.TunedProfileNotFound, ErrorCategory.ObjectNotFound, p.Name, "Get-TunedProfile lists the installed ones."),
         GrubbyPermissionDeniedException g => Error(g, ErrorIds.GrubbyPermissionDenied, ErrorCategory.PermissionDenied, g.Result.CommandLine, "Run PowerShell as root (sudo pwsh)."),
+        KernelCommandLineUnreadableException k => Error(k, ErrorIds.KernelCommandLineUnreadable, ErrorCategory.ResourceUnavailable, "/proc/cmdline"),
         InterfaceNotFoundException i => Error(i, ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound, i.InterfaceName),
 
         // Containers and images
@@ -50,6 +52,9 @@ public abstract partial class OnloadCmdlet
         ImageBuildFailedException b => Error(b, ErrorIds.ImageBuildFailed, ErrorCategory.InvalidResult, b.Tag),
         OnloadVersionMismatchException m => Error(m, ErrorIds.OnloadVersionMismatch, ErrorCategory.InvalidOperation, m.Image,
             "Build the image with the host's Onload packages (New-OnloadImage), or use -Force."),
+
+        // Test-OnloadHost: a check that could not run, reported with its own failure and the check's name
+        HostCheckFailedException h => Error(h.Failure, ErrorIds.HostCheckFailed, ErrorCategory.InvalidResult, h.Check),
 
         // Latency tools (the test, when one was running, is the target of the failures that name none)
         LatencyToolException l => LatencyError(l, target as string),
@@ -72,17 +77,6 @@ public abstract partial class OnloadCmdlet
         if (IsCancellation(e)) throw new PipelineStoppedException();
         if (DomainError(e, target) is { } record) ThrowTerminatingError(record);
         ExceptionDispatchInfo.Throw(e);
-    }
-
-    /// <summary>Writes a per-item domain failure as a non-terminating error and returns true; false for a defect, for
-    /// the caller to rethrow. Superseded by <see cref="TryItem"/>; goes when its last caller moves.</summary>
-    private protected bool WriteDomainError(Exception e, object? target)
-    {
-        if (IsCancellation(e)) throw new PipelineStoppedException();
-        if (e is ToolNotFoundException nf) ThrowTerminatingError(NotInstalled(nf));
-        if (DomainError(e, target) is not { } record) return false;
-        WriteError(record);
-        return true;
     }
 
     /// <summary>

@@ -139,17 +139,12 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private protected void Await(Task task, Action? tick = null)
+    private protected void Await(Task task, Action? tick = null) => Await(Completion(task), tick);
+
+    private static async Task<bool> Completion(Task task)
     {
-        WaitTicking(task, tick);
-        try
-        {
-            task.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
+        await task.ConfigureAwait(false);
+        return true;
     }
 
     private static void WaitTicking(Task task, Action? tick)
