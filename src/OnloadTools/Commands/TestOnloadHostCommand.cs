@@ -27,7 +27,7 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
     /// <summary>Kernel arguments that must be on /proc/cmdline (a bare name accepts any value).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string[] KernelArgument { get; set; } = HostReadinessRequest.DefaultKernelArguments.ToArray();
+    public string[] KernelArgument { get; set; } = { "isolcpus", "nosoftlockup", "mce=ignore_ce" };
 
     /// <summary>An image whose Onload version (label org.openonload.version) must equal the host's.</summary>
     [Parameter]

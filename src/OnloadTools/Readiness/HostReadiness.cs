@@ -21,12 +21,9 @@ internal sealed class HostReadinessRequest
     /// <summary>The tuned profile the reference architecture runs, Test-OnloadHost -Profile's default.</summary>
     public const string DefaultProfile = "network-latency";
 
-    /// <summary>The kernel arguments the reference architecture boots with (a bare name accepts any value), -KernelArgument's default.</summary>
-    public static IReadOnlyList<string> DefaultKernelArguments { get; } = new[] { "isolcpus", "nosoftlockup", "mce=ignore_ce" };
-
     public string Profile { get; init; } = DefaultProfile;
     public string? InterfaceName { get; init; }
-    public IReadOnlyList<string> KernelArguments { get; init; } = DefaultKernelArguments;
+    public IReadOnlyList<string> KernelArguments { get; init; } = new[] { "isolcpus", "nosoftlockup", "mce=ignore_ce" };
     public string? Image { get; init; }
     /// <summary>podman or docker; null picks podman, then docker.</summary>
     public string? Engine { get; init; }
