@@ -19,39 +19,44 @@ public sealed class GetOnloadContainerCommand : ContainerCmdlet
     [Parameter]
     public SwitchParameter Running { get; set; }
 
-    protected override void Process()
+    protected override void ProcessRecord()
     {
         var (literal, patterns) = SplitNames(Name, n => ValidateContainerName(n, nameof(Name)));
 
         ContainerService service = Service;
         foreach (string n in literal)
         {
-            if (TryItem(() => Run(ct => service.InspectContainerAsync(n, ct), n), n, out var c) && (!Running || c.Running))
-                WriteObject(ContainerResults.Container(c, service.Engine.Name));
+            try
+            {
+                var c = Run(ct => service.InspectContainerAsync(n, ct), n);
+                if (!Running || c.Running) WriteObject(ContainerResults.Container(c, service.Engine.Name));
+            }
+            catch (Exception e) when (IsReportable(e))
+            {
+                WriteError(ContainerError(e, n));
+            }
         }
 
         if (Name is not null && patterns.Count == 0) return;
-        ErrorTarget = service.Engine.Name;
-        IReadOnlyList<string> ids = Run(ct => service.ListOnloadContainerIdsAsync(ct), null);
+        IReadOnlyList<string> ids;
+        try
+        {
+            ids = Run(ct => service.ListOnloadContainerIdsAsync(ct), null);
+        }
+        catch (Exception e) when (IsReportable(e))
+        {
+            ThrowTerminatingError(ContainerError(e, service.Engine.Name));
+            return;
+        }
         foreach (string id in ids)
         {
-            if (!TryItem(() => InspectIfPresent(service, id), id, out var c) || c is null) continue;
+            ContainerInspect c;
+            try { c = Run(ct => service.InspectContainerAsync(id, ct), id); }
+            catch (ContainerObjectNotFoundException) { continue; } // removed meanwhile
+            catch (Exception e) when (IsReportable(e)) { WriteError(ContainerError(e, id)); continue; }
             if (Running && !c.Running) continue;
             if (patterns.Count > 0 && !patterns.Any(p => p.IsMatch(c.Name))) continue;
             WriteObject(ContainerResults.Container(c, service.Engine.Name));
-        }
-    }
-
-    /// <summary>A listed container, or null when it was removed since the listing.</summary>
-    private ContainerInspect? InspectIfPresent(ContainerService service, string id)
-    {
-        try
-        {
-            return Run(ct => service.InspectContainerAsync(id, ct), id);
-        }
-        catch (ContainerObjectNotFoundException)
-        {
-            return null;
         }
     }
 }
