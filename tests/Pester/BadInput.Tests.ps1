@@ -27,6 +27,7 @@ Describe 'Bad input' {
         @{ Call = "Set-KernelBootArgument -Add 'isolcpus=1' -Confirm:`$false" }
         @{ Call = "Set-KernelBootArgument -Add '' -Confirm:`$false" }
         @{ Call = 'Get-KernelBootArgument -Pending' }
+        @{ Call = 'Test-OnloadHost -Engine bogus' }
         @{ Call = "Export-LatencyReport -InputObject 'not a run' -Path /tmp/onloadtools-bad-input.html -Confirm:`$false" }
         @{ Call = 'Export-LatencyRun -InputObject 42 -Path /tmp/onloadtools-bad-input-history -Confirm:$false' }
         @{ Call = 'Import-LatencyRun -Path /nonexistent/history' }

@@ -24,6 +24,29 @@ AfterAll {
     Remove-Variable -Scope Global -Name otCompletionRuns -ErrorAction Ignore
 }
 
+Describe 'Completion of interface names and container engines' {
+    BeforeAll { $env:ONLOADTOOLS_HOST_ROOT = (Resolve-Path "$PSScriptRoot/../fixtures/hosts/sfc-dual-port").Path }
+    AfterAll { $env:ONLOADTOOLS_HOST_ROOT = $SavedRoot }
+
+    It 'offers every interface where any will do, and only the sfc ones to the Solarflare cmdlets (one completer)' {
+        foreach ($line in 'Get-NicCpuAffinity -InterfaceName ', 'Test-OnloadHost -InterfaceName ') {
+            Complete $line | Should -Be @('eth0', 'lo', 'p1p1', 'p1p2', 'p1p3', 'p1p4')
+        }
+        foreach ($line in 'Get-SfcAdapter -InterfaceName ', 'Update-SfcFirmware -InterfaceName ', 'Get-SfcInterface -Name ') {
+            Complete $line | Should -Be @('p1p1', 'p1p2', 'p1p3', 'p1p4')
+        }
+        $line = 'Get-NicCpuAffinity -InterfaceName p1p1'
+        $tip = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches[0].ToolTip
+        $tip | Should -Be 'p1p1 (sfc)'
+    }
+
+    It 'offers the engines the module drives to Test-OnloadHost -Engine, and refuses another' {
+        Complete 'Test-OnloadHost -Engine ' | Should -Be @('podman', 'docker')
+        Complete 'Test-OnloadHost -Engine d' | Should -Be @('docker')
+        { Test-OnloadHost -Engine bogus } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.TestOnloadHostCommand'
+    }
+}
+
 Describe 'Completion of -OnloadProfile' {
     BeforeAll { $env:ONLOADTOOLS_HOST_ROOT = (Resolve-Path "$PSScriptRoot/../fixtures/hosts/sfc-dual-port").Path }
     AfterAll { $env:ONLOADTOOLS_HOST_ROOT = $SavedRoot }

@@ -23,18 +23,9 @@ public sealed class GetKernelBootArgumentCommand : OnloadCmdlet
     [Parameter]
     public SwitchParameter Pending { get; set; }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
-        KernelBootArgumentComparison comparison;
-        try
-        {
-            comparison = Await(new KernelBootArgumentService(Runner, HostFs).CompareAsync(Cancellation));
-        }
-        catch (FileNotFoundException e)
-        {
-            ThrowTerminatingError(Error(e, "KernelCommandLineUnreadable", ErrorCategory.ResourceUnavailable, "/proc/cmdline"));
-            return;
-        }
+        var comparison = Await(new KernelBootArgumentService(Runner, HostFs).CompareAsync(Cancellation));
         if (comparison.GrubbyMissing) WriteVerbose(comparison.NextBootUnknownReason!);
         else if (comparison.NextBootUnknownReason is not null) WriteWarning(comparison.NextBootUnknownReason);
         else WriteVerbose($"Next boot ({comparison.NextBootKernel ?? "default kernel"}): {comparison.NextBootArguments}");

@@ -15,22 +15,15 @@ public sealed class GetNicCpuAffinityCommand : OnloadCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? InterfaceName { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var topology = new NicTopology(HostFs);
         var names = InterfaceName ?? topology.InterfaceNames().Where(n => topology.DeviceDirectory(n) is not null).ToArray();
         foreach (string name in names)
         {
-            try
-            {
-                var a = topology.Describe(name);
-                foreach (string note in a.Notes) WriteVerbose($"{name}: {note}");
-                WriteObject(a);
-            }
-            catch (InterfaceNotFoundException e)
-            {
-                WriteError(Error(e, "InterfaceNotFound", ErrorCategory.ObjectNotFound, name));
-            }
+            if (!TryItem(() => topology.Describe(name), name, out var a)) continue;   // InterfaceNotFound
+            foreach (string note in a.Notes) WriteVerbose($"{name}: {note}");
+            WriteObject(a);
         }
     }
 }

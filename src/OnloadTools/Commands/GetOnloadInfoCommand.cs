@@ -8,7 +8,7 @@ namespace OnloadTools.Commands;
 [OutputType(typeof(OnloadInfo))]
 public sealed class GetOnloadInfoCommand : OnloadCmdlet
 {
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         OnloadInfo info = Await(new OnloadHostInspector(Runner, HostFs).InspectAsync(Cancellation));
         foreach (string p in info.Problems) WriteVerbose(p);

@@ -18,22 +18,13 @@ public sealed class GetSfcAdapterCommand : OnloadCmdlet
 
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var service = new SfcToolService(Runner);
         foreach (string? name in InterfaceName ?? new string?[] { null })
         {
             var warnings = new ConcurrentQueue<string>();
-            List<SfcAdapter> adapters;
-            try
-            {
-                adapters = Await(service.GetAdaptersAsync(name, warnings.Enqueue, Cancellation));
-            }
-            catch (Exception e)
-            {
-                if (!WriteDomainError(e, name)) throw;
-                continue;
-            }
+            if (!TryItem(() => Await(service.GetAdaptersAsync(name, warnings.Enqueue, Cancellation)), name, out var adapters)) continue;
             foreach (string w in warnings)
             {
                 if (_warned.Add(w)) WriteWarning(w);

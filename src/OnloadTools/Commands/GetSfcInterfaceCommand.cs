@@ -18,17 +18,10 @@ public sealed class GetSfcInterfaceCommand : OnloadCmdlet
 
     private List<SfcInterface>? _all;
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
-        try
-        {
-            _all ??= new SfcInterfaceReader(HostFs).Read();
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            ThrowTerminatingError(Error(e, "PermissionDenied", ErrorCategory.PermissionDenied, HostFs.Map("/sys/class/net")));
-            return;
-        }
+        ErrorTarget = HostFs.Map("/sys/class/net");   // a sysfs this user may not read is PermissionDenied on it
+        _all ??= new SfcInterfaceReader(HostFs).Read();
 
         if (Name is null)
         {
@@ -42,7 +35,7 @@ public sealed class GetSfcInterfaceCommand : OnloadCmdlet
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
             {
                 WriteError(Error(new ItemNotFoundException($"No sfc interface named '{pattern}' (the sfc interfaces here: {(_all.Count == 0 ? "none" : string.Join(", ", _all.Select(i => i.Name)))})."),
-                    "SfcInterfaceNotFound", ErrorCategory.ObjectNotFound, pattern));
+                    ErrorIds.SfcInterfaceNotFound, ErrorCategory.ObjectNotFound, pattern));
             }
             foreach (var i in matches) WriteObject(i);
         }

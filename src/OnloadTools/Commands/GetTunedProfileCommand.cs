@@ -32,16 +32,16 @@ public sealed class GetTunedProfileCommand : OnloadCmdlet
     private List<TunedProfile>? _profiles;
     private TunedService? _service;
 
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         _service = new TunedService(Runner, HostFs);
         if (!_service.IsInstalled && !_service.Catalog.AnyInstalled)
         {
-            ThrowTerminatingError(NotInstalled(new ToolNotFoundException(TunedService.TunedAdm)));
+            throw new ToolNotFoundException(TunedService.TunedAdm);
         }
     }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var service = _service!;
         if (Effective.IsPresent)
@@ -67,15 +67,9 @@ public sealed class GetTunedProfileCommand : OnloadCmdlet
             return;
         }
 
-        if (_profiles is null)
-        {
-            try
-            {
-                _profiles = Await(service.ListAsync(Cancellation));
-            }
-            catch (Exception e) when (CommonError(e, TunedService.TunedAdm) is { } record) { ThrowTerminatingError(record); }
-        }
-        IEnumerable<TunedProfile> selected = _profiles!;
+        ErrorTarget = TunedService.TunedAdm;
+        _profiles ??= Await(service.ListAsync(Cancellation));
+        IEnumerable<TunedProfile> selected = _profiles;
         if (Active.IsPresent) selected = selected.Where(p => p.IsActive);
         if (Name is null)
         {

@@ -26,34 +26,28 @@ public sealed class InvokeTunedProfileCommand : OnloadCmdlet
     [Parameter(ParameterSetName = OffSet, Mandatory = true)]
     public SwitchParameter Off { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var service = new TunedService(Runner, HostFs);
-        if (!service.IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(TunedService.TunedAdm)));
+        if (!service.IsInstalled) throw new ToolNotFoundException(TunedService.TunedAdm);
         string? name = Off.IsPresent ? null : Name!.Trim();
+        ErrorTarget = name ?? "off";
 
-        try
+        TunedProfileSwitch plan = Await(service.PlanSwitchAsync(name, Cancellation));
+        string description = plan.Description;
+        WriteVerbose(description);
+        // -Confirm asks with the same details -WhatIf prints: every value that changes, not just the command.
+        if (!ShouldProcess(description, $"{description}.{Environment.NewLine}Run '{plan.Command.CommandLine}'?", "Invoke-TunedProfile"))
         {
-            TunedProfileSwitch plan = Await(service.PlanSwitchAsync(name, Cancellation));
-            string description = plan.Description;
-            WriteVerbose(description);
-            // -Confirm asks with the same details -WhatIf prints: every value that changes, not just the command.
-            if (!ShouldProcess(description, $"{description}.{Environment.NewLine}Run '{plan.Command.CommandLine}'?", "Invoke-TunedProfile"))
-            {
-                return;
-            }
+            return;
+        }
 
-            WriteVerbose($"Running {plan.Command.CommandLine}");
-            var change = Await(service.SwitchAsync(plan, Cancellation));
-            if (change.RebootRequired)
-            {
-                WriteWarning($"The profile '{name}' wants kernel arguments the running kernel lacks ({string.Join(' ', change.MissingBootArguments)}): they take effect after a reboot. Nothing was rebooted.");
-            }
-            WriteObject(change);
-        }
-        catch (Exception e)
+        WriteVerbose($"Running {plan.Command.CommandLine}");
+        var change = Await(service.SwitchAsync(plan, Cancellation));
+        if (change.RebootRequired)
         {
-            ThrowDomain(e, name ?? "off");
+            WriteWarning($"The profile '{name}' wants kernel arguments the running kernel lacks ({string.Join(' ', change.MissingBootArguments)}): they take effect after a reboot. Nothing was rebooted.");
         }
+        WriteObject(change);
     }
 }

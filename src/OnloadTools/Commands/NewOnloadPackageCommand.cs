@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using OnloadTools.Processes;
+using OnloadTools.Host;
 using OnloadTools.Solarflare;
 
 namespace OnloadTools.Commands;
@@ -33,13 +33,13 @@ public sealed class NewOnloadPackageCommand : OnloadCmdlet
     [ValidateRange(1, 1440)]
     public int TimeoutMinutes { get; set; } = 120;
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         string source = GetUnresolvedProviderPathFromPSPath(Source);
         if (!File.Exists(source))
         {
             WriteError(Error(new FileNotFoundException($"The source tarball '{source}' does not exist.", source),
-                "OnloadSourceNotFound", ErrorCategory.ObjectNotFound, source));
+                ErrorIds.OnloadSourceNotFound, ErrorCategory.ObjectNotFound, source));
             return;
         }
         string output = GetUnresolvedProviderPathFromPSPath(OutputDirectory ?? SessionState.Path.CurrentFileSystemLocation.Path);
@@ -58,18 +58,12 @@ public sealed class NewOnloadPackageCommand : OnloadCmdlet
         List<OnloadPackage> packages;
         try
         {
-            Directory.CreateDirectory(topDir);
-            (_, packages) = Await(new OnloadPackageBuilder(Runner).BuildAsync(source, output, topDir, IncludeSourcePackage, NoDependencyCheck,
-                TimeSpan.FromMinutes(TimeoutMinutes), Cancellation), Tick);
-        }
-        catch (Exception e)
-        {
-            if (!WriteDomainError(e, source)) throw;
-            return;
+            // One tarball's failure (rpmbuild's words, a folder it may not write) is its error; the next tarball still builds.
+            if (!TryItem(() => Build(source, output, topDir, Tick), source, out packages)) return;
         }
         finally
         {
-            try { if (Directory.Exists(topDir)) Directory.Delete(topDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            ScratchDirectory.TryDelete(topDir);
             progress.RecordType = ProgressRecordType.Completed;
             if (!Stopping) WriteProgress(progress);
         }
@@ -78,5 +72,12 @@ public sealed class NewOnloadPackageCommand : OnloadCmdlet
             WriteWarning($"rpmbuild succeeded but built no binary package from {source}.");
         }
         foreach (var p in packages) WriteObject(p);
+    }
+
+    private List<OnloadPackage> Build(string source, string output, string topDir, Action tick)
+    {
+        Directory.CreateDirectory(topDir);
+        return Await(new OnloadPackageBuilder(Runner).BuildAsync(source, output, topDir, IncludeSourcePackage, NoDependencyCheck,
+            TimeSpan.FromMinutes(TimeoutMinutes), Cancellation), tick).Packages;
     }
 }

@@ -23,26 +23,26 @@ public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Remove { get; set; } = Array.Empty<string>();
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         var add = Add.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct().ToArray();
         var remove = Remove.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct().ToArray();
         if (add.Length == 0 && remove.Length == 0)
         {
-            ThrowTerminatingError(Error(new ArgumentException("Give -Add, -Remove or both."), "NoKernelArgumentGiven", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(Error(new ArgumentException("Give -Add, -Remove or both."), ErrorIds.NoKernelArgumentGiven, ErrorCategory.InvalidArgument, null));
         }
         foreach (string a in add.Concat(remove))
         {
             if (KernelBootArgumentService.ArgumentProblem(a) is { } problem)
             {
-                ThrowTerminatingError(Error(new ArgumentException(problem), "InvalidKernelArgument", ErrorCategory.InvalidArgument, a));
+                ThrowTerminatingError(Error(new ArgumentException(problem), ErrorIds.InvalidKernelArgument, ErrorCategory.InvalidArgument, a));
             }
         }
 
         int[] hostCpus = CpuList.Parse(HostInfo.PossibleCpuList(HostFs));
         foreach (string problem in KernelCommandLine.CpusNotOnHost(add, hostCpus)) WriteWarning(problem);
 
-        if (!new GrubbyService(Runner).IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(GrubbyService.Grubby)));
+        if (!new GrubbyService(Runner).IsInstalled) throw new ToolNotFoundException(GrubbyService.Grubby);
         var command = GrubbyService.UpdateCommand(add, remove);
         WriteVerbose($"Command: {command.CommandLine}");
         if (!ShouldProcess(command.CommandLine, "Change the kernel arguments of every boot entry (effective at the next reboot)"))
@@ -50,17 +50,9 @@ public sealed class SetKernelBootArgumentCommand : OnloadCmdlet
             return;
         }
 
-        KernelBootArgumentChange change;
-        try
-        {
-            (change, var warnings) = Await(new KernelBootArgumentService(Runner, HostFs).ApplyAsync(add, remove, Cancellation));
-            foreach (string warning in warnings.Distinct()) WriteWarning(warning);
-        }
-        catch (Exception e)
-        {
-            ThrowDomain(e, command.CommandLine);
-            return;
-        }
+        ErrorTarget = command.CommandLine;
+        var (change, warnings) = Await(new KernelBootArgumentService(Runner, HostFs).ApplyAsync(add, remove, Cancellation));
+        foreach (string warning in warnings.Distinct()) WriteWarning(warning);
         if (change.RebootRequired) WriteWarning("The new kernel arguments take effect at the next reboot. Nothing was rebooted.");
         WriteObject(change);
     }

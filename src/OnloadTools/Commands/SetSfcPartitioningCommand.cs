@@ -49,31 +49,28 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
         PfVlans = PfVlan,
     };
 
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         // Combinations sfboot would refuse are refused here, before any adapter is touched.
         var problems = SfcPartitioning.Validate(Request(null));
         if (problems.Count > 0)
         {
             var e = new ArgumentException("sfboot would reject this configuration: " + string.Join(" ", problems));
-            ThrowTerminatingError(Error(e, "SfbootConfigurationRejected", ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(Error(e, ErrorIds.SfbootConfigurationRejected, ErrorCategory.InvalidArgument,
                 SfcPartitioning.BuildCommand(Request(null)).CommandLine));
         }
     }
 
-    protected override void ProcessRecord()
+    protected override void Process() => TryItem(Configure, InterfaceName);
+
+    private void Configure()
     {
         var request = Request(InterfaceName);
         var command = SfcPartitioning.BuildCommand(request);
         var service = new SfcToolService(Runner);
         string target = InterfaceName ?? "all Solarflare adapters";
 
-        SfbootOutput before;
-        try
-        {
-            before = Await(service.ReadBootConfigAsync(InterfaceName, Cancellation));
-        }
-        catch (Exception e) { if (!WriteDomainError(e, InterfaceName)) throw; return; }
+        SfbootOutput before = Await(service.ReadBootConfigAsync(InterfaceName, Cancellation));
 
         // sfboot lists the port asked for, or at least one adapter (else the service said SfcAdapterNotFound).
         var plans = before.Ports.Where(p => InterfaceName is null || p.InterfaceName == InterfaceName)
@@ -89,24 +86,16 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
         string action = $"Run '{command.CommandLine}' ({changes}). The new boot configuration takes effect after a cold reboot";
         if (!ShouldProcess(target, action)) return;
 
-        SfbootOutput after;
-        try
-        {
-            (_, after) = Await(service.ApplyBootConfigAsync(command, InterfaceName, Cancellation));
-        }
-        catch (Exception e) { if (!WriteDomainError(e, InterfaceName)) throw; return; }
+        var (_, after) = Await(service.ApplyBootConfigAsync(command, InterfaceName, Cancellation));
 
         foreach (var plan in plans)
         {
             var port = after.Ports.FirstOrDefault(p => p.InterfaceName == plan.InterfaceName);
             if (port is null)
             {
-                // sfboot printed only part of the configuration: read the port back.
-                try
-                {
-                    port = Await(service.ReadBootConfigAsync(plan.InterfaceName, Cancellation)).Ports.FirstOrDefault(p => p.InterfaceName == plan.InterfaceName);
-                }
-                catch (Exception e) { if (!WriteDomainError(e, plan.InterfaceName)) throw; continue; }
+                // sfboot printed only part of the configuration: read the port back (a port that cannot be read is its own error).
+                if (!TryItem(() => Await(service.ReadBootConfigAsync(plan.InterfaceName, Cancellation)), plan.InterfaceName, out var reread)) continue;
+                port = reread.Ports.FirstOrDefault(p => p.InterfaceName == plan.InterfaceName);
             }
             if (port is not null) SfcPartitioning.Complete(plan, SfbootParser.ToAdapter(port, after.UtilityVersion));
             if (plan.ColdRebootRequired) _rebootNeeded.Add(plan.InterfaceName);
@@ -114,7 +103,7 @@ public sealed class SetSfcPartitioningCommand : OnloadCmdlet
         }
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         if (_rebootNeeded.Count > 0)
         {

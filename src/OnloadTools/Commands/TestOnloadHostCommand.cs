@@ -1,7 +1,5 @@
 using System.Management.Automation;
-using OnloadTools.Processes;
 using OnloadTools.Readiness;
-using OnloadTools.Tuning;
 
 namespace OnloadTools.Commands;
 
@@ -18,7 +16,7 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
     [Parameter]
     [ArgumentCompleter(typeof(TunedProfileNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Profile { get; set; } = "network-latency";
+    public string Profile { get; set; } = HostReadinessRequest.DefaultProfile;
 
     /// <summary>The interface the isolated CPUs must be local to (default: the first sfc interface).</summary>
     [Parameter]
@@ -36,8 +34,10 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
     [ValidateNotNullOrEmpty]
     public string? Image { get; set; }
 
+    /// <summary>podman or docker (any case; the engines are ContainerEngine's list). Default: podman when installed, else docker.</summary>
     [Parameter]
-    [ValidateSet("podman", "docker")]
+    [ValidateContainerEngine]
+    [ArgumentCompleter(typeof(ContainerEngineCompleter))]
     public string? Engine { get; set; }
 
     /// <summary>Also measures the isolated CPUs' jitter with oslat for this many seconds (Measure-HostJitter) and adds its verdict as the HostJitter check.</summary>
@@ -54,7 +54,7 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         var audit = new HostReadiness(Runner, HostFs, new HostReadinessRequest
         {
@@ -79,18 +79,16 @@ public sealed class TestOnloadHostCommand : OnloadCmdlet
                 progress.SecondsRemaining = (int)Math.Max(0, Math.Ceiling(seconds + Jitter.JitterSession.OverheadSeconds(Jitter.RtTestsParser.Oslat) - started.Elapsed.TotalSeconds));
                 WriteProgress(progress);
             }
-            try
-            {
-                foreach (var check in Await(run(Cancellation), Tick))
-                {
-                    failed |= check.Status == HostCheckStatus.Fail;
-                    if (!Quiet.IsPresent) WriteObject(check);
-                }
-            }
-            catch (Exception e) when (e is ToolTimeoutException or ToolFailedException or ToolNotFoundException or TunedDaemonException or UnauthorizedAccessException or IOException)
+            // A check that cannot run is HostCheckFailed (non-terminating, the table's); the others still run.
+            if (!TryItem(() => Await(run(Cancellation), Tick), name, out var results))
             {
                 failed = true;
-                WriteError(Error(e, "HostCheckFailed", ErrorCategory.InvalidResult, name));
+                continue;
+            }
+            foreach (var check in results)
+            {
+                failed |= check.Status == HostCheckStatus.Fail;
+                if (!Quiet.IsPresent) WriteObject(check);
             }
         }
         progress.RecordType = ProgressRecordType.Completed;

@@ -14,20 +14,14 @@ public sealed class TestTunedProfileCommand : OnloadCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var service = new TunedService(Runner, HostFs);
-        if (!service.IsInstalled) ThrowTerminatingError(NotInstalled(new ToolNotFoundException(TunedService.TunedAdm)));
-        try
-        {
-            var result = Await(service.VerifyAsync(Cancellation));
-            foreach (var d in result.Differences) WriteVerbose(d.Message);
-            if (Quiet.IsPresent) WriteObject(result.Verified);
-            else WriteObject(result);
-        }
-        catch (Exception e)
-        {
-            ThrowDomain(e, TunedService.TunedAdm);
-        }
+        if (!service.IsInstalled) throw new ToolNotFoundException(TunedService.TunedAdm);
+        ErrorTarget = TunedService.TunedAdm;
+        var result = Await(service.VerifyAsync(Cancellation));
+        foreach (var d in result.Differences) WriteVerbose(d.Message);
+        if (Quiet.IsPresent) WriteObject(result.Verified);
+        else WriteObject(result);
     }
 }

@@ -22,20 +22,3 @@ public sealed class TunedProfileNameCompleter : IArgumentCompleter
         }
     }
 }
-
-/// <summary>Completes network interface names from /sys/class/net.</summary>
-public sealed class InterfaceNameCompleter : IArgumentCompleter
-{
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        var fs = HostFileSystem.Current;
-        string prefix = wordToComplete.Trim('\'', '"');
-        foreach (string name in fs.List("/sys/class/net"))
-        {
-            if (!name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) continue;
-            string driver = fs.LinkTargetName($"/sys/class/net/{name}/device/driver") ?? "virtual";
-            yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, $"{name} ({driver})");
-        }
-    }
-}

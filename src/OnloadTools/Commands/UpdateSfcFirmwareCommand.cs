@@ -1,10 +1,12 @@
 using System.Management.Automation;
-using OnloadTools.Processes;
 using OnloadTools.Solarflare;
 
 namespace OnloadTools.Commands;
 
-/// <summary>Update-SfcFirmware: `sfupdate --write` for one port's adapter or for every adapter, with the versions before and after.</summary>
+/// <summary>
+/// Update-SfcFirmware: `sfupdate --write` for one port's adapter or for every adapter, with the versions before and
+/// after. The plan, the write and the before/after are <see cref="SfcFirmware"/>'s; this binds, asks and shows.
+/// </summary>
 [Cmdlet(VerbsData.Update, "SfcFirmware", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(SfcFirmwareUpdate))]
 public sealed class UpdateSfcFirmwareCommand : OnloadCmdlet
@@ -23,100 +25,50 @@ public sealed class UpdateSfcFirmwareCommand : OnloadCmdlet
 
     private bool _sawInput;
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         if (InterfaceName is null) return;
         _sawInput = true;
-        foreach (string name in InterfaceName) Update(name);
+        foreach (string name in InterfaceName) TryItem(() => Update(name), name);
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
-        if (!_sawInput) Update(null);
+        if (!_sawInput) TryItem(() => Update(null), null);
     }
 
     private void Update(string? name)
     {
         var service = new SfcToolService(Runner);
-        string target = name ?? "all Solarflare adapters";
-
-        IReadOnlyList<SfupdatePort> ports;
-        try
+        SfcFirmwarePlan plan = Await(SfcFirmware.PlanAsync(service, name, Force, Cancellation));
+        if (plan.UpToDate)
         {
-            (_, ports) = Await(service.ReadFirmwarePortsAsync(name, Cancellation));
-        }
-        catch (Exception e) { if (!WriteDomainError(e, name)) throw; return; }
-
-        var command = SfcToolService.SfupdateWrite(name, Force);
-        var pending = ports.Where(p => p.AvailableUpdates.Count > 0).ToList();
-        if (pending.Count == 0 && !Force)
-        {
-            WriteVerbose($"{target}: the flash already holds the versions sfupdate carries; '{command.CommandLine}' was not run (use -Force to write anyway).");
-            foreach (var p in ports) WriteObject(Result(p, p, Array.Empty<SfupdateWrite>(), "", DateTime.UtcNow, 0));
+            WriteVerbose($"{plan.Target}: the flash already holds the versions sfupdate carries; '{plan.Command.CommandLine}' was not run (use -Force to write anyway).");
+            foreach (var r in plan.Unchanged()) WriteObject(r);
             return;
         }
-
-        string what = pending.Count == 0 ? "rewrite the current firmware"
-            : string.Join("; ", pending.Select(p => $"{p.InterfaceName}: {string.Join(", ", p.AvailableUpdates)}"));
-        if (!ShouldProcess(target, $"Run '{command.CommandLine}' ({what}). The ports lose their link while the controller firmware is written"))
+        if (!ShouldProcess(plan.Target, $"Run '{plan.Command.CommandLine}' ({plan.Description}). The ports lose their link while the controller firmware is written"))
             return;
 
-        var progress = new ProgressRecord(2, "Update-SfcFirmware", $"Writing firmware to {target}") { CurrentOperation = command.CommandLine };
+        var progress = new ProgressRecord(2, "Update-SfcFirmware", $"Writing firmware to {plan.Target}") { CurrentOperation = plan.Command.CommandLine };
         var started = DateTime.UtcNow;
         void Tick()
         {
-            progress.StatusDescription = $"Writing firmware to {target} ({(DateTime.UtcNow - started).TotalSeconds:0} s elapsed)";
+            progress.StatusDescription = $"Writing firmware to {plan.Target} ({(DateTime.UtcNow - started).TotalSeconds:0} s elapsed)";
             WriteProgress(progress);
         }
         Tick();
-        SfupdateOutput written;
+        SfcFirmwareWritten written;
         try
         {
-            (_, written) = Await(service.WriteFirmwareAsync(command, Cancellation), Tick);
+            written = Await(SfcFirmware.WriteAsync(service, plan, Cancellation), Tick);
         }
-        catch (Exception e) { if (!WriteDomainError(e, name)) throw; return; }
         finally
         {
             progress.RecordType = ProgressRecordType.Completed;
             if (!Stopping) WriteProgress(progress);
         }
-        double seconds = (DateTime.UtcNow - started).TotalSeconds;
         foreach (var w in written.Writes) WriteVerbose($"{w.InterfaceName}: {w.Component} {w.From} -> {w.To}");
-
-        SfupdateOutput after;
-        try
-        {
-            after = Await(service.ReadFirmwareAsync(name, Cancellation));
-        }
-        catch (Exception e) { if (!WriteDomainError(e, name)) throw; return; }
-
-        foreach (var p in ports)
-        {
-            var a = after.Ports.FirstOrDefault(x => x.InterfaceName == p.InterfaceName) ?? p;
-            WriteObject(Result(p, a, written.Writes.Where(w => w.InterfaceName == p.InterfaceName).ToArray(), command.CommandLine, started, seconds));
-        }
-    }
-
-    private static SfcFirmwareUpdate Result(SfupdatePort before, SfupdatePort after, SfupdateWrite[] writes, string commandLine, DateTime start, double seconds)
-    {
-        var r = new SfcFirmwareUpdate
-        {
-            InterfaceName = before.InterfaceName,
-            CommandLine = commandLine,
-            ControllerVersionBefore = before.ControllerVersion,
-            ControllerVersionAfter = after.ControllerVersion,
-            BootRomVersionBefore = before.BootRomVersion,
-            BootRomVersionAfter = after.BootRomVersion,
-            BundleVersionBefore = before.BundleVersion,
-            BundleVersionAfter = after.BundleVersion,
-            Writes = writes.Select(w => $"{w.Component} {w.From} -> {w.To}").ToArray(),
-            StartTime = start,
-            DurationSeconds = Math.Round(seconds, 3),
-        };
-        r.Updated = r.Writes.Length > 0
-            || r.ControllerVersionBefore != r.ControllerVersionAfter
-            || r.BootRomVersionBefore != r.BootRomVersionAfter
-            || r.BundleVersionBefore != r.BundleVersionAfter;
-        return r;
+        foreach (var r in written.Results) WriteObject(r);
     }
 }

@@ -1,9 +1,13 @@
 using System.Text.RegularExpressions;
+using OnloadTools.Processes;
 
 namespace OnloadTools.Latency;
 
 internal static partial class NetperfVersion
 {
+    /// <summary>The one way netperf is asked its version: `netperf -V` (a latency session's ToolVersion, Test-OnloadHost's netperf check).</summary>
+    public static ToolCommand Command => new("netperf", "-V");
+
     [GeneratedRegex(@"[Nn]etperf version\s+(?<v>\S+)")]
     private static partial Regex VersionRegex();
 

@@ -46,10 +46,12 @@ internal sealed class OnloadHostInspector
         }
 
         info.KernelModuleVersion = _fs.ReadText("/sys/module/onload/version") is { Length: > 0 } mv ? mv : null;
-        var loaded = LoadedModules();
-        info.LoadedModules = OnloadFacts.KernelModules.Where(loaded.Contains).ToArray();
-        info.MissingModules = OnloadFacts.KernelModules.Where(m => !loaded.Contains(m)).ToArray();
-        if (info.MissingModules.Length > 0)
+        var loaded = LoadedModules(_fs);
+        info.LoadedModules = OnloadFacts.KernelModules.Where(m => loaded?.Contains(m) == true).ToArray();
+        info.MissingModules = OnloadFacts.KernelModules.Where(m => loaded?.Contains(m) != true).ToArray();
+        if (loaded is null)
+            problems.Add($"Kernel module(s) not loaded: {string.Join(", ", info.MissingModules)}. {ModulesUnlistable}");
+        else if (info.MissingModules.Length > 0)
             problems.Add($"Kernel module(s) not loaded: {string.Join(", ", info.MissingModules)} (load them with 'onload_tool reload').");
 
         info.DeviceNodes = OnloadFacts.PresentDevices(_fs).ToArray();
@@ -77,23 +79,29 @@ internal sealed class OnloadHostInspector
         return info;
     }
 
-    /// <summary>Module names from /proc/modules, or from /sys/module when /proc/modules is absent (built-ins too).</summary>
-    private HashSet<string> LoadedModules()
+    /// <summary>Why <see cref="LoadedModules"/> can tell nothing, in both commands' words.</summary>
+    internal const string ModulesUnlistable =
+        "Loaded modules cannot be listed: this is a container without the host's /proc, or a kernel built without module support, where no driver can be loaded.";
+
+    /// <summary>
+    /// The one reading of the loaded kernel modules, for Get-OnloadInfo and Test-OnloadHost alike: the names in
+    /// /proc/modules, plus each of Onload's modules that /sys/module shows loaded (its initstate; for when /proc is
+    /// not the host's). Null when there is no /proc/modules and /sys/module shows none of Onload's: nothing can be
+    /// told (<see cref="ModulesUnlistable"/>).
+    /// </summary>
+    internal static IReadOnlySet<string>? LoadedModules(HostFileSystem fs)
     {
+        string? modules = fs.ReadText("/proc/modules");
         var set = new HashSet<string>(StringComparer.Ordinal);
-        string? modules = _fs.ReadText("/proc/modules");
-        if (modules is not null)
+        foreach (string line in (modules ?? "").Split('\n'))
         {
-            foreach (string line in modules.Split('\n'))
-            {
-                int space = line.IndexOf(' ');
-                if (space > 0) set.Add(line[..space]);
-            }
+            int space = line.IndexOf(' ');
+            if (space > 0) set.Add(line[..space]);
         }
         foreach (string m in OnloadFacts.KernelModules)
         {
-            if (_fs.DirectoryExists($"/sys/module/{m}") && _fs.Exists($"/sys/module/{m}/initstate")) set.Add(m);
+            if (fs.DirectoryExists($"/sys/module/{m}") && fs.Exists($"/sys/module/{m}/initstate")) set.Add(m);
         }
-        return set;
+        return modules is null && set.Count == 0 ? null : set;
     }
 }

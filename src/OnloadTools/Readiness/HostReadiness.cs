@@ -1,15 +1,27 @@
 using OnloadTools.Containers;
 using OnloadTools.Host;
+using OnloadTools.Latency;
 using OnloadTools.Onload;
 using OnloadTools.Processes;
 using OnloadTools.Tuning;
 
 namespace OnloadTools.Readiness;
 
+/// <summary>One check of the audit could not run; <see cref="Failure"/> says why. The others still run.</summary>
+internal sealed class HostCheckFailedException(string check, Exception failure) : Exception(failure.Message, failure)
+{
+    /// <summary>The check's name as the progress shows it ("Tuned profile", "netperf").</summary>
+    public string Check { get; } = check;
+    public Exception Failure { get; } = failure;
+}
+
 /// <summary>What Test-OnloadHost checks against.</summary>
 internal sealed class HostReadinessRequest
 {
-    public string Profile { get; init; } = "network-latency";
+    /// <summary>The tuned profile the reference architecture runs, Test-OnloadHost -Profile's default.</summary>
+    public const string DefaultProfile = "network-latency";
+
+    public string Profile { get; init; } = DefaultProfile;
     public string? InterfaceName { get; init; }
     public IReadOnlyList<string> KernelArguments { get; init; } = new[] { "isolcpus", "nosoftlockup", "mce=ignore_ce" };
     public string? Image { get; init; }
@@ -70,8 +82,27 @@ internal sealed partial class HostReadiness
         };
         if (_request.Image is not null) list.Add(("Onload version of the image", OnloadVersionAsync));
         if (_request.MeasureJitterSeconds is int s) list.Add(($"Measuring jitter with oslat for {s} s", JitterAsync));
-        return list;
+        return list.Select(c => (c.Item1, Guarded(c.Item1, c.Item2))).ToList();
     }
+
+    /// <summary>
+    /// A check that cannot run (a tool missing, failing or timing out, the tuned daemon down, a file unreadable) fails
+    /// as HostCheckFailedException naming the check, so the audit reports it and runs the others; Ctrl+C and a defect
+    /// pass as they are.
+    /// </summary>
+    private static Func<CancellationToken, Task<IReadOnlyList<OnloadHostCheck>>> Guarded(string name, Func<CancellationToken, Task<IReadOnlyList<OnloadHostCheck>>> run) =>
+        async ct =>
+        {
+            try
+            {
+                return await run(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ToolTimeoutException or ToolFailedException or ToolNotFoundException or TunedDaemonException
+                                          or UnauthorizedAccessException or IOException)
+            {
+                throw new HostCheckFailedException(name, e);
+            }
+        };
 
     private OnloadHostCheck Check(string name, string category, string status, string found, string expected, string remediation = "", string? reason = null) => new()
     {
@@ -252,18 +283,17 @@ internal sealed partial class HostReadiness
     {
         var checks = new List<OnloadHostCheck>();
         string reload = "onload_tool reload (installs the Onload drivers: dnf install onload-kmod, or New-OnloadPackage)";
-        string? modules = _fs.ReadText("/proc/modules");
+        var loaded = OnloadHostInspector.LoadedModules(_fs);
         string expected = string.Join(", ", OnloadFacts.KernelModules) + " loaded";
-        if (modules is null)
+        if (loaded is null)
         {
             // A container without the host's /proc, or a kernel built without modules: loading a driver here cannot work.
             checks.Add(Check("OnloadKernelModules", "Onload", HostCheckStatus.Warn, "/proc/modules is absent", expected,
                 "Run Test-OnloadHost on the host itself, whose kernel loads Onload's drivers.",
-                "Loaded modules cannot be listed: this is a container without the host's /proc, or a kernel built without module support, where no driver can be loaded."));
+                OnloadHostInspector.ModulesUnlistable));
         }
         else
         {
-            var loaded = modules.Split('\n').Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
             var missing = OnloadFacts.KernelModules.Where(m => !loaded.Contains(m)).ToArray();
             checks.Add(Check("OnloadKernelModules", "Onload", missing.Length == 0 ? HostCheckStatus.Pass : HostCheckStatus.Fail,
                 missing.Length == 0 ? expected : "not loaded: " + string.Join(", ", missing), expected, reload));
@@ -295,7 +325,7 @@ internal sealed partial class HostReadiness
             string found = path;
             if (tool == "netperf")
             {
-                var r = await _runner.RunAsync(new ToolCommand(tool, "-V"), Timeout, ct).ConfigureAwait(false);
+                var r = await _runner.RunAsync(NetperfVersion.Command, Timeout, ct).ConfigureAwait(false);
                 string v = r.CombinedOutput.Trim();
                 if (v.Length > 0 && v.Length < 200) found += $" ({v.Split('\n')[0].Trim()})";
             }

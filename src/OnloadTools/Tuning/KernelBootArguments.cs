@@ -3,6 +3,9 @@ using OnloadTools.Processes;
 
 namespace OnloadTools.Tuning;
 
+/// <summary>The running kernel's arguments (/proc/cmdline) cannot be read.</summary>
+internal sealed class KernelCommandLineUnreadableException(string path) : FileNotFoundException($"{path} cannot be read.", path);
+
 /// <summary>
 /// The running kernel's arguments beside those the default kernel boots with next. Every occurrence of a name is
 /// kept (hugepagesz=1G hugepages=50 hugepagesz=2M hugepages=0, two rd.lvm.lv=, several console=): the kernel and
@@ -214,11 +217,10 @@ internal sealed class KernelBootArgumentService
                "so a running argument missing from the rest is not counted as removed.";
     }
 
-    /// <exception cref="FileNotFoundException">/proc/cmdline cannot be read.</exception>
+    /// <exception cref="KernelCommandLineUnreadableException">/proc/cmdline cannot be read.</exception>
     public async Task<KernelBootArgumentComparison> CompareAsync(CancellationToken ct)
     {
-        string cmdline = HostInfo.KernelCommandLine(_fs)
-            ?? throw new FileNotFoundException($"{_fs.Map("/proc/cmdline")} cannot be read.", _fs.Map("/proc/cmdline"));
+        string cmdline = HostInfo.KernelCommandLine(_fs) ?? throw new KernelCommandLineUnreadableException(_fs.Map("/proc/cmdline"));
         var running = KernelCommandLine.Parse(cmdline);
         var grubby = new GrubbyService(_runner);
         if (!grubby.IsInstalled)

@@ -1,4 +1,6 @@
 using OnloadTools.Host;
+using OnloadTools.Onload;
+using OnloadTools.Processes;
 using OnloadTools.Readiness;
 using OnloadTools.Tests.Infrastructure;
 using OnloadTools.Tests.Tuning;
@@ -195,6 +197,42 @@ public class HostChecklistTests
         Assert.Equal(HostCheckStatus.Warn, c.Status);
         Assert.Contains("container", c.Reason);
         Assert.DoesNotContain("onload_tool reload", c.Remediation);
+    }
+
+    [Fact]
+    public void Modules_shown_loaded_in_sys_module_count_alike_for_Test_OnloadHost_and_Get_OnloadInfo()
+    {
+        // No /proc/modules (a container with the host's /sys), but /sys/module shows Onload's modules loaded: one reader, one answer.
+        string root = Copy();
+        File.Delete(Path.Join(root, "proc/modules"));
+        foreach (string m in OnloadFacts.KernelModules) Write(root, $"/sys/module/{m}/initstate", "live\n");
+        Assert.Equal(HostCheckStatus.Pass, One(Run(root), "OnloadKernelModules").Status);
+        var info = new OnloadHostInspector(new ScriptedRunner(_ => (1, "", "")), new HostFileSystem(root)).InspectAsync(default).GetAwaiter().GetResult();
+        Assert.Equal(OnloadFacts.KernelModules, info.LoadedModules);
+        Assert.Empty(info.MissingModules);
+
+        // Neither source: both say the modules cannot be listed, with the same reason.
+        string bare = Copy();
+        File.Delete(Path.Join(bare, "proc/modules"));
+        var check = One(Run(bare), "OnloadKernelModules");
+        Assert.Equal(HostCheckStatus.Warn, check.Status);
+        var bareInfo = new OnloadHostInspector(new ScriptedRunner(_ => (1, "", "")), new HostFileSystem(bare)).InspectAsync(default).GetAwaiter().GetResult();
+        Assert.Equal(OnloadFacts.KernelModules, bareInfo.MissingModules);
+        Assert.Contains(bareInfo.Problems, p => p.Contains(check.Reason!, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_check_that_cannot_run_fails_as_HostCheckFailed_naming_the_check_and_keeping_its_cause()
+    {
+        // netperf is on PATH, but asking its version times out: that check, and only it, cannot run.
+        var runner = new ScriptedRunner(c => c.Tool == "netperf" ? throw new ToolTimeoutException(c.CommandLine, TimeSpan.FromSeconds(30)) : (1, "", ""),
+            "netperf", "netserver");
+        var audit = new HostReadiness(runner, new HostFileSystem(FakeHost.Root(CpuPart)), new HostReadinessRequest { Profile = "cpu-partitioning" });
+        var netperf = Assert.Single(audit.Checks(), c => c.Name == "netperf");
+        var e = Assert.Throws<HostCheckFailedException>(() => netperf.Run(CancellationToken.None).GetAwaiter().GetResult());
+        Assert.Equal("netperf", e.Check);
+        Assert.IsType<ToolTimeoutException>(e.Failure);
+        Assert.Equal("netperf -V", Assert.Single(runner.Commands).CommandLine);
     }
 
     [Fact]
