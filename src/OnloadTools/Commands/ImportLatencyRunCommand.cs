@@ -68,40 +68,41 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
             }
             foreach (var problem in _loaded.Problems.Skip(problemsBefore))
             {
-                Report(problem);
+                Report(this, problem);
             }
         }
     }
 
-    private void Report(LatencyRunStore.LoadProblem problem)
+    /// <summary>What a reader of a history (Import-LatencyRun, Import-HostJitterRun) says about a file or line it could not read.</summary>
+    internal static void Report(Cmdlet cmdlet, LatencyRunStore.LoadProblem problem)
     {
         string where = problem.Line is { } line ? $"{problem.Path}, line {line}" : problem.Path;
         switch (problem.Kind)
         {
             case LatencyRunStore.ProblemKind.TornTail:
-                WriteWarning($"Skipped an incomplete run at {where}: a write was interrupted (crash or power loss); the runs before it are intact.");
+                cmdlet.WriteWarning($"Skipped an incomplete run at {where}: a write was interrupted (crash or power loss); the runs before it are intact.");
                 break;
             case LatencyRunStore.ProblemKind.Busy:
-                WriteWarning($"Did not read {where}: {problem.Message}");
+                cmdlet.WriteWarning($"Did not read {where}: {problem.Message}");
                 break;
             case LatencyRunStore.ProblemKind.NotRegular:
-                WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
                     "LatencyRunFileNotRegular", ErrorCategory.InvalidType, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.TooLarge:
-                WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
                     "LatencyRunFileTooLarge", ErrorCategory.LimitsExceeded, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.Impossible:
-                WriteError(Error(new InvalidDataException($"Refused the run at {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new InvalidDataException($"Refused the run at {where}: {problem.Message}"),
                     "LatencyRunImpossibleValue", ErrorCategory.InvalidData, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.Unreadable:
-                WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
                     "LatencyRunFileUnreadable", ErrorCategory.ReadError, problem.Path));
                 break;
             default:
-                WriteError(Error(new InvalidDataException($"Cannot read a run from {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new InvalidDataException($"Cannot read a run from {where}: {problem.Message}"),
                     "LatencyRunFileCorrupt", ErrorCategory.InvalidData, problem.Path));
                 break;
         }
@@ -114,41 +115,48 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
         var selection = new LatencyHistory.Selection(
             r => (labels is null || labels.Any(p => p.IsMatch(r.Label))) && (tests is null || tests.Any(p => p.IsMatch(r.TestName))),
             IncludeIncomplete, Last);
+        if (_loaded.JitterRuns.Count > 0)
+        {
+            WriteVerbose($"Left out {_loaded.JitterRuns.Count} jitter run(s) of Measure-HostJitter that share the history: Import-HostJitterRun reads them.");
+        }
         foreach (var run in LatencyHistory.Select(_loaded.Runs, selection, WriteWarning))
         {
             WriteObject(run);
         }
     }
 
-    private IEnumerable<string> Resolve()
+    private IEnumerable<string> Resolve() => Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet);
+
+    /// <summary>The history paths of -Path (wildcards) or -LiteralPath, each one that is missing a LatencyRunPathNotFound error.</summary>
+    internal static IEnumerable<string> Resolve(PSCmdlet cmdlet, string[] paths, bool literal)
     {
-        if (ParameterSetName == LiteralPathSet)
+        if (literal)
         {
-            foreach (string literal in LiteralPath)
+            foreach (string literalPath in paths)
             {
-                string path = GetUnresolvedProviderPathFromPSPath(literal);
+                string path = cmdlet.GetUnresolvedProviderPathFromPSPath(literalPath);
                 if (File.Exists(path) || Directory.Exists(path)) yield return path;
-                else WriteError(NotFound(path));
+                else cmdlet.WriteError(NotFound(path));
             }
             yield break;
         }
-        foreach (string pattern in Path)
+        foreach (string pattern in paths)
         {
             List<string> resolved;
             try
             {
-                resolved = GetResolvedProviderPathFromPSPath(pattern, out _).ToList();
+                resolved = cmdlet.GetResolvedProviderPathFromPSPath(pattern, out _).ToList();
             }
             catch (ItemNotFoundException)
             {
-                WriteError(NotFound(pattern));
+                cmdlet.WriteError(NotFound(pattern));
                 continue;
             }
-            if (resolved.Count == 0) WriteError(NotFound(pattern));
+            if (resolved.Count == 0) cmdlet.WriteError(NotFound(pattern));
             foreach (string path in resolved) yield return path;
         }
     }
 
-    private ErrorRecord NotFound(string path) =>
+    private static ErrorRecord NotFound(string path) =>
         Error(new ItemNotFoundException($"Cannot find the run history '{path}'."), "LatencyRunPathNotFound", ErrorCategory.ObjectNotFound, path);
 }
