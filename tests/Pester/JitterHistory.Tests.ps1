@@ -65,8 +65,9 @@ Describe 'Jitter runs in the history (real oslat)' {
         $run = Measure-HostJitter -Cpu $OneCpu -Duration 1 -AsRun -HistoryPath $dir
         $lines = "$dir.jsonl"
         $other = Measure-HostJitter -Cpu $OneCpu -Duration 1 -AsRun -HistoryPath $lines
-        New-LatencyRun | Export-LatencyRun -Path $dir
-        New-LatencyRun | Export-LatencyRun -Path $lines
+        $latencyRun = New-LatencyRun
+        $latencyRun | Export-LatencyRun -Path $dir
+        $latencyRun | Export-LatencyRun -Path $lines
         @(Get-ChildItem $dir -Filter '*_jitter_*').Count | Should -Be 1
 
         $back = @(Import-HostJitterRun $dir)
@@ -128,11 +129,11 @@ Describe 'Compare-HostJitterRun' {
         $c[0].DifferenceMaximumMicroseconds | Should -Be $b.Results[0].MaximumMicroseconds
         $c[0].MaximumChangeMicroseconds | Should -Be ($b.Results[0].MaximumMicroseconds - $a.Results[0].MaximumMicroseconds)
         $c[0].IsExceeded | Should -Be ($b.Results[0].MaximumMicroseconds -ge 20)
-        $allowance = [math]::Max(2, $a.Results[0].MaximumMicroseconds / 10)
+        $allowance = [math]::Max(2.0, $a.Results[0].MaximumMicroseconds / 10)
         $c[0].AllowanceMicroseconds | Should -Be $allowance
         $regressed = ($b.Results[0].MaximumMicroseconds - $a.Results[0].MaximumMicroseconds) -gt 1 + $allowance
         if ($null -ne $a.Results[0].P9999Microseconds -and $null -ne $b.Results[0].P9999Microseconds) {
-            $tailAllowance = [math]::Max(2, $a.Results[0].P9999Microseconds / 10)
+            $tailAllowance = [math]::Max(2.0, $a.Results[0].P9999Microseconds / 10)
             $regressed = $regressed -or (($b.Results[0].P9999Microseconds - $a.Results[0].P9999Microseconds) -gt 1 + $tailAllowance)
         }
         $c[0].IsRegression | Should -Be $regressed
@@ -293,6 +294,8 @@ Describe 'Invoke-NightlyLatencyCheck.ps1 -Jitter' {
         $lines = @($info | ForEach-Object { "$_" })
         $LASTEXITCODE | Should -Be 1 -Because ($lines -join "`n")
         $lines[0] | Should -Match "^JITTER CPU $($OneCpu[0]): REGRESSION \((Maximum|P99\.99|Maximum, P99\.99)\); max 0 -> "
+        $lines | Where-Object { $_ -match 'Regressed\s+rule$' } | Should -Match '\b1000000\b' -Because 'the table shows the limit whole'
+        ($lines -join "`n") | Should -Not -Match '…'
     }
 
     It 'exits 2 for bad jitter arguments, before anything is measured' {

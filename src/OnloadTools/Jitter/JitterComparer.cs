@@ -133,7 +133,7 @@ internal static class JitterComparer
             {
                 c.ReferenceMaximumMicroseconds = Median(refResults.Select(r => r.MaximumMicroseconds).ToList());
                 c.ReferenceTailMicroseconds = MedianOrNull(refResults.Select(r => r.P9999Microseconds));
-                c.AllowanceMicroseconds = Math.Max(options.RegressionMargin, options.RegressionThreshold / 100 * c.ReferenceMaximumMicroseconds.Value);
+                c.AllowanceMicroseconds = Math.Max(options.RegressionMargin, options.RegressionThreshold * c.ReferenceMaximumMicroseconds.Value / 100);
                 var max = Decide(refResults.Select(r => r.MaximumMicroseconds).ToList(), diffResults.Select(r => r.MaximumMicroseconds).ToList(),
                     resolution, options, out double? p);
                 c.MaximumChangeMicroseconds = max.Change;
@@ -173,7 +173,7 @@ internal static class JitterComparer
     {
         double refMedian = Median(reference), diffMedian = Median(difference);
         double change = diffMedian - refMedian;
-        double allowance = Math.Max(options.RegressionMargin, options.RegressionThreshold / 100 * refMedian);
+        double allowance = Math.Max(options.RegressionMargin, options.RegressionThreshold * refMedian / 100);
         bool beyond = change > resolution + allowance;
         pValue = null;
         if (reference.Count >= MinimumRunsForTest && difference.Count >= MinimumRunsForTest)
