@@ -37,6 +37,8 @@
         'Get-NicCpuAffinity'
         'Test-OnloadHost'
         'Measure-HostJitter'
+        'Import-HostJitterRun'
+        'Compare-HostJitterRun'
         # Solarflare and Onload
         'Get-SfcAdapter'
         'Set-SfcPartitioning'

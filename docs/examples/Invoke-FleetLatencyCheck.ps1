@@ -101,8 +101,8 @@
     ./Invoke-FleetLatencyCheck.ps1 -HostName a, b -Peer @{ a = 'b'; b = 'a' } -HistoryPath ./fleet.jsonl -Duration 30
     # a measures against b's netserver and b against a's.
 .NOTES
-Needs LatencyVerdictLines.ps1 (the verdict lines, shared by the nightly and fleet scripts) in the same folder: copy
-both files.
+Needs LatencyVerdictLines.ps1 (the verdict lines, the log's lines and the argument checks, shared by the nightly and
+fleet scripts) in the same folder: copy both files.
 #>
 [CmdletBinding()]
 param(
@@ -135,33 +135,9 @@ $ErrorActionPreference = 'Continue'
 $savedRendering = $PSStyle.OutputRendering
 if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 try {
-    # The verdict lines (Get-Verdict, Write-Wrapped, Format-Percent, Get-Precision, Get-First): one file for both scripts.
+    # The verdict lines and the job's plumbing (Get-Verdict, Write-Line, Write-Wrapped, Exit-Broken, ConvertTo-Checked,
+    # Format-Percent, Get-Precision, Get-First): one file for both scripts.
     . (Join-Path $PSScriptRoot 'LatencyVerdictLines.ps1')
-
-
-    function Write-Line([string] $Text) {
-        # At most 80 characters: one verdict per line in a log read on a terminal or in a mail.
-        if ($Text.Length -gt 80) { $Text = $Text.Substring(0, 77) + '...' }
-        $PSCmdlet.WriteInformation([System.Management.Automation.HostInformationMessage]@{ Message = $Text }, [string[]] @('PSHOST'))
-    }
-
-    function Exit-Broken([string] $Message, [string] $ErrorId, [object] $Target) {
-        $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
-                [System.InvalidOperationException]::new($Message), $ErrorId,
-                [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target))
-        Write-Line "JOB BROKEN: $Message"
-        exit 2
-    }
-
-    function ConvertTo-Checked([string] $Name, [object] $Value, [type] $Type, [double] $Min, [double] $Max) {
-        $parsed = $null
-        if ($null -eq $Value -or -not [System.Management.Automation.LanguagePrimitives]::TryConvertTo($Value, $Type, [cultureinfo]::InvariantCulture, [ref] $parsed)) {
-            Exit-Broken "-$Name '$Value' is not a $($Type.Name) ($Min to $Max)." 'BadArgument' $Value
-        }
-        if ($parsed -lt $Min -or $parsed -gt $Max) { Exit-Broken "-$Name $parsed is out of range ($Min to $Max)." 'BadArgument' $Value }
-        $parsed
-    }
-
 
     # A hashtable, or "key=value" strings (what pwsh -File can pass), as a hashtable.
     function ConvertTo-Table([string] $Name, [object[]] $Value) {

@@ -2,7 +2,7 @@
 .SYNOPSIS
     Nightly latency check: measure tonight, add it to the run history, compare it with a baseline, and tell cron
     by the exit code whether the night was ordinary (0), regressed (1), the job itself broke (2) or the night could
-    not have seen a regression (3).
+    not have seen a regression (3). With -Jitter, the host's jitter per CPU too.
 
 .DESCRIPTION
     1. Reads the history (a folder of run files, or a .jsonl file) before measuring.
@@ -32,13 +32,28 @@
        (or the interval is unbounded), so a regression of that size could not have been detected: never "ok".
        Measure longer (-Duration) or more often (-Iterations). Warnings are wrapped to 80 columns, and a log that
        is not a terminal gets no colour escape sequences.
-    5. Exits with the job's verdict.
+    5. With -Jitter: measures the host's jitter after the latency (Measure-HostJitter -AsRun -HistoryPath, oslat by
+       default, on the isolated CPUs unless -JitterCpu says otherwise), saves the run to the same history, and compares
+       it CPU by CPU with the previous night's run of this host and tool (Compare-HostJitterRun: the threshold gate,
+       and a regression of the maximum or the P99.99 tail beyond the tool's 1 µs resolution plus the allowance). One
+       line per CPU:
+         JITTER CPU 3: ok; max 9 -> 10 us (+1), P99.99 2 -> 2 us, limit 20 us
+         JITTER CPU 3: REGRESSION (Maximum); max 5 -> 12 us (+7 > 1+2), limit 20 us
+         JITTER CPU 3: EXCEEDED 20 us; max 9 -> 31 us (+22), P99.99 2 -> 3 us
+         JITTER CPU 3: FIRST NIGHT, ok; max 9 us, P99.99 2 us, limit 20 us
+       then the comparisons as the module's table. A CPU that EXCEEDED its threshold or REGRESSED makes the night
+       exit 1 (a first night is gated by the threshold alone). One maximum per CPU per night cannot be tested, so
+       "regressed" is a rule, not a statistical finding: see Compare-HostJitterRun.
+    6. Exits with the job's verdict.
 
     EXIT CODES
       0  an ordinary night: every test was measured and none regressed (a first night without a baseline is 0).
-      1  a regression: some test is significantly slower than its baseline by more than -RegressionThreshold %.
+      1  a regression: some test is significantly slower than its baseline by more than -RegressionThreshold %;
+         or, with -Jitter, some CPU's maximum reached -JitterThreshold, or its maximum or tail regressed against the
+         previous night.
       2  the job itself broke: bad arguments, the OnloadTools module missing, netperf or the netserver
-         unreachable (a test measured nothing), the history not writable, an ambiguous -Baseline.
+         unreachable (a test measured nothing), the history not writable, an ambiguous -Baseline; with -Jitter,
+         the jitter tool missing or failing (JITTER: BROKEN).
       3  undecided: nothing regressed and nothing broke, but some test's interval was too wide to detect a
          regression of -RegressionThreshold % (its line says UNDECIDED): the night is not a verdict either way.
       2 wins over 1 (a night that did not measure everything is not a verdict), and 1 over 3 (a regression found
@@ -85,7 +100,29 @@
     % slowdown the whole confidence interval must exceed for a regression (0-1000, default 5).
 
 .PARAMETER TonightRun
-    Runs already measured tonight (for example on another host via Invoke-Command): no measurement is made.
+    Runs already measured tonight (for example on another host via Invoke-Command): no latency measurement is made.
+
+.PARAMETER Jitter
+    Also measure the host's jitter (Measure-HostJitter) and gate it per CPU (see step 5 and the exit codes).
+
+.PARAMETER JitterOnly
+    Measure only the host's jitter, no latency (implies -Jitter).
+
+.PARAMETER JitterTool
+    Oslat (default) or Cyclictest.
+
+.PARAMETER JitterDuration
+    Seconds of jitter measurement (1-604800, default 60).
+
+.PARAMETER JitterThreshold
+    µs each CPU's maximum must stay below (default 20, cnf-tests' MAXIMUM_LATENCY).
+
+.PARAMETER JitterCpu
+    The CPUs to measure (default: the host's isolated CPUs, else every online CPU but CPU 0).
+
+.PARAMETER JitterRegressionMargin
+    µs a CPU's maximum or tail must grow by, beyond the tool's 1 µs resolution, to be a regression (default 2; 10 % of
+    the previous value when that is larger).
 
 .EXAMPLE
     POWERSHELL_TELEMETRY_OPTOUT=1 pwsh -NoProfile -File Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Duration 30 -Iterations 10 >> /var/log/onload-latency.log 2>&1
@@ -94,9 +131,13 @@
 
 .EXAMPLE
     ./Invoke-NightlyLatencyCheck.ps1 -HistoryPath ./history.jsonl -Baseline 3f9c2a1b -TestName TCP_RR
+
+.EXAMPLE
+    ./Invoke-NightlyLatencyCheck.ps1 -HistoryPath /var/lib/onload-latency -Jitter -JitterDuration 600
+    # latency and jitter in one history; exit 1 when a test regressed or a CPU exceeded 20 us or regressed.
 .NOTES
-Needs LatencyVerdictLines.ps1 (the verdict lines, shared by the nightly and fleet scripts) in the same folder: copy
-both files.
+Needs LatencyVerdictLines.ps1 (the verdict lines, the log's lines and the argument checks, shared by the nightly and
+fleet scripts) in the same folder: copy both files.
 #>
 [CmdletBinding()]
 param(
@@ -113,6 +154,13 @@ param(
     [object] $EquivalenceMargin = 5,
     [object] $RegressionThreshold = 5,
     [object[]] $TonightRun,
+    [switch] $Jitter,
+    [switch] $JitterOnly,
+    [string] $JitterTool = 'Oslat',
+    [object] $JitterDuration = 60,
+    [object] $JitterThreshold = 20,
+    [object[]] $JitterCpu,
+    [object] $JitterRegressionMargin = 2,
     # Anything else on the command line is a bad argument (exit 2), not a binder error (exit 1).
     [Parameter(ValueFromRemainingArguments)]
     [object[]] $UnknownArgument
@@ -129,35 +177,11 @@ $savedRendering = $PSStyle.OutputRendering
 if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 try {
 
-    # The verdict lines (Get-Verdict, Write-Wrapped, Format-Percent, Get-Precision, Get-First): one file for both scripts.
+    # The verdict lines and the job's plumbing (Get-Verdict, Get-JitterVerdict, Write-Line, Write-Wrapped, Exit-Broken,
+    # ConvertTo-Checked, Format-Percent, Get-Precision, Get-First): one file for both scripts.
     . (Join-Path $PSScriptRoot 'LatencyVerdictLines.ps1')
 
-    # The verdict lines: what Write-Line does (information with the PSHOST tag, on stdout of pwsh -File), in core
-    # cmdlets only.
-    function Write-Line([string] $Text) {
-        $PSCmdlet.WriteInformation([System.Management.Automation.HostInformationMessage]@{ Message = $Text }, [string[]] @('PSHOST'))
-    }
-
     # ---- 0. the job's own failures: exit 2 ----
-    function Exit-Broken([string] $Message, [string] $ErrorId, [object] $Target) {
-        $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
-                [System.InvalidOperationException]::new($Message), $ErrorId,
-                [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target))
-        Write-Line "JOB BROKEN: $Message"
-        exit 2
-    }
-
-    function ConvertTo-Checked([string] $Name, [object] $Value, [type] $Type, [double] $Min, [double] $Max) {
-        $parsed = $null
-        if ($null -eq $Value -or -not [System.Management.Automation.LanguagePrimitives]::TryConvertTo($Value, $Type, [cultureinfo]::InvariantCulture, [ref] $parsed)) {
-            Exit-Broken "-$Name '$Value' is not a $($Type.Name) ($Min to $Max)." 'BadArgument' $Value
-        }
-        if ($parsed -lt $Min -or $parsed -gt $Max) {
-            Exit-Broken "-$Name $parsed is out of range ($Min to $Max)." 'BadArgument' $Value
-        }
-        $parsed
-    }
-
     if ($UnknownArgument) { Exit-Broken "Unknown argument(s): $($UnknownArgument -join ' ')." 'BadArgument' $UnknownArgument }
     if ([string]::IsNullOrWhiteSpace($HistoryPath)) { Exit-Broken '-HistoryPath is required (a history folder or a .jsonl file).' 'BadArgument' $null }
     $BaselineCount = ConvertTo-Checked BaselineCount $BaselineCount ([int]) 1 1000
@@ -172,6 +196,17 @@ try {
     }
     if (-not $Label) { Exit-Broken '-Label must not be empty.' 'BadArgument' $Label }
     if (@($Baseline).Count -eq 0 -or @($Baseline | Where-Object { -not $_ }).Count -gt 0) { Exit-Broken '-Baseline must be Median or RunIds.' 'BadArgument' $Baseline }
+    if ($JitterOnly) { $Jitter = [switch]::Present }
+    if ($Jitter) {
+        $JitterDuration = ConvertTo-Checked JitterDuration $JitterDuration ([int]) 1 604800
+        $JitterThreshold = ConvertTo-Checked JitterThreshold $JitterThreshold ([double]) 0.001 1000000
+        $JitterRegressionMargin = ConvertTo-Checked JitterRegressionMargin $JitterRegressionMargin ([double]) 0 1000000
+        if ($JitterTool -notin 'Oslat', 'Cyclictest') { Exit-Broken "-JitterTool '$JitterTool' is not Oslat or Cyclictest." 'BadArgument' $JitterTool }
+        $JitterCpu = @($JitterCpu | ForEach-Object { "$_" -split ',' } | Where-Object { $_ } | ForEach-Object { ConvertTo-Checked JitterCpu $_ ([int]) 0 8191 })
+    }
+    elseif ($PSBoundParameters.Keys | Where-Object { $_ -like 'Jitter?*' }) {
+        Exit-Broken "-$(@($PSBoundParameters.Keys | Where-Object { $_ -like 'Jitter?*' })[0]) needs -Jitter." 'BadArgument' $null
+    }
 
     if (-not (Get-Command Select-LatencyBaseline -ErrorAction Ignore)) {
         try { Import-Module OnloadTools -ErrorAction Stop }
@@ -191,7 +226,10 @@ try {
 
     # ---- 2. tonight ----
     $broken = [System.Collections.Generic.List[string]]::new()
-    if ($PSBoundParameters.ContainsKey('TonightRun')) {
+    if ($JitterOnly) {
+        $tonight = @(); $TestName = @()
+    }
+    elseif ($PSBoundParameters.ContainsKey('TonightRun')) {
         try { $tonight = @($TonightRun | Export-LatencyRun -Path $HistoryPath -PassThru -ErrorAction Stop) }
         catch { Exit-Broken "Cannot add tonight's runs to $($HistoryPath): $($_.Exception.Message)" 'HistoryWriteFailed' $HistoryPath }
         $TestName = @($tonight | ForEach-Object TestName)
@@ -280,6 +318,57 @@ try {
         switch ($verdict.Kind) { 'Regression' { $regressions++ } 'Undecided' { $undecided++ } }
         Write-Line $verdict.Line
         $comparisons
+    }
+
+    # ---- 4b. the host's jitter (-Jitter): measured after the latency (oslat busy-loops the CPUs it measures), saved to
+    # the same history, compared CPU by CPU with the previous night's run of this host and tool ----
+    if ($Jitter) {
+        $jitterHistory = @()
+        if ([IO.Directory]::Exists($HistoryPath) -or [IO.File]::Exists($HistoryPath)) {
+            # Import-HostJitterRun reads the files as Import-LatencyRun did above, which reported their problems already.
+            $jitterHistory = @(Import-HostJitterRun -LiteralPath $HistoryPath -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        }
+        $measureJitter = @{ Tool = $JitterTool; Duration = $JitterDuration; Threshold = $JitterThreshold; AsRun = $true; HistoryPath = $HistoryPath }
+        if ($JitterCpu.Count -gt 0) { $measureJitter.Cpu = $JitterCpu }
+        $jitterRun = $null
+        $jitterErrors = $null
+        try {
+            $jitterRun = Measure-HostJitter @measureJitter -ErrorAction Continue -ErrorVariable jitterErrors
+        }
+        catch {
+            # A terminating error: oslat missing, a CPU that is not online, the tool refused SCHED_FIFO …
+            $PSCmdlet.WriteError($_)
+        }
+        if ($jitterErrors | Where-Object { $_.FullyQualifiedErrorId -like 'HistoryWriteFailed*' }) {
+            Exit-Broken "Cannot add tonight's jitter run to $($HistoryPath): $(@($jitterErrors)[0].Exception.Message)" 'HistoryWriteFailed' $HistoryPath
+        }
+        if ($null -eq $jitterRun) {
+            $broken.Add('jitter')
+            Write-Line 'JITTER: BROKEN, nothing measured (see the errors above)'
+        }
+        else {
+            $previous = Get-First @($jitterHistory | Where-Object { $_.HostName -eq $jitterRun.HostName -and $_.Tool -eq $jitterRun.Tool -and $_.RunId -ne $jitterRun.RunId } |
+                    Sort-Object StartTime -Descending)
+            $jitterComparisons = @()
+            if ($null -eq $previous) {
+                Write-Wrapped "Jitter: no earlier $($jitterRun.Tool) run of $($jitterRun.HostName) in $HistoryPath yet; tonight's run $($jitterRun.RunId) starts the history (the threshold gate still applies)."
+                $jitterLines = @(foreach ($r in $jitterRun.Results) { Get-JitterVerdict $r -First })
+            }
+            else {
+                $PSCmdlet.WriteVerbose("Jitter: the previous night is run $($previous.RunId) of $($previous.StartTime.ToString('u')).")
+                $jitterComparisons = @(Compare-HostJitterRun -ReferenceRun $previous -DifferenceRun $jitterRun -RegressionMargin $JitterRegressionMargin)
+                $jitterLines = @(foreach ($c in $jitterComparisons) { Get-JitterVerdict $c })
+            }
+            foreach ($v in $jitterLines) {
+                if ($v.Kind -ne 'Ok') { $regressions++ }
+                Write-Line $v.Line
+            }
+            # The comparisons as the module's 80-column table, in the log (not as objects: a second type of object on
+            # the output would turn the latency comparisons' table into lists).
+            if ($jitterComparisons.Count -gt 0) {
+                foreach ($l in (($jitterComparisons | Format-Table | Out-String -Width 80) -split "`r?`n" | Where-Object { $_.Trim() })) { Write-Line $l }
+            }
+        }
     }
 
     # ---- 5. the job's verdict ----

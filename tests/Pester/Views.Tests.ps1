@@ -240,6 +240,26 @@ BeforeAll {
             Columns = 'Tool', 'CPUs', 'Secs', 'Max µs', 'Limit µs', 'Verdict', 'Host'
             Values  = { param($o) $o.Tool; $o.Cpus; $o.Verdict; $o.HostName }
         }
+        'OnloadTools.HostJitterComparison'     = @{
+            # What Compare-HostJitterRun returns for nights of oslat (figures of runs recorded in tests/fixtures/rt-tests).
+            Objects = {
+                [OnloadTools.HostJitterComparison]@{ Cpu = 10; Tool = 'oslat'; HostName = 'lab1'; ReferenceRuns = 1; DifferenceRuns = 1
+                    ReferenceMaximumMicroseconds = 12; DifferenceMaximumMicroseconds = 52901; MaximumChangeMicroseconds = 52889
+                    ReferenceTailMicroseconds = 2; DifferenceTailMicroseconds = 10; TailChangeMicroseconds = 8; ThresholdMicroseconds = 20
+                    ResolutionMicroseconds = 1; AllowanceMicroseconds = 2; IsExceeded = $true; IsRegression = $true; RegressedMetrics = 'Maximum, P99.99'
+                    Verdict = 'Exceeded'; Basis = 'Rule, not a test' }
+                [OnloadTools.HostJitterComparison]@{ Cpu = 127; Tool = 'oslat'; HostName = 'lab1'; ReferenceRuns = 7; DifferenceRuns = 7
+                    ReferenceMaximumMicroseconds = 6; DifferenceMaximumMicroseconds = 14; MaximumChangeMicroseconds = 8
+                    ReferenceTailMicroseconds = 1; DifferenceTailMicroseconds = 1; TailChangeMicroseconds = 0; ThresholdMicroseconds = 20
+                    ResolutionMicroseconds = 1; AllowanceMicroseconds = 2; PValue = 0.000291; ConfidenceLevel = 0.95; IsRegression = $true
+                    RegressedMetrics = 'Maximum'; Verdict = 'Regressed'; Basis = 'Test: medians of 7 and 7 runs'' maxima' }
+                [OnloadTools.HostJitterComparison]@{ Cpu = 3; Tool = 'oslat'; HostName = 'lab1'; DifferenceRuns = 1
+                    DifferenceMaximumMicroseconds = 9; ThresholdMicroseconds = 20; ResolutionMicroseconds = 1; Verdict = 'Passed'
+                    Basis = 'CPU 3 is not in the reference runs: only the threshold gate decides.' }
+            }
+            Columns = 'CPU', 'Ref max', 'Max µs', 'Δ µs', 'Ref P99.99', 'P99.99', 'Limit', 'Verdict', 'p'
+            Values  = { param($o) $o.Verdict; '{0:0.##}' -f $o.DifferenceMaximumMicroseconds; if ($null -ne $o.PValue) { '<0.001' } else { 'rule' } }
+        }
         'OnloadTools.OnloadImage'              = @{
             # What Get-OnloadImage reads from podman image inspect (tests/fixtures/containers).
             Objects = {

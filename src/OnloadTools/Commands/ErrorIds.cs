@@ -47,6 +47,15 @@ internal static class ErrorIds
     public const string InvalidImageTag = "InvalidImageTag";
     public const string OnloadVersionMismatch = "OnloadVersionMismatch";
 
+    // Host jitter (Measure-HostJitter, Import-HostJitterRun, Compare-HostJitterRun)
+    public const string HwlatTracerUnavailable = "HwlatTracerUnavailable";
+    public const string CpuNotOnline = "CpuNotOnline";
+    public const string NoCpuToMeasure = "NoCpuToMeasure";
+    public const string NotAHostJitterRun = "NotAHostJitterRun";
+    public const string HostJitterRunImpossibleValue = "HostJitterRunImpossibleValue";
+    public const string NoHostJitterRuns = "NoHostJitterRuns";
+    public const string JitterToolMismatch = "JitterToolMismatch";
+
     // Latency runs, history, reports
     public const string ComputerNameNotResolved = "ComputerNameNotResolved";
     public const string NotALatencyRun = "NotALatencyRun";

@@ -6,13 +6,14 @@ namespace OnloadTools.Commands;
 
 /// <summary>
 /// Export-LatencyReport: one self-contained HTML file comparing latency runs (reference and difference side by side,
-/// the verdicts in words, per-iteration points, percentile ladders, trends over nights).
+/// the verdicts in words, per-iteration points, percentile ladders, trends over nights), and the jitter runs of
+/// Measure-HostJitter given with them (per CPU: maximum and tail against the threshold, the previous run beside).
 /// </summary>
 [Cmdlet(VerbsData.Export, "LatencyReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportLatencyReportCommand : OnloadCmdlet
 {
-    /// <summary>Runs (live, deserialized, imported), from the pipeline or as an array.</summary>
+    /// <summary>Latency runs and jitter runs (live, deserialized, imported), from the pipeline or as an array.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [AllowNull]
     public object[]? InputObject { get; set; }
@@ -53,17 +54,35 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
     public SwitchParameter PassThru { get; set; }
 
     private readonly List<LatencyRun> _runs = new();
+    private readonly List<object?> _jitter = new();
 
     protected override void ProcessRecord()
     {
-        _runs.AddRange(BindRuns(InputObject));
+        // Jitter runs (and Measure-HostJitter's per-CPU results) go to their own sections; everything else is a latency run.
+        var latency = new List<object>();
+        foreach (object? item in (InputObject ?? Array.Empty<object>()).SelectMany(LatencyRunBinder.Flatten))
+        {
+            if (item is null) continue;
+            if (HostJitterRunBinder.IsJitter(item)) _jitter.Add(item);
+            else latency.Add(item);
+        }
+        _runs.AddRange(BindRuns(latency.ToArray()));
     }
 
     protected override void EndProcessing()
     {
-        if (_runs.Count == 0)
+        List<HostJitterRun> jitter = new();
+        try
         {
-            ThrowTerminatingError(Error(new ArgumentException("No latency runs were given: pipe the output of Measure-NetperfLatency, Measure-SockperfLatency or Import-LatencyRun."),
+            jitter = HostJitterRunBinder.Bind(_jitter);
+        }
+        catch (HostJitterRunBindingException e)
+        {
+            ThrowTerminatingError(Error(e, e.ErrorId, e.Category, null));
+        }
+        if (_runs.Count == 0 && jitter.Count == 0)
+        {
+            ThrowTerminatingError(Error(new ArgumentException("No latency runs were given: pipe the output of Measure-NetperfLatency, Measure-SockperfLatency or Import-LatencyRun (or jitter runs of Measure-HostJitter, Import-HostJitterRun)."),
                 "NoLatencyRuns", ErrorCategory.InvalidArgument, null));
         }
         if (ReferenceLabel is not null && !_runs.Any(r => string.Equals(r.Label, ReferenceLabel, StringComparison.OrdinalIgnoreCase)))
@@ -86,6 +105,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
             Comparison = new ComparisonOptions { EquivalenceMargin = EquivalenceMargin, RegressionThreshold = RegressionThreshold },
         };
         var model = LatencyReportBuilder.Build(_runs, options);
+        JitterReportBuilder.AddTo(model, jitter, latencyRunsToo: _runs.Count > 0);
         if (ReferenceLabel is null && _runs.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
         {
             WriteVerbose($"No -ReferenceLabel: '{_runs[0].Label}', the label of the first run, is the reference.");
@@ -103,7 +123,8 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
             ThrowTerminatingError(Error(new IOException($"'{path}' is a directory; give the path of the .html file to write."),
                 "ReportPathIsDirectory", ErrorCategory.InvalidArgument, path));
         }
-        if (!ShouldProcess(path, exists ? $"Overwrite with a latency report of {_runs.Count} run(s)" : $"Write a latency report of {_runs.Count} run(s)"))
+        int count = _runs.Count + jitter.Count;
+        if (!ShouldProcess(path, exists ? $"Overwrite with a latency report of {count} run(s)" : $"Write a latency report of {count} run(s)"))
         {
             return;
         }

@@ -68,40 +68,41 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
             }
             foreach (var problem in _loaded.Problems.Skip(problemsBefore))
             {
-                Report(problem);
+                Report(this, problem);
             }
         }
     }
 
-    private void Report(LatencyRunStore.LoadProblem problem)
+    /// <summary>What a reader of a history (Import-LatencyRun, Import-HostJitterRun) says about a file or line it could not read.</summary>
+    internal static void Report(Cmdlet cmdlet, LatencyRunStore.LoadProblem problem)
     {
         string where = problem.Line is { } line ? $"{problem.Path}, line {line}" : problem.Path;
         switch (problem.Kind)
         {
             case LatencyRunStore.ProblemKind.TornTail:
-                WriteWarning($"Skipped an incomplete run at {where}: a write was interrupted (crash or power loss); the runs before it are intact.");
+                cmdlet.WriteWarning($"Skipped an incomplete run at {where}: a write was interrupted (crash or power loss); the runs before it are intact.");
                 break;
             case LatencyRunStore.ProblemKind.Busy:
-                WriteWarning($"Did not read {where}: {problem.Message}");
+                cmdlet.WriteWarning($"Did not read {where}: {problem.Message}");
                 break;
             case LatencyRunStore.ProblemKind.NotRegular:
-                WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
                     "LatencyRunFileNotRegular", ErrorCategory.InvalidType, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.TooLarge:
-                WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new IOException($"Skipped {where}: {problem.Message}"),
                     "LatencyRunFileTooLarge", ErrorCategory.LimitsExceeded, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.Impossible:
-                WriteError(Error(new InvalidDataException($"Refused the run at {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new InvalidDataException($"Refused the run at {where}: {problem.Message}"),
                     "LatencyRunImpossibleValue", ErrorCategory.InvalidData, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.Unreadable:
-                WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
                     "LatencyRunFileUnreadable", ErrorCategory.ReadError, problem.Path));
                 break;
             default:
-                WriteError(Error(new InvalidDataException($"Cannot read a run from {where}: {problem.Message}"),
+                cmdlet.WriteError(Error(new InvalidDataException($"Cannot read a run from {where}: {problem.Message}"),
                     "LatencyRunFileCorrupt", ErrorCategory.InvalidData, problem.Path));
                 break;
         }
@@ -111,109 +112,51 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
     {
         var labels = Label?.Select(l => new WildcardPattern(l, WildcardOptions.IgnoreCase)).ToArray();
         var tests = TestName?.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToArray();
-        var chosen = _loaded.Runs
-            // One run saved several times (after every iteration, or to a folder and a .jsonl): keep its most complete copy.
-            .GroupBy(l => l.Run.RunId)
-            .Select(KeepOneCopy)
-            .Where(l => labels is null || labels.Any(p => p.IsMatch(l.Run.Label)))
-            .Where(l => tests is null || tests.Any(p => p.IsMatch(l.Run.TestName)))
-            .ToList();
-        if (!IncludeIncomplete)
+        var selection = new LatencyHistory.Selection(
+            r => (labels is null || labels.Any(p => p.IsMatch(r.Label))) && (tests is null || tests.Any(p => p.IsMatch(r.TestName))),
+            IncludeIncomplete, Last);
+        if (_loaded.JitterRuns.Count > 0)
         {
-            foreach (var l in chosen.Where(l => !LatencyRunStatus.IsFinished(l.Run.Status)))
-            {
-                string where = l.Line is { } line ? $"{l.Path}, line {line}" : l.Path;
-                WriteWarning($"Left out run {l.Run.RunId} ({l.Run.Label} {l.Run.TestName}, {l.Run.StartTime:yyyy-MM-dd HH:mm:ss} UTC, {l.Run.Samples.Length} iteration(s)) at {where}: " +
-                    $"its status is '{l.Run.Status}', its measurement never finished (killed, or still running). -IncludeIncomplete imports it.");
-            }
-            chosen.RemoveAll(l => !LatencyRunStatus.IsFinished(l.Run.Status));
+            WriteVerbose($"Left out {_loaded.JitterRuns.Count} jitter run(s) of Measure-HostJitter that share the history: Import-HostJitterRun reads them.");
         }
-        IEnumerable<LatencyRun> runs = chosen.Select(l => l.Run);
-        if (Last > 0)
-        {
-            runs = runs.GroupBy(r => (r.Label.ToUpperInvariant(), r.TestName.ToUpperInvariant()))
-                .SelectMany(g => g.OrderByDescending(r => r.StartTime).Take(Last));
-        }
-        foreach (var run in runs.OrderBy(r => r.StartTime).ThenBy(r => r.TestName, StringComparer.Ordinal))
+        foreach (var run in LatencyHistory.Select(_loaded.Runs, selection, WriteWarning))
         {
             WriteObject(run);
         }
     }
 
-    /// <summary>
-    /// The copy of a run to keep among its copies (same RunId): the most complete, the final save before a per-iteration
-    /// one, the latest. A copy that is not an earlier save of the kept one (another label, test or start, or samples that
-    /// differ) is a different run under the same RunId: it is left out with a warning naming both places.
-    /// </summary>
-    private LatencyRunStore.LoadedRun KeepOneCopy(IEnumerable<LatencyRunStore.LoadedRun> copies)
-    {
-        var ordered = copies.OrderByDescending(l => l.Run.Samples.Length)
-            .ThenByDescending(l => LatencyRunStatus.IsFinished(l.Run.Status)) // the final save of a run beats its per-iteration saves
-            .ThenByDescending(l => l.Run.EndTime)
-            .ToList();
-        var kept = ordered[0];
-        foreach (var other in ordered.Skip(1).Where(o => !IsEarlierSaveOf(o.Run, kept.Run)))
-        {
-            WriteWarning($"Run {kept.Run.RunId} is at {Where(kept)} and at {Where(other)} with different content: kept the copy at {Where(kept)} " +
-                $"({kept.Run.Label} {kept.Run.TestName}, {kept.Run.StartTime:yyyy-MM-dd HH:mm:ss} UTC, {kept.Run.Samples.Length} iteration(s)); " +
-                $"left out the other ({other.Run.Label} {other.Run.TestName}, {other.Run.StartTime:yyyy-MM-dd HH:mm:ss} UTC, {other.Run.Samples.Length} iteration(s)).");
-        }
-        return kept;
-    }
+    private IEnumerable<string> Resolve() => Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet);
 
-    /// <summary>True when <paramref name="copy"/> is <paramref name="run"/> as saved earlier (or again): the same test
-    /// against the same place at the same start, its samples the first of the run's, value for value.</summary>
-    private static bool IsEarlierSaveOf(LatencyRun copy, LatencyRun run)
+    /// <summary>The history paths of -Path (wildcards) or -LiteralPath, each one that is missing a LatencyRunPathNotFound error.</summary>
+    internal static IEnumerable<string> Resolve(PSCmdlet cmdlet, string[] paths, bool literal)
     {
-        if (copy.Label != run.Label || copy.TestName != run.TestName || copy.StartTime != run.StartTime || copy.Tool != run.Tool
-            || copy.ComputerName != run.ComputerName || copy.Port != run.Port || copy.ClientLocation != run.ClientLocation
-            || copy.HostName != run.HostName || copy.LatencyKind != run.LatencyKind || copy.Samples.Length > run.Samples.Length)
+        if (literal)
         {
-            return false;
-        }
-        for (int i = 0; i < copy.Samples.Length; i++)
-        {
-            if (!ReferenceEquals(copy.Samples[i], run.Samples[i])
-                && System.Text.Json.JsonSerializer.Serialize(copy.Samples[i], LatencyRunStore.JsonOptions)
-                   != System.Text.Json.JsonSerializer.Serialize(run.Samples[i], LatencyRunStore.JsonOptions))
+            foreach (string literalPath in paths)
             {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static string Where(LatencyRunStore.LoadedRun l) => l.Line is { } line ? $"{l.Path}, line {line}" : l.Path;
-
-    private IEnumerable<string> Resolve()
-    {
-        if (ParameterSetName == LiteralPathSet)
-        {
-            foreach (string literal in LiteralPath)
-            {
-                string path = GetUnresolvedProviderPathFromPSPath(literal);
+                string path = cmdlet.GetUnresolvedProviderPathFromPSPath(literalPath);
                 if (File.Exists(path) || Directory.Exists(path)) yield return path;
-                else WriteError(NotFound(path));
+                else cmdlet.WriteError(NotFound(path));
             }
             yield break;
         }
-        foreach (string pattern in Path)
+        foreach (string pattern in paths)
         {
             List<string> resolved;
             try
             {
-                resolved = GetResolvedProviderPathFromPSPath(pattern, out _).ToList();
+                resolved = cmdlet.GetResolvedProviderPathFromPSPath(pattern, out _).ToList();
             }
             catch (ItemNotFoundException)
             {
-                WriteError(NotFound(pattern));
+                cmdlet.WriteError(NotFound(pattern));
                 continue;
             }
-            if (resolved.Count == 0) WriteError(NotFound(pattern));
+            if (resolved.Count == 0) cmdlet.WriteError(NotFound(pattern));
             foreach (string path in resolved) yield return path;
         }
     }
 
-    private ErrorRecord NotFound(string path) =>
+    private static ErrorRecord NotFound(string path) =>
         Error(new ItemNotFoundException($"Cannot find the run history '{path}'."), "LatencyRunPathNotFound", ErrorCategory.ObjectNotFound, path);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using OnloadTools.Jitter;
+using OnloadTools.Latency;
 using OnloadTools.Processes;
 using OnloadTools.Readiness;
 using OnloadTools.Tuning;
@@ -48,7 +49,34 @@ public sealed class MeasureHostJitterCommand : OnloadCmdlet
     [Parameter]
     public SwitchParameter AsRun { get; set; }
 
-    protected override void EndProcessing()
+    /// <summary>Saves the run to a history, as the latency cmdlets do: a folder (one file per run, written atomically) or a
+    /// .jsonl file (one line per run, appended). Import-HostJitterRun reads the jitter runs back; Import-LatencyRun skips them.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HistoryPath { get; set; }
+
+    private string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
+
+    /// <summary>A history that cannot be written is refused before anything is measured (the latency cmdlets' checks and ErrorIds).</summary>
+    protected override void Begin() => RefuseUnusableHistory(ResolvedHistoryPath);
+
+    /// <summary>Saves a complete run (a run cut short never gets here); a failed write is an error, and the run is still emitted.</summary>
+    private void Persist(HostJitterRun run)
+    {
+        if (ResolvedHistoryPath is not { } path) return;
+        try
+        {
+            string written = LatencyRunStore.Export(run, path);
+            WriteVerbose($"Saved jitter run {run.RunId} to {written}.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(WriteFailure(e, ErrorIds.HistoryWriteFailed, path));
+        }
+    }
+
+    // Inside the error funnel: a missing tool, a tool that fails and hwlatdetect without its tracer are the table's errors.
+    protected override void End()
     {
         var session = new JitterSession(Runner, HostFs);
         if (Tool == "Hwlatdetect")
@@ -61,10 +89,10 @@ public sealed class MeasureHostJitterCommand : OnloadCmdlet
         int[] cpus = Cpu is { Length: > 0 } given ? given.Distinct().Order().ToArray() : isolation.MeasurementCpus();
         if (cpus.Length == 0)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("This host reports no online CPU to measure (/sys/devices/system/cpu/online is empty)."),
-                "NoCpuToMeasure", ErrorCategory.ObjectNotFound, null));
+                ErrorIds.NoCpuToMeasure, ErrorCategory.ObjectNotFound, null));
         if (isolation.OnlineCpus.Length > 0 && cpus.Except(isolation.OnlineCpus).ToArray() is { Length: > 0 } offline)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"CPU {CpuList.Format(offline)} is not online on this host (online: {CpuList.Format(isolation.OnlineCpus)})."),
-                "CpuNotOnline", ErrorCategory.InvalidArgument, offline));
+                ErrorIds.CpuNotOnline, ErrorCategory.InvalidArgument, offline));
         var request = new JitterRequest
         {
             Tool = tool, Cpus = cpus, DurationSeconds = Duration, ThresholdMicroseconds = Threshold, Priority = Priority,
@@ -85,68 +113,44 @@ public sealed class MeasureHostJitterCommand : OnloadCmdlet
             });
         }
         Tick();
+        ErrorTarget = tool;
         HostJitterRun run;
         try
         {
             run = Await(session.RunAsync(request, Cancellation), Tick);
-        }
-        catch (JitterToolException e)
-        {
-            ThrowTerminatingError(Error(e, RtToolErrorId(e.Tool), ErrorCategory.InvalidResult, e.Result?.CommandLine ?? e.Tool,
-                Priority > 0 ? "SCHED_FIFO needs root or CAP_SYS_NICE: run as root, or give -Priority 0." : null));
-            return;
-        }
-        catch (Exception e) when (CommonError(e, tool) is { } record)
-        {
-            ThrowTerminatingError(record);
-            return;
         }
         finally
         {
             if (!Cancellation.IsCancellationRequested)
                 WriteProgress(new ProgressRecord(ProgressId, "Measure-HostJitter", "Done") { RecordType = ProgressRecordType.Completed });
         }
+        Persist(run);
         if (AsRun.IsPresent) WriteObject(run);
         else foreach (var r in run.Results) WriteObject(r);
     }
 
-    private static string RtToolErrorId(string tool) => Pascal(tool) + "Failed";
-
     private void Hwlat(JitterSession session)
     {
-        try
+        ErrorTarget = "hwlatdetect";
+        var (max, exceeding, recorded, result) = Await(session.HwlatAsync(Duration, Threshold, Cancellation));
+        string host = OnloadTools.Host.HostInfo.HostName(HostFs);
+        string id = Guid.NewGuid().ToString("n")[..12];
+        double worst = max ?? 0;
+        var r = new HostJitterResult
         {
-            var (max, exceeding, recorded, result) = Await(session.HwlatAsync(Duration, Threshold, Cancellation));
-            string host = OnloadTools.Host.HostInfo.HostName(HostFs);
-            string id = Guid.NewGuid().ToString("n")[..12];
-            double worst = max ?? 0;
-            var r = new HostJitterResult
-            {
-                RunId = id, HostName = host, Tool = "hwlatdetect", Cpu = -1, MaximumMicroseconds = worst, Samples = recorded,
-                Overflows = exceeding ?? 0, ThresholdMicroseconds = Threshold,
-                Verdict = exceeding is > 0 ? HostJitterVerdict.Exceeded : HostJitterVerdict.Of(worst, Threshold),
-                DurationSeconds = Duration, CommandLine = result.CommandLine, StartTime = result.StartTime,
-            };
-            var run = new HostJitterRun
-            {
-                RunId = id, HostName = host, KernelRelease = OnloadTools.Host.HostInfo.KernelRelease(HostFs), KernelCommandLine = OnloadTools.Host.HostInfo.KernelCommandLine(HostFs),
-                TunedProfile = OnloadTools.Host.HostInfo.ActiveTunedProfile(HostFs), Tool = "hwlatdetect", Cpus = "", DurationSeconds = Duration,
-                ThresholdMicroseconds = Threshold, MaximumMicroseconds = worst, Verdict = r.Verdict, CommandLine = result.CommandLine,
-                StartTime = result.StartTime, EndTime = result.EndTime, Source = "text", ToolReport = result.CombinedOutput, Results = new[] { r },
-            };
-            WriteObject(AsRun.IsPresent ? run : r);
-        }
-        catch (HwlatTracerUnavailableException e)
+            RunId = id, HostName = host, Tool = "hwlatdetect", Cpu = -1, MaximumMicroseconds = worst, Samples = recorded,
+            Overflows = exceeding ?? 0, ThresholdMicroseconds = Threshold,
+            Verdict = exceeding is > 0 ? HostJitterVerdict.Exceeded : HostJitterVerdict.Of(worst, Threshold),
+            DurationSeconds = Duration, CommandLine = result.CommandLine, StartTime = result.StartTime,
+        };
+        var run = new HostJitterRun
         {
-            ThrowTerminatingError(new ErrorRecord(e, "HwlatTracerUnavailable", ErrorCategory.ResourceUnavailable, "hwlat"));
-        }
-        catch (JitterToolException e)
-        {
-            ThrowTerminatingError(Error(e, "HwlatdetectFailed", ErrorCategory.InvalidResult, e.Result?.CommandLine ?? e.Tool));
-        }
-        catch (Exception e) when (CommonError(e, "hwlatdetect") is { } record)
-        {
-            ThrowTerminatingError(record);
-        }
+            RunId = id, HostName = host, KernelRelease = OnloadTools.Host.HostInfo.KernelRelease(HostFs), KernelCommandLine = OnloadTools.Host.HostInfo.KernelCommandLine(HostFs),
+            TunedProfile = OnloadTools.Host.HostInfo.ActiveTunedProfile(HostFs), Tool = "hwlatdetect", Cpus = "", DurationSeconds = Duration,
+            ThresholdMicroseconds = Threshold, MaximumMicroseconds = worst, Verdict = r.Verdict, CommandLine = result.CommandLine,
+            StartTime = result.StartTime, EndTime = result.EndTime, Source = "text", ToolReport = result.CombinedOutput, Results = new[] { r },
+        };
+        Persist(run);
+        WriteObject(AsRun.IsPresent ? run : r);
     }
 }

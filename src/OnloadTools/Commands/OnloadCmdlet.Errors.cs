@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Runtime.ExceptionServices;
 using OnloadTools.Containers;
+using OnloadTools.Jitter;
 using OnloadTools.Latency;
 using OnloadTools.Onload;
 using OnloadTools.Processes;
@@ -59,6 +60,12 @@ public abstract partial class OnloadCmdlet
         // Latency tools (the test, when one was running, is the target of the failures that name none)
         LatencyToolException l => LatencyError(l, target as string),
 
+        // Host jitter (rt-tests), its runs and their comparison
+        HwlatTracerUnavailableException h => Error(h, ErrorIds.HwlatTracerUnavailable, ErrorCategory.ResourceUnavailable, "hwlat"),
+        JitterToolException j => Error(j, Pascal(j.Tool) + "Failed", ErrorCategory.InvalidResult, j.Result?.CommandLine ?? j.Tool, j.RecommendedAction),
+        JitterToolMismatchException m => Error(m, ErrorIds.JitterToolMismatch, ErrorCategory.InvalidArgument, target),
+        HostJitterRunBindingException b => Error(b, b.ErrorId, b.Category, target),
+
         // What any service can raise
         ToolNotFoundException nf => NotInstalled(nf),
         ToolTimeoutException to => Error(to, ErrorIds.ToolTimedOut, ErrorCategory.OperationTimeout, to.CommandLine),
@@ -67,7 +74,7 @@ public abstract partial class OnloadCmdlet
         _ => null,
     };
 
-    /// <summary>The table, under the name the jitter cmdlet still uses until it moves to the funnel.</summary>
+    /// <summary>The table, under the name Get-TunedProfile still uses until it moves to the funnel.</summary>
     private protected static ErrorRecord? CommonError(Exception e, object? target) => DomainError(e, target);
 
     /// <summary>Throws the PowerShell form of a domain failure; Ctrl+C stops the pipeline; anything else is rethrown.

@@ -26,6 +26,8 @@ internal sealed class JitterToolException(string tool, string message, ToolResul
 {
     public string Tool { get; } = tool;
     public ToolResult? Result { get; } = result;
+    /// <summary>What the admin can do about it, when the module knows (a SCHED_FIFO priority without the privilege).</summary>
+    public string? RecommendedAction { get; init; }
 }
 
 /// <summary>The kernel offers no hwlat tracer (a virtual machine, or a kernel built without it).</summary>
@@ -110,7 +112,10 @@ internal sealed partial class JitterSession
             var result = await _runner.RunAsync(command, timeout, ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             if (!result.Succeeded)
-                throw new JitterToolException(request.Tool, $"{request.Tool} could not measure: {result.Describe()}", result);
+                throw new JitterToolException(request.Tool, $"{request.Tool} could not measure: {result.Describe()}", result)
+                {
+                    RecommendedAction = request.Priority > 0 ? "SCHED_FIFO needs root or CAP_SYS_NICE: run as root, or give -Priority 0." : null,
+                };
             RtTestsOutput output;
             string source;
             string? text = jsonPath is not null && File.Exists(jsonPath) ? File.ReadAllText(jsonPath) : null;

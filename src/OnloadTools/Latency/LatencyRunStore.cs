@@ -21,7 +21,7 @@ internal static class LatencyRunStore
     public sealed class RunDocument
     {
         public int SchemaVersion { get; set; } = LatencyRun.SchemaVersion;
-        public string Kind { get; set; } = "OnloadTools.LatencyRun";
+        public string Kind { get; set; } = LatencyRunKind;
         public LatencyRun? Run { get; set; }
     }
 
@@ -31,10 +31,98 @@ internal static class LatencyRunStore
         return JsonSerializer.Serialize(new RunDocument { Run = run }, options);
     }
 
+    /// <summary>The kind of a latency run's document (also the kind of documents written before kinds were checked).</summary>
+    public const string LatencyRunKind = "OnloadTools.LatencyRun";
+
+    /// <summary>The kind of a Measure-HostJitter run's document: it shares histories with latency runs.</summary>
+    public const string HostJitterRunKind = "OnloadTools.HostJitterRun";
+
+    /// <summary>The document stored for one jitter run: the run as <see cref="HostJitterRun"/> holds it, in the
+    /// history's own JSON style (camelCase, like the latency runs beside it), under its own kind and schema version.</summary>
+    public sealed class JitterDocument
+    {
+        public int SchemaVersion { get; set; } = HostJitterRun.CurrentSchemaVersion;
+        public string Kind { get; set; } = HostJitterRunKind;
+        public HostJitterRun? Run { get; set; }
+    }
+
+    /// <summary>A jitter run's names are read in any case, so that a run's own JSON (<see cref="HostJitterRun.ToJson"/>,
+    /// PascalCase) wrapped as {"schemaVersion":1,"kind":"OnloadTools.HostJitterRun","run":…} is a history line too.</summary>
+    private static readonly JsonSerializerOptions JitterReadOptions = new(JsonOptions) { PropertyNameCaseInsensitive = true };
+
+    public static string Serialize(HostJitterRun run, bool indented = true)
+    {
+        var options = indented ? JsonOptions : new JsonSerializerOptions(JsonOptions) { WriteIndented = false };
+        return JsonSerializer.Serialize(new JitterDocument { Run = run }, options);
+    }
+
+    /// <summary>
+    /// The kind of a history document: its "kind" member (<see cref="LatencyRunKind"/>, <see cref="HostJitterRunKind"/>,
+    /// or another module's); a document without one is a latency run (as every document was before jitter runs).
+    /// Null when the text is not a JSON object (the caller's parse says why).
+    /// </summary>
+    public static string? KindOf(string json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isKind = reader.ValueTextEquals("kind");
+                if (!reader.Read()) return null;
+                if (isKind) return reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : "";
+                reader.Skip();
+            }
+            return LatencyRunKind;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A jitter run read back from its document.</summary>
+    /// <exception cref="InvalidDataException">Not a jitter run document, of a newer schema, or holding a value no measurement can produce.</exception>
+    public static HostJitterRun DeserializeJitter(string json)
+    {
+        JitterDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<JitterDocument>(json, JitterReadOptions);
+        }
+        catch (JsonException e)
+        {
+            string where = e.LineNumber is { } line ? $" at line {line + 1}, byte {(e.BytePositionInLine ?? 0) + 1}" : "";
+            string member = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" ({e.Path})";
+            throw new InvalidDataException($"Not a valid OnloadTools jitter run document: the JSON is malformed or of the wrong shape{where}{member}.", e);
+        }
+        if (doc?.Run is null) throw new InvalidDataException("The document holds no OnloadTools jitter run.");
+        if (doc.SchemaVersion > HostJitterRun.CurrentSchemaVersion)
+        {
+            throw new InvalidDataException($"The jitter run document has schema version {doc.SchemaVersion}; this module reads up to {HostJitterRun.CurrentSchemaVersion}.");
+        }
+        if (Jitter.HostJitterRunRules.FindImpossibleValue(doc.Run) is { } impossible)
+        {
+            throw new InvalidDataException($"The jitter run holds an impossible value: {impossible}");
+        }
+        return doc.Run;
+    }
+
     /// <exception cref="ImpossibleValueException">A run document whose run holds a value no measurement can produce.</exception>
     /// <exception cref="InvalidDataException">Not a run document, or of a newer schema.</exception>
-    public static LatencyRun Deserialize(string json)
+    public static LatencyRun Deserialize(string json) => Deserialize(json, KindOf(json));
+
+    private static LatencyRun Deserialize(string json, string? kind)
     {
+        if (kind is not null && kind != LatencyRunKind)
+        {
+            throw new InvalidDataException(kind == HostJitterRunKind
+                ? "The document is a jitter run (Measure-HostJitter), not a latency run: Import-HostJitterRun reads it."
+                : kind.Length <= 64 && kind.All(c => char.IsAsciiLetterOrDigit(c) || c == '.')
+                    ? $"The document is of kind '{kind}', which this module does not know."
+                    : "The document is of a kind this module does not know.");
+        }
         RunDocument? doc;
         try
         {
@@ -75,6 +163,19 @@ internal static class LatencyRunStore
         return $"{run.StartTime:yyyyMMdd'T'HHmmss'Z'}_{Safe(run.Label, "run")}_{Safe(run.TestName, "test")}_{id}.json";
     }
 
+    /// <summary>The file name a jitter run is kept under in a history folder: sortable by time beside the latency runs,
+    /// from the same safe alphabet ("20261207T020000Z_jitter_host_oslat_1a2b3c4d5e6f.json").</summary>
+    public static string FileNameFor(HostJitterRun run)
+    {
+        string id = Safe(run.RunId, "run");
+        if (!string.Equals(id, run.RunId, StringComparison.Ordinal))
+        {
+            byte[] hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(run.RunId ?? ""));
+            id = id[..Math.Min(40, id.Length)] + "-" + Convert.ToHexString(hash, 0, 8).ToLowerInvariant();
+        }
+        return $"{run.StartTime.ToUniversalTime():yyyyMMdd'T'HHmmss'Z'}_jitter_{Safe(run.HostName, "host")}_{Safe(run.Tool, "tool")}_{id}.json";
+    }
+
     private static string Safe(string? text, string fallback)
     {
         string safe = new string((text ?? "").Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
@@ -83,16 +184,18 @@ internal static class LatencyRunStore
     }
 
     /// <summary>Writes (or replaces) the run's file in <paramref name="directory"/> atomically; returns its path.</summary>
-    public static string SaveToDirectory(LatencyRun run, string directory)
+    public static string SaveToDirectory(LatencyRun run, string directory) => SaveToDirectory(FileNameFor(run), Serialize(run), directory);
+
+    private static string SaveToDirectory(string fileName, string content, string directory)
     {
         Directory.CreateDirectory(directory);
         string full = Path.GetFullPath(directory);
-        string path = Path.Combine(full, FileNameFor(run));
+        string path = Path.Combine(full, fileName);
         if (!string.Equals(Path.GetDirectoryName(path), Path.TrimEndingDirectorySeparator(full), StringComparison.Ordinal))
         {
             throw new IOException($"Refusing to write '{path}': it is not directly inside '{full}'.");
         }
-        WriteAtomically(path, Serialize(run));
+        WriteAtomically(path, content);
         return path;
     }
 
@@ -211,6 +314,26 @@ internal static class LatencyRunStore
         return SaveToDirectory(run, path);
     }
 
+    /// <summary>
+    /// Writes a jitter run to a history exactly as <see cref="Export(LatencyRun, string)"/> writes a latency run: one
+    /// more line of a .jsonl file (appended, fsynced, a torn last line closed off first), or its own file in a folder,
+    /// written atomically. Returns the file written. A run holding an impossible value is never written.
+    /// </summary>
+    /// <exception cref="IOException">The write failed, or the run holds an impossible value.</exception>
+    public static string Export(HostJitterRun run, string path)
+    {
+        if (Jitter.HostJitterRunRules.FindImpossibleValue(run) is { } impossible)
+        {
+            throw new IOException($"Jitter run {run.RunId} was not saved: it holds an impossible value: {impossible}");
+        }
+        if (IsLinesFile(path))
+        {
+            AppendText(Serialize(run, indented: false), path);
+            return path;
+        }
+        return SaveToDirectory(FileNameFor(run), Serialize(run), path);
+    }
+
     /// <summary>The line written after a torn last line when the next append closes it off: it tells readers that the
     /// line before it is the remains of an interrupted write (a warning), not corruption (an error).</summary>
     public const string TornWriteMarker = "{\"kind\":\"OnloadTools.TornWrite\",\"schemaVersion\":1}";
@@ -219,11 +342,14 @@ internal static class LatencyRunStore
     /// such, so it stays the only casualty (Import skips it with a warning). A failed write (full disk) is rolled back:
     /// the file keeps exactly the lines it had. The file is never reached through a symbolic or hard link
     /// (<see cref="Host.RegularFile.OpenForAppend"/>): whoever can write the folder cannot aim the append elsewhere.</summary>
-    public static void AppendLine(LatencyRun run, string path)
+    public static void AppendLine(LatencyRun run, string path) => AppendText(Serialize(run, indented: false), path);
+
+    /// <summary>Appends one compact document as a line (see <see cref="AppendLine"/>): every kind of run goes through here.</summary>
+    private static void AppendText(string document, string path)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        string text = Serialize(run, indented: false) + "\n";
+        string text = document + "\n";
         using var stream = Host.RegularFile.OpenForAppend(path, TimeSpan.FromSeconds(10));
         long before = stream.Length;
         if (before > 0)
@@ -263,6 +389,9 @@ internal static class LatencyRunStore
     /// <summary>One run read back, and where from.</summary>
     public sealed record LoadedRun(LatencyRun Run, string Path, int? Line);
 
+    /// <summary>One jitter run read back, and where from.</summary>
+    public sealed record LoadedJitterRun(HostJitterRun Run, string Path, int? Line);
+
     /// <summary>What kind of trouble a file or line of a history is in.</summary>
     public enum ProblemKind
     {
@@ -291,7 +420,19 @@ internal static class LatencyRunStore
     public sealed class LoadResult
     {
         public List<LoadedRun> Runs { get; } = new();
+        /// <summary>The jitter runs (Measure-HostJitter -HistoryPath) of the same histories.</summary>
+        public List<LoadedJitterRun> JitterRuns { get; } = new();
         public List<LoadProblem> Problems { get; } = new();
+    }
+
+    /// <summary>Reads one document of either kind into <paramref name="result"/>.</summary>
+    /// <exception cref="InvalidDataException">Not a run document of a kind this module knows.</exception>
+    /// <exception cref="ImpossibleValueException">A latency run holding an impossible value.</exception>
+    private static void Read(string json, string file, int? line, LoadResult result)
+    {
+        string? kind = KindOf(json);
+        if (kind == HostJitterRunKind) result.JitterRuns.Add(new LoadedJitterRun(DeserializeJitter(json), file, line));
+        else result.Runs.Add(new LoadedRun(Deserialize(json, kind), file, line));
     }
 
     /// <summary>
@@ -356,7 +497,7 @@ internal static class LatencyRunStore
         stream.ReadExactly(bytes);
         try
         {
-            result.Runs.Add(new LoadedRun(Deserialize(System.Text.Encoding.UTF8.GetString(bytes)), file, null));
+            Read(System.Text.Encoding.UTF8.GetString(bytes), file, null, result);
         }
         catch (Exception e) when (e is InvalidDataException or ImpossibleValueException)
         {
@@ -423,7 +564,7 @@ internal static class LatencyRunStore
             if (text.Trim().Length == 0 || text == TornWriteMarker) continue;
             try
             {
-                result.Runs.Add(new LoadedRun(Deserialize(text), file, lineNumber));
+                Read(text, file, lineNumber, result);
             }
             catch (Exception e) when (e is InvalidDataException or ImpossibleValueException)
             {
@@ -450,7 +591,7 @@ internal static class LatencyRunStore
         try
         {
             // A last line whose newline alone is missing is still a whole run.
-            result.Runs.Add(new LoadedRun(Deserialize(tail.TrimEnd('\r')), file, tailLine));
+            Read(tail.TrimEnd('\r'), file, tailLine, result);
         }
         catch (Exception e) when (e is InvalidDataException or ImpossibleValueException)
         {

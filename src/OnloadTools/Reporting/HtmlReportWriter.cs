@@ -48,6 +48,10 @@ internal static class HtmlReportWriter
         {
             sb.Append("<li><a href=\"#").Append(s.Id).Append("\">").Append(H(s.TestName)).Append("</a></li>");
         }
+        foreach (var j in model.JitterSections)
+        {
+            sb.Append("<li><a href=\"#").Append(j.Id).Append("\">").Append(H(j.Title)).Append("</a></li>");
+        }
         sb.Append("</ul></nav></header>\n");
 
         foreach (var s in model.Sections)
@@ -81,6 +85,8 @@ internal static class HtmlReportWriter
             if (s.Trend is not null) Canvas(sb, s.Id + "-trend", "Mean latency of each run over time; " + s.Trend.BaselineDescription + ".");
             sb.Append("</div>\n</section>\n");
         }
+
+        foreach (var j in model.JitterSections) JitterSectionHtml(sb, j);
 
         sb.Append("<footer><p>Charts drawn with Chart.js (MIT License), embedded in this file; the page makes no network requests.</p></footer>\n");
         sb.Append("<script>\n").Append(Inline(ChartJs)).Append("\n</script>\n");
@@ -116,6 +122,32 @@ internal static class HtmlReportWriter
             sb.Append("</tr>\n");
         }
         sb.Append("</tbody></table>\n");
+    }
+
+    /// <summary>A jitter section: the verdicts in words (readable without scripts), the notes, the per-CPU chart and the trend.</summary>
+    private static void JitterSectionHtml(StringBuilder sb, JitterSection j)
+    {
+        sb.Append("<section id=\"").Append(j.Id).Append("\" class=\"jitter\">\n<h2>").Append(H(j.Title))
+          .Append(" <small>").Append(H(j.Subtitle)).Append("</small></h2>\n<ul class=\"verdicts\">\n");
+        foreach (var v in j.Verdicts)
+        {
+            string cls = (v.IsHeadline ? "headline " : "") + (v.IsRegression ? "regression" : v.Verdict.ToLowerInvariant());
+            sb.Append("<li class=\"").Append(cls).Append("\">").Append(H(v.Text));
+            if (v.HostDifferences is { Length: > 0 } host)
+            {
+                sb.Append("<br><span class=\"host-differences\">Host differs: ").Append(H(host)).Append("</span>");
+            }
+            sb.Append("</li>\n");
+        }
+        sb.Append("</ul>\n");
+        foreach (string note in j.Notes)
+        {
+            sb.Append("<p class=\"note\">").Append(H(note)).Append("</p>\n");
+        }
+        sb.Append("<div class=\"charts\">\n");
+        Canvas(sb, j.Id + "-cpus", "Maximum and P99.99 of each CPU in the latest run" + (j.PreviousName is null ? "" : " and the previous one") + ", against the threshold (dashed).");
+        if (j.Trend is not null) Canvas(sb, j.Id + "-trend", "The worst maximum of each run over time, against the threshold (dashed).");
+        sb.Append("</div>\n</section>\n");
     }
 
     private static void Canvas(StringBuilder sb, string id, string caption) =>

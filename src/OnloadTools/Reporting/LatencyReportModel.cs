@@ -11,6 +11,41 @@ internal sealed class LatencyReportModel
     /// <summary>The level of every confidence interval in the report (0.95): the same as the comparisons'.</summary>
     public double ConfidenceLevel { get; set; }
     public List<TestSection> Sections { get; set; } = new();
+    /// <summary>The jitter runs (Measure-HostJitter), one section per host and tool.</summary>
+    public List<JitterSection> JitterSections { get; set; } = new();
+}
+
+/// <summary>The latest jitter run of one host and tool, per CPU, against the run before it.</summary>
+internal sealed class JitterSection
+{
+    public string Id { get; set; } = "";
+    public string Title { get; set; } = "";
+    public string Subtitle { get; set; } = "";
+    /// <summary>A headline, then one line per CPU (Passed, Exceeded, Regressed), as Compare-HostJitterRun decides.</summary>
+    public List<VerdictLine> Verdicts { get; set; } = new();
+    public List<string> Notes { get; set; } = new();
+    /// <summary>The x axis of the per-CPU chart: "CPU 1", "CPU 2" …</summary>
+    public string[] Cpus { get; set; } = Array.Empty<string>();
+    /// <summary>Per CPU, the latest run's maximum and tail (P99.99; null beyond the histogram), µs.</summary>
+    public double[] Maximum { get; set; } = Array.Empty<double>();
+    public double?[] Tail { get; set; } = Array.Empty<double?>();
+    /// <summary>Per CPU, the previous run's maximum and tail (null where it did not measure the CPU); null without a previous run.</summary>
+    public double?[]? PreviousMaximum { get; set; }
+    public double?[]? PreviousTail { get; set; }
+    /// <summary>Per CPU, Passed, Exceeded or Regressed (colours the latest maxima).</summary>
+    public string[] CpuVerdicts { get; set; } = Array.Empty<string>();
+    public double Threshold { get; set; }
+    public string LatestName { get; set; } = "";
+    public string? PreviousName { get; set; }
+    /// <summary>Every run of the host and tool over time: its worst maximum (null when a single run).</summary>
+    public JitterTrend? Trend { get; set; }
+}
+
+internal sealed class JitterTrend
+{
+    public string[] Times { get; set; } = Array.Empty<string>();
+    public double[] WorstMaximum { get; set; } = Array.Empty<double>();
+    public string[] RunIds { get; set; } = Array.Empty<string>();
 }
 
 internal sealed class TestSection

@@ -188,6 +188,54 @@
     });
   }
 
+  // Jitter (Measure-HostJitter): per CPU, the latest run's maximum (coloured by its verdict) and P99.99, the previous
+  // run's in grey, and the threshold as a dashed line across.
+  var jitterColor = { Passed: '#2ca02c', Exceeded: '#d62728', Regressed: '#ff7f0e' };
+  function jitterCpuChart(j) {
+    var sets = [
+      { type: 'bar', label: 'max, ' + j.latestName, order: 2, data: j.maximum,
+        backgroundColor: j.cpuVerdicts.map(function (v) { return alpha(jitterColor[v] || '#8c8c8c', 0.7); }),
+        borderColor: j.cpuVerdicts.map(function (v) { return jitterColor[v] || '#8c8c8c'; }), borderWidth: 1 },
+      { type: 'bar', label: 'P99.99, ' + j.latestName, order: 2, data: j.tail, backgroundColor: alpha('#1f77b4', 0.6) }
+    ];
+    if (j.previousMaximum) {
+      sets.push({ type: 'bar', label: 'max, ' + j.previousName, order: 2, data: j.previousMaximum, backgroundColor: alpha('#7f7f7f', 0.45) });
+      sets.push({ type: 'bar', label: 'P99.99, ' + j.previousName, order: 2, data: j.previousTail, backgroundColor: alpha('#7f7f7f', 0.2) });
+    }
+    sets.push({ type: 'line', label: 'threshold ' + j.threshold + ' µs', order: 1, data: j.cpus.map(function () { return j.threshold; }),
+      borderColor: '#a31515', borderDash: [6, 4], pointRadius: 0, borderWidth: 2, fill: false });
+    draw(j.id + '-cpus', {
+      type: 'bar',
+      data: { labels: j.cpus, datasets: sets },
+      options: {
+        scales: { y: { beginAtZero: true, title: { display: true, text: 'µs' } } },
+        plugins: { title: { display: true, text: 'Per CPU: maximum and P99.99 (colour of the latest maximum: verdict)' } }
+      }
+    });
+  }
+  function jitterTrendChart(j) {
+    if (!j.trend) return;
+    var t = j.trend;
+    draw(j.id + '-trend', {
+      type: 'line',
+      data: { labels: t.times, datasets: [
+        { label: 'worst maximum of the run', data: t.worstMaximum, borderColor: '#1f77b4', backgroundColor: '#1f77b4',
+          pointRadius: t.worstMaximum.map(function (v, k) { return k === t.worstMaximum.length - 1 ? 7 : 3; }) },
+        { label: 'threshold ' + j.threshold + ' µs', data: t.times.map(function () { return j.threshold; }), borderColor: '#a31515',
+          borderDash: [6, 4], pointRadius: 0, borderWidth: 2 }
+      ] },
+      options: {
+        scales: { y: { beginAtZero: true, title: { display: true, text: 'µs' } } },
+        plugins: { title: { display: true, text: 'Worst maximum of each run over time (latest enlarged)' } }
+      }
+    });
+  }
+  (data.jitterSections || []).forEach(function (j) {
+    [jitterCpuChart, jitterTrendChart].forEach(function (f) {
+      try { f(j); } catch (e) { fail(j.id, e); }
+    });
+  });
+
   data.sections.forEach(function (s) {
     [pointsChart, intervalsChart, ladderChart, trendChart].forEach(function (f) {
       try { f(s); } catch (e) { fail(s.id, e); }
