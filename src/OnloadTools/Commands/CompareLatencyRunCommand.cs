@@ -41,23 +41,23 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
 
     /// <summary>± % inside which the whole CI must lie for Equivalent (default 5).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double EquivalenceMargin { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinEquivalenceMargin, ComparisonOptions.MaxEquivalenceMargin)]
+    public double EquivalenceMargin { get; set; } = ComparisonOptions.DefaultEquivalenceMargin;
 
     /// <summary>% slowdown the whole CI must exceed for IsRegression (default 5).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double RegressionThreshold { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinRegressionThreshold, ComparisonOptions.MaxRegressionThreshold)]
+    public double RegressionThreshold { get; set; } = ComparisonOptions.DefaultRegressionThreshold;
 
     /// <summary>Confidence level of the intervals (default 0.95).</summary>
     [Parameter]
-    [ValidateRange(0.5, 0.999)]
-    public double ConfidenceLevel { get; set; } = 0.95;
+    [ValidateRange(ComparisonOptions.MinConfidenceLevel, ComparisonOptions.MaxConfidenceLevel)]
+    public double ConfidenceLevel { get; set; } = ComparisonOptions.DefaultConfidenceLevel;
 
     /// <summary>Significance level of each one-sided test of the equivalence TOST (default: half of 1 − ConfidenceLevel,
     /// 0.025, the 95 % interval); 0.05 is the conventional TOST, decided on the 90 % interval.</summary>
     [Parameter]
-    [ValidateRange(0.001, 0.25)]
+    [ValidateRange(ComparisonOptions.MinEquivalenceAlpha, ComparisonOptions.MaxEquivalenceAlpha)]
     public double EquivalenceAlpha { get; set; }
 
     private readonly List<LatencyRun> _pipelineRuns = new();

@@ -34,13 +34,13 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
 
     /// <summary>± % inside which the whole CI must lie for Equivalent (default 5), as in Compare-LatencyRun.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double EquivalenceMargin { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinEquivalenceMargin, ComparisonOptions.MaxEquivalenceMargin)]
+    public double EquivalenceMargin { get; set; } = ComparisonOptions.DefaultEquivalenceMargin;
 
     /// <summary>% slowdown the whole CI must exceed for a regression (default 5), as in Compare-LatencyRun.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double RegressionThreshold { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinRegressionThreshold, ComparisonOptions.MaxRegressionThreshold)]
+    public double RegressionThreshold { get; set; } = ComparisonOptions.DefaultRegressionThreshold;
 
     /// <summary>For a history of one label: the baseline is the median run (by mean latency) of the last N completed
     /// earlier runs of each test (default 7), the rule Select-LatencyBaseline applies.</summary>

@@ -25,11 +25,11 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>Seconds per iteration.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
-    public int Duration { get; set; } = 10;
+    public int Duration { get; set; } = LatencyRequest.DefaultDurationSeconds;
 
     [Parameter]
     [ValidateRange(1, 1000)]
-    public int Iterations { get; set; } = 5;
+    public int Iterations { get; set; } = LatencyRequest.DefaultIterations;
 
     /// <summary>Runs the client under onload (and the private server too, when one is started).</summary>
     [Parameter]
@@ -39,7 +39,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     [ValidateNotNullOrEmpty]
     [ValidatePattern(@"^[A-Za-z0-9_.\-]+$")]
     [ArgumentCompleter(typeof(OnloadProfileCompleter))]
-    public string OnloadProfile { get; set; } = "latency";
+    public string OnloadProfile { get; set; } = OnloadProfileName.Default;
 
     /// <summary>Names the run (bare-metal, container …); Compare-LatencyRun groups by it.</summary>
     [Parameter]

@@ -13,8 +13,9 @@ namespace OnloadTools.Commands;
 public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
 {
     [Parameter]
-    [ValidateSet("TCP_RR", "UDP_RR", "TCP_CRR", IgnoreCase = true)]
-    public string[] TestName { get; set; } = { "TCP_RR", "UDP_RR" };
+    [ValidateTestName(TestNameSet.Netperf)]
+    [ArgumentCompleter(typeof(NetperfTestNameCompleter))]
+    public string[] TestName { get; set; } = { NetperfRequest.TcpRr, NetperfRequest.UdpRr };
 
     [Parameter]
     [ValidateRange(1, 65507)]
@@ -143,4 +144,56 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
             WriteVerbose($"{InterfaceName} (NUMA node {_nicCpus.NumaNode?.ToString() ?? "-"}): binding netperf {_nicCpus.NetperfCpuArgument}.");
         return _nicCpus;
     }
+}
+
+/// <summary>Which -TestName set a cmdlet takes.</summary>
+internal enum TestNameSet
+{
+    /// <summary>netperf's tests (<see cref="NetperfRequest.KnownTests"/>): Measure-NetperfLatency.</summary>
+    Netperf,
+    /// <summary>netperf's tests and sockperf's protocols (<see cref="ComparisonPlan.TestNames"/>): Invoke-LatencyComparison.</summary>
+    Comparison,
+}
+
+/// <summary>
+/// -TestName's set, written once in the domain (<see cref="TestNameSet"/>). Case-insensitive, refused at binding
+/// before anything runs, with ValidateSet's message (a ValidateSet cannot take its values from a list).
+/// </summary>
+internal sealed class ValidateTestNameAttribute(TestNameSet set) : ValidateEnumeratedArgumentsAttribute
+{
+    public static IReadOnlyList<string> ValuesOf(TestNameSet set) => set == TestNameSet.Netperf ? NetperfRequest.KnownTests : ComparisonPlan.TestNames;
+
+    protected override void ValidateElement(object element)
+    {
+        string? name = (element is PSObject p ? p.BaseObject : element)?.ToString();
+        var valid = ValuesOf(set);
+        if (name is null || !valid.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new ValidationMetadataException($"The argument \"{name}\" does not belong to the set \"{string.Join(",", valid)}\". " +
+                "Supply an argument that is in the set and then try the command again.");
+        }
+    }
+
+    internal static IEnumerable<CompletionResult> Complete(TestNameSet set, string? wordToComplete)
+    {
+        string prefix = (wordToComplete ?? "").Trim('\'', '"');
+        return ValuesOf(set).Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+    }
+}
+
+/// <summary>Completes Measure-NetperfLatency -TestName: netperf's tests.</summary>
+public sealed class NetperfTestNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        ValidateTestNameAttribute.Complete(TestNameSet.Netperf, wordToComplete);
+}
+
+/// <summary>Completes Invoke-LatencyComparison -TestName: netperf's tests and sockperf's protocols.</summary>
+public sealed class ComparisonTestNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        ValidateTestNameAttribute.Complete(TestNameSet.Comparison, wordToComplete);
 }

@@ -9,6 +9,13 @@ namespace OnloadTools.Latency;
 /// </summary>
 internal static partial class OnloadProfileName
 {
+    /// <summary>The profile used when none is asked for (-OnloadProfile, an -Arm, an image's command): OpenOnload's
+    /// latency profile.</summary>
+    public const string Default = "latency";
+
+    /// <summary>The option that selects a profile: <c>onload --profile=NAME</c>.</summary>
+    public static string Option(string name) => "--profile=" + name;
+
     /// <summary>Why <paramref name="name"/> cannot be a profile name, or null when it can.</summary>
     public static string? Problem(string? name)
     {
