@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Runtime.ExceptionServices;
 using OnloadTools.Containers;
+using OnloadTools.Latency;
 using OnloadTools.Onload;
 using OnloadTools.Processes;
 using OnloadTools.Solarflare;
@@ -9,59 +10,85 @@ using OnloadTools.Tuning;
 namespace OnloadTools.Commands;
 
 /// <summary>
-/// The funnel of the domain's failures into PowerShell errors for the Solarflare, Tuning, Onload and container
-/// cmdlets: each typed exception gets its ErrorId, category, target and recommended action here, once.
+/// The one table of the domain's failures: each typed exception gets its ErrorId (from <see cref="ErrorIds"/>),
+/// category, target and recommended action here, once. The funnel (<see cref="OnloadCmdlet"/>'s Begin/Process/End)
+/// and <see cref="OnloadCmdlet.TryItem"/> read it; a cmdlet never maps a domain exception itself.
 /// </summary>
 public abstract partial class OnloadCmdlet
 {
     internal const string SfcAdapterRemedy = "List the Solarflare interfaces with Get-SfcInterface; check that the sfc driver is loaded.";
     internal const string TunedDaemonRemedy = "systemctl enable --now tuned";
+    internal const string ImageNotFoundRemedy = "Build it with New-OnloadImage, or fetch it with the engine (podman pull IMAGE); Get-OnloadImage lists the Onload images on this host.";
 
     /// <summary>
-    /// The error of a domain failure, or null when the exception is not one the domain raises (a bug, rethrown).
-    /// <paramref name="target"/> is what the cmdlet was working on when the exception does not name it.
+    /// The error of a domain failure, or null when the exception is not one the domain raises (a defect, rethrown).
+    /// <paramref name="target"/> is what the cmdlet was working on, used when the exception does not name its own.
     /// </summary>
     private protected static ErrorRecord? DomainError(Exception e, object? target) => e switch
     {
-        SfcAdapterNotFoundException s => Error(s, "SfcAdapterNotFound", ErrorCategory.ObjectNotFound, s.InterfaceName ?? target ?? s.Tool, SfcAdapterRemedy),
-        TunedDaemonException d => Error(d, "TunedDaemonNotRunning", ErrorCategory.ResourceUnavailable, TunedService.TunedAdm, TunedDaemonRemedy),
-        TunedProfileNotFoundException p => Error(p, "TunedProfileNotFound", ErrorCategory.ObjectNotFound, p.Name, "Get-TunedProfile lists the installed ones."),
-        GrubbyPermissionDeniedException g => Error(g, "GrubbyPermissionDenied", ErrorCategory.PermissionDenied, g.Result.CommandLine, "Run PowerShell as root (sudo pwsh)."),
-        RpmbuildFailedException r => Error(r, "RpmbuildFailed", ErrorCategory.InvalidResult, target ?? r.Result.CommandLine,
+        // Solarflare and Onload packages
+        SfcAdapterNotFoundException s => Error(s, ErrorIds.SfcAdapterNotFound, ErrorCategory.ObjectNotFound, s.InterfaceName ?? target ?? s.Tool, SfcAdapterRemedy),
+        RpmbuildFailedException r => Error(r, ErrorIds.RpmbuildFailed, ErrorCategory.InvalidResult, target ?? r.Result.CommandLine,
             "Read rpmbuild's messages above; missing BuildRequires are installed with 'dnf builddep' on RHEL (or pass -NoDependencyCheck)."),
-        RpmQueryFailedException q => Error(q, "RpmQueryFailed", ErrorCategory.InvalidResult, target ?? q.Result.CommandLine),
-        RpmQueryUnparsableException d => Error(d, "RpmQueryUnparsable", ErrorCategory.InvalidResult, target),
-        ContainerEngineNotFoundException n => Error(n, "ContainerEngineNotInstalled", ErrorCategory.NotInstalled, ContainerEngine.Podman,
+        RpmQueryFailedException q => Error(q, ErrorIds.RpmQueryFailed, ErrorCategory.InvalidResult, target ?? q.Result.CommandLine),
+        RpmQueryUnparsableException d => Error(d, ErrorIds.RpmQueryUnparsable, ErrorCategory.InvalidResult, target),
+
+        // Tuning and kernel arguments
+        TunedDaemonException d => Error(d, ErrorIds.TunedDaemonNotRunning, ErrorCategory.ResourceUnavailable, TunedService.TunedAdm, TunedDaemonRemedy),
+        TunedProfileNotFoundException p => Error(p, ErrorIds.TunedProfileNotFound, ErrorCategory.ObjectNotFound, p.Name, "Get-TunedProfile lists the installed ones."),
+        GrubbyPermissionDeniedException g => Error(g, ErrorIds.GrubbyPermissionDenied, ErrorCategory.PermissionDenied, g.Result.CommandLine, "Run PowerShell as root (sudo pwsh)."),
+        InterfaceNotFoundException i => Error(i, ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound, i.InterfaceName),
+
+        // Containers and images
+        ContainerEngineNotFoundException n => Error(n, ErrorIds.ContainerEngineNotInstalled, ErrorCategory.NotInstalled, ContainerEngine.Podman,
             "Install podman ('dnf install podman') or Docker Engine, or put it on PATH."),
-        ContainerObjectNotFoundException nf => Error(nf, nf.Kind == "image" ? "ImageNotFound" : "ContainerNotFound", ErrorCategory.ObjectNotFound, nf.Name,
-            nf.Kind == "image" ? "Build it with New-OnloadImage, or fetch it with the engine (podman pull IMAGE); Get-OnloadImage lists the Onload images on this host." : null),
-        ContainerEngineUnavailableException u => Error(u, "ContainerEngineUnavailable", ErrorCategory.ResourceUnavailable, target,
+        ContainerObjectNotFoundException nf => nf.Kind == "image"
+            ? Error(nf, ErrorIds.ImageNotFound, ErrorCategory.ObjectNotFound, nf.Name, ImageNotFoundRemedy)
+            : Error(nf, ErrorIds.ContainerNotFound, ErrorCategory.ObjectNotFound, nf.Name),
+        ContainerEngineUnavailableException u => Error(u, ErrorIds.ContainerEngineUnavailable, ErrorCategory.ResourceUnavailable, target,
             "Start the engine's service (for docker: systemctl start docker), or choose the other engine with -Engine."),
-        ImageBuildFailedException b => Error(b, "ImageBuildFailed", ErrorCategory.InvalidResult, b.Tag),
-        OnloadVersionMismatchException m => Error(m, "OnloadVersionMismatch", ErrorCategory.InvalidOperation, m.Image,
+        ImageBuildFailedException b => Error(b, ErrorIds.ImageBuildFailed, ErrorCategory.InvalidResult, b.Tag),
+        OnloadVersionMismatchException m => Error(m, ErrorIds.OnloadVersionMismatch, ErrorCategory.InvalidOperation, m.Image,
             "Build the image with the host's Onload packages (New-OnloadImage), or use -Force."),
-        _ => CommonError(e, target),
+
+        // Latency tools (the test, when one was running, is the target of the failures that name none)
+        LatencyToolException l => LatencyError(l, target as string),
+
+        // What any service can raise
+        ToolNotFoundException nf => NotInstalled(nf),
+        ToolTimeoutException to => Error(to, ErrorIds.ToolTimedOut, ErrorCategory.OperationTimeout, to.CommandLine),
+        ToolFailedException tf => Error(tf, Pascal(tf.Result.ExecutablePath) + "Failed", ErrorCategory.InvalidResult, target ?? tf.Result.CommandLine),
+        UnauthorizedAccessException ua => Error(ua, ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, target),
+        _ => null,
     };
 
-    /// <summary>Throws the PowerShell form of a domain failure; Ctrl+C stops the pipeline; anything else is rethrown.</summary>
+    /// <summary>The table, under the name the jitter cmdlet still uses until it moves to the funnel.</summary>
+    private protected static ErrorRecord? CommonError(Exception e, object? target) => DomainError(e, target);
+
+    /// <summary>Throws the PowerShell form of a domain failure; Ctrl+C stops the pipeline; anything else is rethrown.
+    /// Only for code that cannot yet let the exception flow to the funnel.</summary>
     private protected void ThrowDomain(Exception e, object? target)
     {
-        if (e is OperationCanceledException && Cancellation.IsCancellationRequested) throw new PipelineStoppedException();
+        if (IsCancellation(e)) throw new PipelineStoppedException();
         if (DomainError(e, target) is { } record) ThrowTerminatingError(record);
         ExceptionDispatchInfo.Throw(e);
     }
 
-    /// <summary>
-    /// Writes a per-item domain failure as a non-terminating error and returns true; a missing tool still terminates
-    /// (every later item would fail the same way), Ctrl+C stops the pipeline, and a bug returns false for the caller to
-    /// rethrow. Call it in a catch block, never in an exception filter (what a filter throws is swallowed).
-    /// </summary>
+    /// <summary>Writes a per-item domain failure as a non-terminating error and returns true; false for a defect, for
+    /// the caller to rethrow. Superseded by <see cref="TryItem"/>; goes when its last caller moves.</summary>
     private protected bool WriteDomainError(Exception e, object? target)
     {
-        if (e is OperationCanceledException && Cancellation.IsCancellationRequested) throw new PipelineStoppedException();
+        if (IsCancellation(e)) throw new PipelineStoppedException();
         if (e is ToolNotFoundException nf) ThrowTerminatingError(NotInstalled(nf));
         if (DomainError(e, target) is not { } record) return false;
         WriteError(record);
         return true;
     }
+
+    /// <summary>
+    /// A file the command writes (a report, a history, a build folder) could not be written: the ErrorId the cmdlet
+    /// names, PermissionDenied or WriteError by cause, the path as target.
+    /// </summary>
+    private protected static ErrorRecord WriteFailure(Exception e, string errorId, object? path) =>
+        Error(e, errorId, e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path);
 }

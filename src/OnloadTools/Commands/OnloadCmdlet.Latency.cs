@@ -23,25 +23,18 @@ public abstract partial class OnloadCmdlet
         {
             Await(session.PrepareAsync(Cancellation));
         }
-        catch (ToolNotFoundException e)
-        {
-            ThrowTerminatingError(NotInstalled(e));
-        }
-        catch (ToolTimeoutException e)
-        {
-            ThrowTerminatingError(LatencyTimedOut(session.Tool, e));
-        }
         catch (LatencyToolException e) when (e.Failure == LatencyFailure.UnresolvedHost)
         {
             return LatencyError(e, test: null);
         }
-        catch (LatencyToolException e)
+        catch (ToolTimeoutException e)
         {
-            ThrowTerminatingError(LatencyError(e, test: null));
+            // A latency tool's hang has its own id (NetperfTimedOut); everything else is the table's.
+            ThrowTerminatingError(LatencyTimedOut(session.Tool, e));
         }
-        catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
+        catch (Exception e) when (e is not RuntimeException)
         {
-            throw new PipelineStoppedException();
+            ThrowDomain(e, null);
         }
         foreach (var (test, server) in session.PrivateServers)
         {
@@ -59,7 +52,7 @@ public abstract partial class OnloadCmdlet
         return e.Failure switch
         {
             LatencyFailure.Connection => Error(e, server + "Unreachable", ErrorCategory.ConnectionError, e.Target, e.RecommendedAction),
-            LatencyFailure.UnresolvedHost => Error(e, "ComputerNameNotResolved", ErrorCategory.ObjectNotFound, e.Target, e.RecommendedAction),
+            LatencyFailure.UnresolvedHost => Error(e, ErrorIds.ComputerNameNotResolved, ErrorCategory.ObjectNotFound, e.Target, e.RecommendedAction),
             LatencyFailure.ServerStart => Error(e, server + "StartFailed", ErrorCategory.ResourceUnavailable, e.RawOutput),
             LatencyFailure.ClientUnavailable => Error(e, tool + "ClientUnavailable", ErrorCategory.ObjectNotFound, e.Target),
             LatencyFailure.UnknownTest => Error(e, tool + "UnknownTest", ErrorCategory.InvalidArgument, test),
@@ -101,10 +94,7 @@ public abstract partial class OnloadCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (!quiet && !Stopping)
-            {
-                WriteError(Error(e, "HistoryWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, historyPath));
-            }
+            if (!quiet && !Stopping) WriteError(WriteFailure(e, ErrorIds.HistoryWriteFailed, historyPath));
         }
     }
 }

@@ -1,14 +1,32 @@
 using System.Management.Automation;
+using OnloadTools.Containers;
 using OnloadTools.Host;
 using OnloadTools.Processes;
 
 namespace OnloadTools.Commands;
 
 /// <summary>
-/// Shared base of the module's cmdlets: a cancellation token that Ctrl+C (StopProcessing) trips at once,
-/// waiting on domain tasks from the pipeline thread (so progress and output stay on it), and the mapping of
-/// domain exceptions to PowerShell errors with stable ErrorIds.
+/// Shared base of the module's cmdlets: the one error funnel, a cancellation token that Ctrl+C (StopProcessing)
+/// trips at once, and waiting on domain tasks from the pipeline thread (so progress and output stay on it).
 /// </summary>
+/// <remarks>
+/// <para>The error funnel. A cmdlet overrides <see cref="Begin"/>, <see cref="Process"/> and <see cref="End"/>
+/// (never BeginProcessing, ProcessRecord or EndProcessing) and lets the domain's typed exceptions flow: it has no
+/// catch of its own. Each step runs inside one try/catch here that sorts what escapes it:</para>
+/// <list type="bullet">
+/// <item>PowerShell's own exceptions (a RuntimeException: ThrowTerminatingError's PipelineStoppedException, a
+/// stopped pipeline, a nested pipeline's error) pass through untouched.</item>
+/// <item>Ctrl+C (an OperationCanceledException once the token is tripped) stops the pipeline.</item>
+/// <item>A domain failure becomes a terminating error built by the one table, <see cref="DomainError"/>: ErrorId
+/// (from <see cref="ErrorIds"/>), category, target and remedy. The target is the exception's own where it names one,
+/// else <see cref="ErrorTarget"/>, which a cmdlet sets to what it is working on.</item>
+/// <item>Anything else is a defect: its full ToString() (with the stack) goes to the debug stream (-Debug shows it)
+/// and it is rethrown unchanged, so it surfaces as itself, never dressed as a mapped error.</item>
+/// </list>
+/// <para>A cmdlet that goes on after one item fails wraps that item's work in <see cref="TryItem"/>: a domain
+/// failure is written as a non-terminating error from the same table and TryItem returns false; a missing tool,
+/// Ctrl+C and a defect still flow to the funnel (every later item would fail the same way, or it is a bug).</para>
+/// </remarks>
 public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop;
@@ -29,6 +47,76 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
 
     /// <summary>The host's /proc and /sys, or the fake tree named by ONLOADTOOLS_HOST_ROOT (how the tests point it elsewhere).</summary>
     internal HostFileSystem HostFs { get; } = HostFileSystem.Current;
+
+    /// <summary>What the cmdlet is working on: the error's TargetObject when the exception names none. A cmdlet sets it
+    /// as it goes (a parameter in Begin, the current item in Process); null is a valid target.</summary>
+    private protected object? ErrorTarget { get; set; }
+
+    /// <summary>The cmdlet's BeginProcessing, inside the error funnel.</summary>
+    protected virtual void Begin() { }
+
+    /// <summary>The cmdlet's ProcessRecord, inside the error funnel.</summary>
+    protected virtual void Process() { }
+
+    /// <summary>The cmdlet's EndProcessing, inside the error funnel.</summary>
+    protected virtual void End() { }
+
+    // To be sealed once every cmdlet overrides Begin/Process/End (the latency and container cmdlets move next).
+    protected override void BeginProcessing() => Funnel(Begin);
+
+    protected override void ProcessRecord() => Funnel(Process);
+
+    protected override void EndProcessing() => Funnel(End);
+
+    private void Funnel(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (e is not RuntimeException)
+        {
+            if (IsCancellation(e)) throw new PipelineStoppedException();
+            if (DomainError(e, ErrorTarget) is { } record) ThrowTerminatingError(record);
+            if (!Stopping) WriteDebug($"Defect in {MyInvocation.MyCommand?.Name}: an unexpected {e.GetType().FullName}, rethrown as it is. {e}");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs one item's work for a cmdlet that goes on after an item fails: a domain failure is written as a
+    /// non-terminating error from the one table (target: the exception's own, else <paramref name="target"/>) and
+    /// false returned. A missing tool, Ctrl+C and a defect are not caught here: they flow to the funnel and end the command.
+    /// </summary>
+    private protected bool TryItem(Action work, object? target)
+    {
+        try
+        {
+            work();
+            return true;
+        }
+        catch (Exception e) when (ItemError(e, target) is { } record)
+        {
+            WriteError(record);
+            return false;
+        }
+    }
+
+    /// <inheritdoc cref="TryItem(Action, object?)"/>
+    private protected bool TryItem<T>(Func<T> work, object? target, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T result)
+    {
+        T value = default!;
+        bool ok = TryItem(() => { value = work(); }, target);
+        result = value;
+        return ok;
+    }
+
+    /// <summary>The non-terminating error of one item's failure; null for what must end the command (evaluated in a
+    /// filter, so it never throws).</summary>
+    private ErrorRecord? ItemError(Exception e, object? target) =>
+        e is RuntimeException or ToolNotFoundException or ContainerEngineNotFoundException || IsCancellation(e) ? null : DomainError(e, target);
+
+    private bool IsCancellation(Exception e) => e is OperationCanceledException && Cancellation.IsCancellationRequested;
 
     protected override void StopProcessing()
     {
@@ -125,26 +213,6 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
     /// <summary>A missing tool: NotInstalled, naming the RHEL package.</summary>
     private protected static ErrorRecord NotInstalled(ToolNotFoundException e) =>
         Error(e, Pascal(e.Tool) + "NotInstalled", ErrorCategory.NotInstalled, e.Tool, ToolCatalog.InstallHint(e.Tool));
-
-    private protected static ErrorRecord TimedOut(ToolTimeoutException e) =>
-        Error(e, "ToolTimedOut", ErrorCategory.OperationTimeout, e.CommandLine);
-
-    /// <summary>Maps the exceptions every domain service can raise; null when it is not one of them.</summary>
-    private protected static ErrorRecord? CommonError(Exception e, object? target) => e switch
-    {
-        ToolNotFoundException nf => NotInstalled(nf),
-        ToolTimeoutException to => TimedOut(to),
-        ToolFailedException tf => Error(tf, Pascal(tf.Result.ExecutablePath) + "Failed", ErrorCategory.InvalidResult, target ?? tf.Result.CommandLine),
-        UnauthorizedAccessException ua => Error(ua, "PermissionDenied", ErrorCategory.PermissionDenied, target),
-        _ => null,
-    };
-
-    /// <summary>Throws the PowerShell form of a domain exception (rethrows unknown ones).</summary>
-    private protected void ThrowCommon(Exception e, object? target)
-    {
-        if (CommonError(e, target) is { } record) ThrowTerminatingError(record);
-        throw e;
-    }
 
     public void Dispose()
     {
