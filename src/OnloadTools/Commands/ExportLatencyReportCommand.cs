@@ -54,23 +54,21 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
 
     private readonly List<LatencyRun> _runs = new();
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         _runs.AddRange(BindRuns(InputObject));
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         if (_runs.Count == 0)
         {
             ThrowTerminatingError(Error(new ArgumentException("No latency runs were given: pipe the output of Measure-NetperfLatency, Measure-SockperfLatency or Import-LatencyRun."),
                 "NoLatencyRuns", ErrorCategory.InvalidArgument, null));
         }
-        if (ReferenceLabel is not null && !_runs.Any(r => string.Equals(r.Label, ReferenceLabel, StringComparison.OrdinalIgnoreCase)))
+        if (ReferenceLabel is not null && RunPairing.ReferenceLabelMissing(_runs, ReferenceLabel) is { } missing)
         {
-            var labels = _runs.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).Select(l => $"'{l}'");
-            ThrowTerminatingError(Error(new ItemNotFoundException($"No input run has the label '{ReferenceLabel}'. Labels seen: {string.Join(", ", labels)}."),
-                "ReferenceLabelNotFound", ErrorCategory.ObjectNotFound, ReferenceLabel));
+            ThrowTerminatingError(Error(new ItemNotFoundException(missing), ErrorIds.ReferenceLabelNotFound, ErrorCategory.ObjectNotFound, ReferenceLabel));
         }
         foreach (var run in _runs.Where(r => r.Samples.Length == 0))
         {
@@ -101,7 +99,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         if (Directory.Exists(path))
         {
             ThrowTerminatingError(Error(new IOException($"'{path}' is a directory; give the path of the .html file to write."),
-                "ReportPathIsDirectory", ErrorCategory.InvalidArgument, path));
+                ErrorIds.ReportPathIsDirectory, ErrorCategory.InvalidArgument, path));
         }
         if (!ShouldProcess(path, exists ? $"Overwrite with a latency report of {_runs.Count} run(s)" : $"Write a latency report of {_runs.Count} run(s)"))
         {
@@ -115,7 +113,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
+            ThrowTerminatingError(WriteFailure(e, ErrorIds.ReportWriteFailed, path));
         }
         if (PassThru)
         {

@@ -16,7 +16,7 @@ namespace OnloadTools.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "LatencyComparison", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(LatencyComparison), typeof(LatencyRun))]
-public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
+public sealed partial class InvokeLatencyComparisonCommand : ContainerCmdlet
 {
     /// <summary>netserver host for both arms. Default: this host, against the comparison's own private netserver.</summary>
     [Parameter(Position = 0)]
@@ -123,11 +123,11 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 
     private string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
 
-    protected override void BeginProcessing() => RefuseUnusableHistory(ResolvedHistoryPath);
+    protected override void Begin() => RefuseUnusableHistory(ResolvedHistoryPath);
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
-        string[] tests = TestsForTool();
+        var tests = TestsForTool();
         List<(ComparisonArm Arm, ScriptBlock? Prepare)> arms = ResolveArms();
         string what = ComparisonPlan.Title(arms.Select(a => a.Arm).ToArray()), detail = ComparisonPlan.Detail(arms.Select(a => a.Arm).ToArray(), ToolKind);
         if (!ShouldProcess($"Interleaved latency comparison {what}: {detail}", $"Run the latency comparison {what} ({detail})?", "Invoke-LatencyComparison"))
@@ -174,16 +174,19 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     }
 
     /// <summary>The experiment's tests for the tool (<see cref="ComparisonPlan.TestsFor"/>); what the tool cannot take is refused.</summary>
-    private string[] TestsForTool()
+    private IReadOnlyList<string> TestsForTool()
     {
-        if (ToolKind == ComparisonTool.Sockperf && (LocalCpu >= 0 || RemoteCpu >= 0))
+        string? cpu = LocalCpu >= 0 ? nameof(LocalCpu) : RemoteCpu >= 0 ? nameof(RemoteCpu) : null;
+        if (cpu is not null && ComparisonPlan.OptionProblem(ToolKind, cpu) is { } notForTool)
         {
-            string name = LocalCpu >= 0 ? nameof(LocalCpu) : nameof(RemoteCpu);
-            ThrowTerminatingError(Error(new ArgumentException($"-{name} binds netperf (netperf -T); sockperf has no such option, so -Tool Sockperf does not take it. Bind the whole pwsh with taskset instead, or measure with netperf.", name),
-                "ParameterNotForTool", ErrorCategory.InvalidArgument, name));
+            ThrowTerminatingError(Error(new ArgumentException(notForTool, cpu), "ParameterNotForTool", ErrorCategory.InvalidArgument, cpu));
         }
-        try { return ComparisonPlan.TestsFor(ToolKind, TestName); }
-        catch (TestNameNotForToolException e) { ThrowTerminatingError(Error(e, "TestNameNotForTool", ErrorCategory.InvalidArgument, e.TestName)); throw; }
+        var selection = ComparisonPlan.TestsFor(ToolKind, TestName);
+        if (selection.Refused is { } refused)
+        {
+            ThrowTerminatingError(Error(new ArgumentException(selection.Problem, nameof(TestName)), "TestNameNotForTool", ErrorCategory.InvalidArgument, refused));
+        }
+        return selection.Tests;
     }
 
     // ------------------------------------------------------------------ arms
@@ -199,12 +202,13 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         var arms = new List<(ComparisonArm Arm, ScriptBlock? Prepare)>();
         foreach (Hashtable h in Arm)
         {
-            try { arms.Add(ComparisonArmBinder.Bind(h, OnloadProfile)); }
-            catch (ArgumentException e) { ThrowInvalidArm(e.Message, h); }
+            var (arm, prepare, problem) = ComparisonArmBinder.Bind(h, OnloadProfile);
+            if (problem is not null) ThrowInvalidArm(problem, h);
+            arms.Add((arm!, prepare));
             if (arms[^1].Arm.Container is { } container) ValidateContainerName(container, nameof(Arm));
             if (arms[^1].Arm.Image is { } image) ValidateImage(image, nameof(Arm));
         }
-        if (ComparisonPlan.ArmsProblem(arms.Select(a => a.Arm).ToArray()) is { } problem) ThrowInvalidArm(problem, Arm);
+        if (ComparisonPlan.ArmsProblem(arms.Select(a => a.Arm).ToArray()) is { } pairProblem) ThrowInvalidArm(pairProblem, Arm);
         return arms;
     }
 
@@ -213,55 +217,36 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 
     private void PrepareArm(ComparisonExperimentRunner experiment, ComparisonArm arm)
     {
-        string target = arm.Container ?? arm.Image ?? arm.Label;
-        try
+        // A container failure ends the command through the funnel, with the image or container as its target.
+        if (arm.Image is { } image)
         {
-            if (arm.Image is { } image)
-            {
-                ContainerService service = Service;
-                ImageInspect inspect = TryInspectImage(service, image) ?? BuildImage(service, image);
-                var started = Run(ct => experiment.StartContainerAsync(arm, service, image, inspect, ct), image);
-                foreach (string name in started.Removed) WriteVerbose($"Removed container {name}, left by a comparison whose pwsh is gone.");
-                foreach (string w in started.Warnings) WriteWarning(w);
-                WriteVerbose($"Arm {arm.Label}: started container {arm.Container} with: {arm.StartedContainer!.RunCommand.CommandLine}");
-            }
-            else if (arm.Container is not null) Run(ct => experiment.ResolveContainerAsync(arm, Service, ct), arm.Container);
+            ContainerService service = Service;
+            ImageInspect inspect = FindImage(service, image) ?? BuildImage(service, image);
+            var started = Run(ct => experiment.StartContainerAsync(arm, service, image, inspect, ct), image);
+            foreach (string name in started.Removed) WriteVerbose($"Removed container {name}, left by a comparison whose pwsh is gone.");
+            foreach (string w in started.Warnings) WriteWarning(w);
+            WriteVerbose($"Arm {arm.Label}: started container {arm.Container} with: {arm.StartedContainer!.RunCommand.CommandLine}");
         }
-        catch (Exception e) when (IsReportable(e))
-        {
-            ThrowTerminatingError(ContainerError(e, arm.Container ?? target));
-        }
+        else if (arm.Container is not null) Run(ct => experiment.ResolveContainerAsync(arm, Service, ct), arm.Container);
         LatencySession session = experiment.CreateSession(arm, arm.Container is null ? null : Service.Engine);
         if (PrepareLatencySession(session, "comparison") is { } unresolved) ThrowTerminatingError(unresolved);
         WriteVerbose($"Arm {arm.Label}: {session.BuildCommand(session.Request.Tests[0]).CommandLine}");
     }
 
-    private ImageInspect? TryInspectImage(ContainerService service, string image)
+    private ImageInspect? FindImage(ContainerService service, string image)
     {
-        try
-        {
-            var inspect = Run(ct => service.InspectImageAsync(image, ct), image);
-            WriteVerbose($"Reusing image {image} ({inspect.Id}).");
-            return inspect;
-        }
-        catch (ContainerObjectNotFoundException) { return null; }
-        catch (Exception e) when (IsReportable(e))
-        {
-            ThrowTerminatingError(ContainerError(e, image));
-            return null;
-        }
+        var inspect = Run(ct => service.FindImageAsync(image, ct), image);
+        if (inspect is not null) WriteVerbose($"Reusing image {image} ({inspect.Id}).");
+        return inspect;
     }
 
     /// <summary>New-OnloadImage itself, in a nested pipeline of this runspace (one home for building images), when
     /// the default image is absent and -BaseImage was given.</summary>
     private ImageInspect BuildImage(ContainerService service, string tag)
     {
-        if (Arm is not null || BaseImage is null)
+        if (ComparisonPlan.MissingImageProblem(tag, Arm is not null, BaseImage) is { } missing)
         {
-            var e = new ItemNotFoundException(Arm is null
-                ? $"The container arm needs an Onload image: '{tag}' does not exist. Give -BaseImage (an image with netperf) to build it with New-OnloadImage, or -Image with an existing one."
-                : $"Image '{tag}' does not exist.");
-            ThrowTerminatingError(Error(e, "ImageNotFound", ErrorCategory.ObjectNotFound, tag, "Build it with New-OnloadImage, or give -BaseImage so Invoke-LatencyComparison builds it."));
+            ThrowTerminatingError(Error(new ItemNotFoundException(missing), ErrorIds.ImageNotFound, ErrorCategory.ObjectNotFound, tag, "Build it with New-OnloadImage, or give -BaseImage so Invoke-LatencyComparison builds it."));
         }
         WriteVerbose($"Building {tag} from {BaseImage} with New-OnloadImage.");
         using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
@@ -274,9 +259,9 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         foreach (var w in ps.Streams.Warning) WriteWarning(w.Message);
         if (ps.HadErrors || ps.Streams.Error.Count > 0)
         {
-            ThrowTerminatingError(ps.Streams.Error.FirstOrDefault() ?? Error(new InvalidOperationException($"New-OnloadImage could not build {tag}."), "ImageBuildFailed", ErrorCategory.InvalidResult, tag));
+            ThrowTerminatingError(ps.Streams.Error.FirstOrDefault() ?? Error(new InvalidOperationException($"New-OnloadImage could not build {tag}."), ErrorIds.ImageBuildFailed, ErrorCategory.InvalidResult, tag));
         }
-        return TryInspectImage(service, tag) ?? throw new PipelineStoppedException();
+        return FindImage(service, tag) ?? throw new PipelineStoppedException();
     }
 
     private void WriteReport(ComparisonExperimentRunner experiment)
@@ -288,58 +273,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            WriteError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
-        }
-    }
-
-    /// <summary>The experiment's view of this cmdlet: its streams, on the pipeline thread.</summary>
-    private sealed class ExperimentHost : IComparisonHost
-    {
-        private readonly InvokeLatencyComparisonCommand _c;
-        private readonly Dictionary<ComparisonArm, ScriptBlock> _prepare;
-
-        public ExperimentHost(InvokeLatencyComparisonCommand cmdlet, Dictionary<ComparisonArm, ScriptBlock> prepare)
-        {
-            _c = cmdlet;
-            _prepare = prepare;
-        }
-
-        public T Await<T>(Task<T> task, Action? tick) => _c.Await(task, tick);
-        public void Verbose(string message) => _c.WriteVerbose(message);
-        public void Warning(string message) => _c.WriteWarning(message);
-        public void Save(LatencyRun run, bool quiet) => _c.PersistRun(run, _c.ResolvedHistoryPath, quiet);
-
-        public void Progress(ComparisonProgress p) =>
-            _c.WriteProgress(new ProgressRecord(3, "Invoke-LatencyComparison", p.Status) { CurrentOperation = p.CurrentOperation, PercentComplete = -1, SecondsRemaining = p.SecondsRemaining });
-
-        public void IterationFailed(LatencySession session, string test, Exception error) =>
-            _c.WriteError(error is ToolTimeoutException t ? LatencyTimedOut(session.Tool, t) : LatencyError((LatencyToolException)error, test));
-
-        public void Prepare(ComparisonArm arm)
-        {
-            try
-            {
-                foreach (var o in _prepare[arm].Invoke(arm.Label)) _c.WriteVerbose($"Prepare {arm.Label}: {o}");
-            }
-            catch (RuntimeException e)
-            {
-                _c.ThrowTerminatingError(Error(e, "ArmPrepareFailed", ErrorCategory.InvalidOperation, arm.Label));
-            }
-        }
-
-        /// <summary>The verdict table by default: only the comparisons, each with its two runs one property away
-        /// (Runs, a note property: over remoting it arrives as property bags of the runs); -PassThru emits the runs first.
-        /// A test without a comparison (a side measured nothing) emits the runs it has.</summary>
-        public void Decided(ComparisonOutcome outcome)
-        {
-            // A test without a comparison (a side measured nothing) has only its runs to show.
-            if (_c.PassThru || outcome.Comparisons.Count == 0) foreach (var run in outcome.Runs) _c.WriteObject(run);
-            foreach (LatencyComparison c in outcome.Comparisons)
-            {
-                var o = PSObject.AsPSObject(c);
-                if (o.Properties["Runs"] is null) o.Properties.Add(new PSNoteProperty("Runs", outcome.Runs.ToArray()));
-                _c.WriteObject(o);
-            }
+            WriteError(WriteFailure(e, ErrorIds.ReportWriteFailed, path));
         }
     }
 }

@@ -57,7 +57,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>-HistoryPath resolved against the current location, else null.</summary>
     private protected string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
 
-    protected override void BeginProcessing() => RefuseUnusableHistory(ResolvedHistoryPath);
+    protected override void Begin() => RefuseUnusableHistory(ResolvedHistoryPath);
 
     /// <summary>The Write-Progress id of the cmdlet.</summary>
     protected abstract int ProgressId { get; }
@@ -80,7 +80,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
         return request;
     }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         using LatencySession session = CreateSession(ComputerName);
         Measure(session);
@@ -203,20 +203,12 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                     foreach (string w in sample.Warnings) WriteWarning($"{run.TestName} iteration {iteration}: {w}");
                     WriteVerbose($"{run.TestName} iteration {iteration}: {sample}");
                 }
-                catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-                {
-                    // Ctrl+C: the tool is already killed; MeasureAll saves what was measured as Stopped, then the pipeline stops.
-                    throw new PipelineStoppedException();
-                }
-                catch (ToolTimeoutException e)
+                // Ctrl+C (the tool is already killed) flows to the funnel, which stops the pipeline after MeasureAll has
+                // saved what was measured as Stopped. A failed iteration is this iteration's error; the next one is tried.
+                catch (Exception e) when (e is LatencyToolException or ToolTimeoutException)
                 {
                     run.IterationsFailed++;
-                    WriteError(LatencyTimedOut(session.Tool, e));
-                }
-                catch (LatencyToolException e)
-                {
-                    run.IterationsFailed++;
-                    WriteError(LatencyError(e, run.TestName));
+                    WriteError(e is ToolTimeoutException t ? LatencyTimedOut(session.Tool, t) : LatencyError((LatencyToolException)e, run.TestName));
                     // The sessions' one rule (Invoke-LatencyComparison's too): with nothing measured yet, a server that
                     // does not answer will not answer the next iteration either.
                     (skipRest, skipAll) = session.AfterFailure(e, run.Samples.Length);

@@ -80,14 +80,14 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
     }, computerName));
 
     /// <summary>Refuses a container name the engine would read as an option (--privileged) or reject, before anything runs.</summary>
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         if (Container is { } container
             && ContainerNames.ContainerNameProblem(container.Name, container.Engine?.ToLowerInvariant() ?? ContainerEngine.Podman) is { } problem)
         {
-            ThrowTerminatingError(Error(new ArgumentException(problem, nameof(Container)), "InvalidContainerName", ErrorCategory.InvalidArgument, container.Name));
+            ThrowTerminatingError(Error(new ArgumentException(problem, nameof(Container)), ErrorIds.InvalidContainerName, ErrorCategory.InvalidArgument, container.Name));
         }
-        base.BeginProcessing();
+        base.Begin();
     }
 
     private bool _containerInspected;
@@ -105,22 +105,10 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         if (Container is not { } container) return base.AccelerationScope(session);
         if (_containerInspected) return _containerScope;
         _containerInspected = true;
-        try
-        {
-            var engine = ContainerEngine.Resolve(Runner, container.Engine);
-            var inspect = Await(new ContainerService(Runner, HostFs, engine).InspectContainerAsync(container.Name, Cancellation));
-            bool carriesOnload = inspect.Labels.ContainsKey(OnloadFacts.VersionLabel);
-            if (carriesOnload || Onload)
-            {
-                _containerScope = AccelerationProbe.InContainer(HostFs, inspect.Id);
-                WriteVerbose($"Container {container.Name} {(carriesOnload ? "carries Onload (its image's " + OnloadFacts.VersionLabel + " label)" : "is measured with -Onload")}: each iteration checks that netperf has libonload mapped.");
-            }
-        }
-        catch (Exception e) when (e is not PipelineStoppedException)
-        {
-            WriteWarning($"Could not inspect container {container.Name} ({e.Message.Split('\n')[0]}): whether netperf had Onload there is not checked.");
-        }
-        return _containerScope;
+        var probe = Await(ContainerProbe.ScopeAsync(Runner, HostFs, container, Onload, Cancellation));
+        if (probe.Warning is { } warning) WriteWarning(warning);
+        if (probe.Verbose is { } verbose) WriteVerbose(verbose);
+        return _containerScope = probe.Scope;
     }
 
     private NicCpuAffinity? _nicCpus;
@@ -130,14 +118,7 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
     {
         if (InterfaceName is null || LocalCpu >= 0 || RemoteCpu >= 0) return null;
         if (_nicCpus is not null) return _nicCpus;
-        try
-        {
-            _nicCpus = new OnloadTools.Tuning.NicTopology(HostFs).Describe(InterfaceName);
-        }
-        catch (OnloadTools.Tuning.InterfaceNotFoundException e)
-        {
-            ThrowTerminatingError(Error(e, "InterfaceNotFound", ErrorCategory.ObjectNotFound, InterfaceName));
-        }
+        _nicCpus = new OnloadTools.Tuning.NicTopology(HostFs).Describe(InterfaceName);   // no such interface: InterfaceNotFound, through the funnel
         if (_nicCpus!.NetperfCpuArgument is null)
             WriteWarning($"No CPU pair to bind netperf to for {InterfaceName}: {string.Join(" ", _nicCpus.Notes)} netperf runs unbound.");
         else

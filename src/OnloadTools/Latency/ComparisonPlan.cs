@@ -24,8 +24,8 @@ internal static class ComparisonPlan
     /// The experiment's tests, in the order asked and once each: netperf's test names, or sockperf's protocols
     /// (TCP_RR stands for TCP, UDP_RR for UDP).
     /// </summary>
-    /// <exception cref="TestNameNotForToolException">A name the tool has no test for (TCP_CRR with sockperf, TCP with netperf).</exception>
-    public static string[] TestsFor(ComparisonTool tool, IEnumerable<string> names)
+    /// <returns>The tests, or the first name the tool has no test for (TCP_CRR with sockperf, TCP with netperf) and why.</returns>
+    public static TestSelection TestsFor(ComparisonTool tool, IEnumerable<string> names)
     {
         var tests = new List<string>();
         foreach (string name in names.Select(t => t.ToUpperInvariant()))
@@ -39,14 +39,19 @@ internal static class ComparisonPlan
             };
             if (test is null)
             {
-                throw new TestNameNotForToolException(name, tool == ComparisonTool.Sockperf
+                return new TestSelection(Array.Empty<string>(), name, tool == ComparisonTool.Sockperf
                     ? $"sockperf has no test '{name}': with -Tool Sockperf give -TestName {string.Join(", ", SockperfRequest.KnownProtocols)} (or UDP_RR, TCP_RR, which stand for them)."
                     : $"netperf has no test '{name}': give -TestName {Or(NetperfRequest.KnownTests)}, or -Tool Sockperf to measure the protocol {name} with sockperf.");
             }
             if (!tests.Contains(test)) tests.Add(test);
         }
-        return tests.ToArray();
+        return new TestSelection(tests, null, null);
     }
+
+    /// <summary>Null, or why the tool does not take an option that was given: sockperf has no CPU binding (netperf -T).</summary>
+    public static string? OptionProblem(ComparisonTool tool, string option) => tool == ComparisonTool.Sockperf
+        ? $"-{option} binds netperf (netperf -T); sockperf has no such option, so -Tool Sockperf does not take it. Bind the whole pwsh with taskset instead, or measure with netperf."
+        : null;
 
     private static string Or(IReadOnlyList<string> items) => string.Join(", ", items.Take(items.Count - 1)) + " or " + items[^1];
 
@@ -56,6 +61,15 @@ internal static class ComparisonPlan
         new ComparisonArm { Label = BareMetalLabel, OnloadProfile = onloadProfile },
         new ComparisonArm { Label = ContainerLabel, Image = image ?? DefaultImage, OnloadProfile = onloadProfile },
     };
+
+    /// <summary>
+    /// Null when the container arm's missing image is built (the default arms, with -BaseImage to build it from); else
+    /// why the arm cannot start: an image named in an -Arm, or the default one without a base, is not built here.
+    /// </summary>
+    public static string? MissingImageProblem(string image, bool armsDescribed, string? baseImage) =>
+        armsDescribed ? $"Image '{image}' does not exist."
+        : baseImage is null ? $"The container arm needs an Onload image: '{image}' does not exist. Give -BaseImage (an image with netperf) to build it with New-OnloadImage, or -Image with an existing one."
+        : null;
 
     /// <summary>Null, or why two described arms cannot be compared.</summary>
     public static string? ArmsProblem(IReadOnlyList<ComparisonArm> arms) =>
@@ -70,8 +84,5 @@ internal static class ComparisonPlan
     public static string Detail(IReadOnlyList<ComparisonArm> arms, ComparisonTool tool) => string.Join("; ", arms.Select(a => a.Describe(ToolName(tool))));
 }
 
-/// <summary>A -TestName the comparison's tool has no test for; <see cref="TestName"/> is the name (upper case).</summary>
-internal sealed class TestNameNotForToolException(string testName, string message) : ArgumentException(message, "TestName")
-{
-    public string TestName { get; } = testName;
-}
+/// <summary>The experiment's tests; or <see cref="Refused"/>, a -TestName (upper case) the tool has no test for, and <see cref="Problem"/>, why.</summary>
+internal sealed record TestSelection(IReadOnlyList<string> Tests, string? Refused, string? Problem);
