@@ -44,7 +44,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         {
             if (!_hostOnloadVersionRead)
             {
-                _hostOnloadVersion = Run(ct => OnloadVersionQuery.HostVersionAsync(Runner, ct), null);
+                _hostOnloadVersion = Await(OnloadVersionQuery.HostVersionAsync(Runner, Cancellation));
                 _hostOnloadVersionRead = true;
             }
             return _hostOnloadVersion;

@@ -80,7 +80,7 @@ internal sealed class OnloadImageBuilder : IDisposable
             ?? request.OnloadPackages.Select(p => p.Version).FirstOrDefault(v => v is { Length: > 0 });
         if (version is null)
         {
-            warnings.Add("The image gets no Onload version label (org.openonload.version): give -OnloadPackage or -OnloadVersion, " +
+            warnings.Add($"The image gets no Onload version label ({OnloadFacts.VersionLabel}): give -OnloadPackage or -OnloadVersion, " +
                  "or Start-OnloadContainer cannot check the image against the host's Onload.");
         }
 
