@@ -36,8 +36,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     public SwitchParameter Onload { get; set; }
 
     [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ValidatePattern(@"^[A-Za-z0-9_.\-]+$")]
+    [ValidateOnloadProfile]
     [ArgumentCompleter(typeof(OnloadProfileCompleter))]
     public string OnloadProfile { get; set; } = OnloadProfileName.Default;
 

@@ -164,7 +164,7 @@ internal sealed class ValidateTestNameAttribute(TestNameSet set) : ValidateEnume
 }
 
 /// <summary>Completes Measure-NetperfLatency -TestName: netperf's tests.</summary>
-public sealed class NetperfTestNameCompleter : IArgumentCompleter
+internal sealed class NetperfTestNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
@@ -172,7 +172,7 @@ public sealed class NetperfTestNameCompleter : IArgumentCompleter
 }
 
 /// <summary>Completes Invoke-LatencyComparison -TestName: netperf's tests and sockperf's protocols.</summary>
-public sealed class ComparisonTestNameCompleter : IArgumentCompleter
+internal sealed class ComparisonTestNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>

@@ -32,8 +32,8 @@ internal static class ComparisonPlan
         {
             string? test = (tool, name) switch
             {
-                (ComparisonTool.Sockperf, "TCP_RR" or "TCP") => "TCP",
-                (ComparisonTool.Sockperf, "UDP_RR" or "UDP") => "UDP",
+                (ComparisonTool.Sockperf, NetperfRequest.TcpRr or "TCP") => "TCP",
+                (ComparisonTool.Sockperf, NetperfRequest.UdpRr or "UDP") => "UDP",
                 (ComparisonTool.Netperf, _) when NetperfRequest.KnownTests.Contains(name) => name,
                 _ => null,
             };
