@@ -31,8 +31,9 @@ internal sealed class ImagePackage
 internal sealed partial class OnloadImageSpec
 {
     public const string PackageDirectory = "/tmp/onloadtools-packages";
-    /// <summary>The image's command when none is given: netserver in the foreground under Onload's default profile.</summary>
-    public static readonly string[] DefaultCommand = { OnloadFacts.Tool, Latency.OnloadProfileName.Option(Latency.OnloadProfileName.Default), "netserver", "-D" };
+    /// <summary>The image's command when none is given: netserver in the foreground under Onload's default profile
+    /// (constants only, so Get-Help reads it as New-OnloadImage -Command's default).</summary>
+    public static readonly string[] DefaultCommand = { OnloadFacts.Tool, Latency.OnloadProfileName.OptionPrefix + Latency.OnloadProfileName.Default, "netserver", "-D" };
     /// <summary>The OCI label that records the image the build started FROM (Get-OnloadImage's BaseImage).</summary>
     public const string BaseNameLabel = "org.opencontainers.image.base.name";
 
