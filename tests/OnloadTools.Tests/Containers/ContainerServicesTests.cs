@@ -75,16 +75,16 @@ public sealed class ContainerServicesTests : IDisposable
     [Fact]
     public void The_run_command_passes_each_onload_device_the_host_has_and_warns_when_it_has_none()
     {
+        var bare = new ContainerLaunch(Service(Address), "localhost/i:1", Image(ImageCmd));   // the fake /dev has no Onload device yet
+        Assert.DoesNotContain(bare.RunCommand(null, "host", false, false, null).Arguments, a => a.StartsWith("--device", StringComparison.Ordinal));
+        Assert.Contains(bare.Warnings(privileged: false), w => w.Contains("none of the Onload device nodes", StringComparison.Ordinal));
+
         var withDevices = new ContainerLaunch(Service(Address, "/dev/onload", "/dev/onload_epoll"), "localhost/i:1", Image(ImageCmd));
         var run = withDevices.RunCommand("n1", "host", privileged: false, readOnly: false, command: null);
         Assert.Contains($"--device={_root}/dev/onload:/dev/onload", run.Arguments);
         Assert.Contains($"--device={_root}/dev/onload_epoll:/dev/onload_epoll", run.Arguments);
         Assert.Empty(withDevices.Warnings(privileged: false));
         Assert.Contains(withDevices.Warnings(privileged: true), w => w.Contains("-Privileged", StringComparison.Ordinal));
-
-        var bare = new ContainerLaunch(Service(Address), "localhost/i:1", Image(ImageCmd));
-        Assert.DoesNotContain(bare.RunCommand(null, "host", false, false, null).Arguments, a => a.StartsWith("--device", StringComparison.Ordinal));
-        Assert.Contains(bare.Warnings(privileged: false), w => w.Contains("none of the Onload device nodes", StringComparison.Ordinal));
     }
 
     [Fact]
