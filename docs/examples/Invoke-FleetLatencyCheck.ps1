@@ -88,7 +88,7 @@
     Iterations per test (3-1000, default 5; comparisons need 3).
 
 .PARAMETER EquivalenceMargin
-    ± % inside which the whole confidence interval must lie for Equivalent (0-1000, default 5).
+    ± % inside which the whole confidence interval must lie for Equivalent (0.1-100, default 5; Compare-LatencyRun's range).
 
 .PARAMETER RegressionThreshold
     % slowdown against the fleet's median the whole confidence interval must exceed for a regression (0-1000, default 5).
@@ -163,7 +163,7 @@ try {
     $ConnectingTimeout = ConvertTo-Checked ConnectingTimeout $ConnectingTimeout ([int]) 1000 600000
     $Duration = ConvertTo-Checked Duration $Duration ([int]) 1 86400
     $Iterations = ConvertTo-Checked Iterations $Iterations ([int]) 3 1000
-    $EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0 1000
+    $EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0.1 100
     $RegressionThreshold = ConvertTo-Checked RegressionThreshold $RegressionThreshold ([double]) 0 1000
     $TestName = @($TestName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
     foreach ($t in $TestName) {

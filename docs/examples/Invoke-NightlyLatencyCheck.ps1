@@ -94,7 +94,7 @@
     Measure with netperf under onload.
 
 .PARAMETER EquivalenceMargin
-    ± % inside which the whole confidence interval must lie for Equivalent (0-1000, default 5).
+    ± % inside which the whole confidence interval must lie for Equivalent (0.1-100, default 5; Compare-LatencyRun's range).
 
 .PARAMETER RegressionThreshold
     % slowdown the whole confidence interval must exceed for a regression (0-1000, default 5).
@@ -187,7 +187,7 @@ try {
     $BaselineCount = ConvertTo-Checked BaselineCount $BaselineCount ([int]) 1 1000
     $Duration = ConvertTo-Checked Duration $Duration ([int]) 1 86400
     $Iterations = ConvertTo-Checked Iterations $Iterations ([int]) 1 1000
-    $EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0 1000
+    $EquivalenceMargin = ConvertTo-Checked EquivalenceMargin $EquivalenceMargin ([double]) 0.1 100
     $RegressionThreshold = ConvertTo-Checked RegressionThreshold $RegressionThreshold ([double]) 0 1000
     if ($PSBoundParameters.ContainsKey('Port')) { $Port = ConvertTo-Checked Port $Port ([int]) 1 65535 }
     $TestName = @($TestName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })

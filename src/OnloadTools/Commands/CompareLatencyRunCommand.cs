@@ -41,29 +41,29 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
 
     /// <summary>± % inside which the whole CI must lie for Equivalent (default 5).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double EquivalenceMargin { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinEquivalenceMargin, ComparisonOptions.MaxEquivalenceMargin)]
+    public double EquivalenceMargin { get; set; } = ComparisonOptions.DefaultEquivalenceMargin;
 
     /// <summary>% slowdown the whole CI must exceed for IsRegression (default 5).</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double RegressionThreshold { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinRegressionThreshold, ComparisonOptions.MaxRegressionThreshold)]
+    public double RegressionThreshold { get; set; } = ComparisonOptions.DefaultRegressionThreshold;
 
     /// <summary>Confidence level of the intervals (default 0.95).</summary>
     [Parameter]
-    [ValidateRange(0.5, 0.999)]
-    public double ConfidenceLevel { get; set; } = 0.95;
+    [ValidateRange(ComparisonOptions.MinConfidenceLevel, ComparisonOptions.MaxConfidenceLevel)]
+    public double ConfidenceLevel { get; set; } = ComparisonOptions.DefaultConfidenceLevel;
 
     /// <summary>Significance level of each one-sided test of the equivalence TOST (default: half of 1 − ConfidenceLevel,
     /// 0.025, the 95 % interval); 0.05 is the conventional TOST, decided on the 90 % interval.</summary>
     [Parameter]
-    [ValidateRange(0.001, 0.25)]
+    [ValidateRange(ComparisonOptions.MinEquivalenceAlpha, ComparisonOptions.MaxEquivalenceAlpha)]
     public double EquivalenceAlpha { get; set; }
 
     private readonly List<LatencyRun> _pipelineRuns = new();
     private readonly List<LatencyRun> _differenceRuns = new();
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         if (ParameterSetName == RunsSet)
         {
@@ -75,7 +75,7 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
         _pipelineRuns.AddRange(BindRuns(InputObject));
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         var options = new ComparisonOptions
         {
@@ -104,30 +104,25 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
             return;
         }
 
-        var refRuns = _pipelineRuns.Where(r => string.Equals(r.Label, ReferenceLabel, StringComparison.OrdinalIgnoreCase)).ToList();
-        var labels = _pipelineRuns.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (refRuns.Count == 0)
+        if (RunPairing.ReferenceLabelMissing(_pipelineRuns, ReferenceLabel) is { } missing)
         {
-            ThrowTerminatingError(Error(new ItemNotFoundException(
-                    $"No input run has the label '{ReferenceLabel}'. Labels seen: {(labels.Count == 0 ? "(no runs)" : string.Join(", ", labels.Select(l => $"'{l}'")))}."),
-                "ReferenceLabelNotFound", ErrorCategory.ObjectNotFound, ReferenceLabel));
+            ThrowTerminatingError(Error(new ItemNotFoundException(missing), ErrorIds.ReferenceLabelNotFound, ErrorCategory.ObjectNotFound, ReferenceLabel));
         }
-        var others = labels.Where(l => !string.Equals(l, ReferenceLabel, StringComparison.OrdinalIgnoreCase)).ToList();
+        var (refRuns, others) = RunPairing.ByLabel(_pipelineRuns, ReferenceLabel);
         if (others.Count == 0)
         {
             ThrowTerminatingError(Error(new ItemNotFoundException(
                     $"Every input run has the reference label '{ReferenceLabel}': there is nothing to compare it with. Pipe runs of another label too."),
                 "NoDifferenceRuns", ErrorCategory.ObjectNotFound, ReferenceLabel));
         }
-        foreach (string label in others)
+        foreach (var group in others)
         {
-            var diffRuns = _pipelineRuns.Where(r => string.Equals(r.Label, label, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (!Emit(refRuns, diffRuns, options)) WriteError(NoPairs(refRuns, diffRuns));
+            if (!Emit(refRuns, group.Runs, options)) WriteError(NoPairs(refRuns, group.Runs));
         }
     }
 
     /// <summary>Compares and writes; false when no test appears on both sides.</summary>
-    private bool Emit(List<LatencyRun> reference, List<LatencyRun> difference, ComparisonOptions options)
+    private bool Emit(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference, ComparisonOptions options)
     {
         foreach (var run in reference.Concat(difference).Where(r => r.Samples.Length == 0))
         {
@@ -146,21 +141,9 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
             WriteWarning($"{m.TestName}: the runs use different request/response sizes (reference {Show(m.ReferenceSizes)} bytes, " +
                          $"difference {Show(m.DifferenceSizes)} bytes); latencies of different message sizes are compared as if they were the same test.");
         }
-        IReadOnlyList<LatencyComparison> results;
-        IReadOnlyList<UnusableValue> unusable;
-        try
-        {
-            results = LatencyComparer.Compare(reference, difference, options);
-            unusable = LatencyComparer.FindUnusableValues(reference, difference, options);
-        }
-        catch (Exception e) when (e is not PipelineStoppedException)
-        {
-            // Never a raw .NET exception: an unexpected failure of the statistics is reported with a stable ErrorId.
-            ThrowTerminatingError(Error(new InvalidOperationException(
-                    $"The comparison failed: {e.Message} This is a defect of OnloadTools; please report it with the runs (Export-Clixml).", e),
-                "ComparisonFailed", ErrorCategory.InvalidResult, null));
-            return false;
-        }
+        // An unexpected failure of the statistics is a defect: the funnel shows it as itself, with its stack under -Debug.
+        var results = LatencyComparer.Compare(reference, difference, options);
+        var unusable = LatencyComparer.FindUnusableValues(reference, difference, options);
         foreach (var group in unusable.GroupBy(u => (u.TestName, u.Metric, u.Side, u.RunId)))
         {
             var first = group.First();
@@ -171,7 +154,7 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
         if (results.Count == 0)
         {
             if (mixed.Count > 0) return true; // already reported
-            bool paired = reference.Select(r => r.TestName).Intersect(difference.Select(r => r.TestName), StringComparer.OrdinalIgnoreCase).Any();
+            bool paired = RunPairing.HaveCommonTest(reference, difference);
             if (paired)
             {
                 WriteWarning("The paired runs have no metric with values on both sides (no completed iterations, or only metrics the tool did not report).");
@@ -208,15 +191,8 @@ public sealed class CompareLatencyRunCommand : OnloadCmdlet
         return true;
     }
 
-    private ErrorRecord NoPairs(List<LatencyRun> reference, List<LatencyRun> difference)
-    {
-        string Tests(IEnumerable<LatencyRun> runs) =>
-            string.Join(", ", runs.Select(r => r.TestName).Distinct(StringComparer.OrdinalIgnoreCase)) is { Length: > 0 } s ? s : "(none)";
-        string label = string.Join(", ", difference.Select(r => r.Label).Distinct());
-        return Error(new ItemNotFoundException(
-                $"No test appears on both sides, so nothing can be paired: the reference has {Tests(reference)}, the difference{(label.Length > 0 ? $" ('{label}')" : "")} has {Tests(difference)}. Runs are paired by TestName (TCP_RR with TCP_RR)."),
-            "NoPairedRuns", ErrorCategory.ObjectNotFound, label.Length > 0 ? label : null);
-    }
+    private static ErrorRecord NoPairs(IReadOnlyList<LatencyRun> reference, IReadOnlyList<LatencyRun> difference) =>
+        Error(new ItemNotFoundException(RunPairing.NoPairsMessage(reference, difference)), "NoPairedRuns", ErrorCategory.ObjectNotFound, RunPairing.DifferenceLabel(difference));
 
     private List<LatencyRun> BindAll(object[] input, bool terminating = true) => BindRuns(input, terminating).ToList();
 }

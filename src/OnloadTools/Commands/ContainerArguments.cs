@@ -47,20 +47,7 @@ internal static class EngineCompletion
     public static IEnumerable<CompletionResult> Complete(string wordToComplete, IDictionary fakeBoundParameters, params string[] listArguments)
     {
         string prefix = (wordToComplete ?? "").Trim('\'', '"');
-        string? engineName = fakeBoundParameters["Engine"] as string;
-        List<string> names;
-        try
-        {
-            var engine = ContainerEngine.Resolve(ToolRunner.Default, engineName);
-            var r = ToolRunner.Default.RunAsync(engine.Command(listArguments), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
-            if (!r.Succeeded) return Array.Empty<CompletionResult>();
-            names = r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Where(n => !n.Contains("<none>", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToList();
-        }
-        catch (Exception e) when (e is ToolNotFoundException or ContainerEngineNotFoundException or ToolTimeoutException or ArgumentException or InvalidOperationException)
-        {
-            return Array.Empty<CompletionResult>();
-        }
+        var names = ContainerEngine.ListNames(ToolRunner.Default, fakeBoundParameters["Engine"] as string, listArguments);
         return names.Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
     }

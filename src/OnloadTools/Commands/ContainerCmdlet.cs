@@ -7,8 +7,8 @@ namespace OnloadTools.Commands;
 
 /// <summary>
 /// Shared base of the container cmdlets: the -Engine parameter (podman or docker, detected when omitted; piped
-/// OnloadImage/OnloadContainer objects bring theirs), validation of names before anything runs, and the mapping
-/// of container errors to stable ErrorIds.
+/// OnloadImage/OnloadContainer objects bring theirs) and validation of names before anything runs. Container failures
+/// flow to the one error table of <see cref="OnloadCmdlet"/>.
 /// </summary>
 public abstract class ContainerCmdlet : OnloadCmdlet
 {
@@ -21,24 +21,14 @@ public abstract class ContainerCmdlet : OnloadCmdlet
     [ValidateSet(ContainerEngine.Podman, ContainerEngine.Docker, IgnoreCase = true)]
     public string? Engine { get; set; }
 
-    /// <summary>The service for the engine asked for (or detected). Terminates with NotInstalled when there is none.</summary>
+    /// <summary>The service for the engine asked for (or detected). No engine installed: NotInstalled, through the funnel.</summary>
     private protected ContainerService Service
     {
         get
         {
             string key = Engine?.ToLowerInvariant() ?? "";
             if (_services.TryGetValue(key, out var s)) return s;
-            ContainerEngine engine;
-            try
-            {
-                engine = ContainerEngine.Resolve(Runner, Engine);
-            }
-            catch (Exception e) when (e is ContainerEngineNotFoundException or ToolNotFoundException)
-            {
-                ThrowDomain(e, null);
-                throw;
-            }
-            s = new ContainerService(Runner, HostFs, engine);
+            s = new ContainerService(Runner, HostFs, ContainerEngine.Resolve(Runner, Engine));
             _services[key] = s;
             return s;
         }
@@ -54,7 +44,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         {
             if (!_hostOnloadVersionRead)
             {
-                _hostOnloadVersion = Run(ct => OnloadVersionQuery.HostVersionAsync(Runner, ct), null);
+                _hostOnloadVersion = Await(OnloadVersionQuery.HostVersionAsync(Runner, Cancellation));
                 _hostOnloadVersionRead = true;
             }
             return _hostOnloadVersion;
@@ -67,7 +57,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         string? problem = ContainerNames.ImageReferenceProblem(reference, allowDigest: !forNewTag, allowId: !forNewTag);
         if (problem is not null)
         {
-            ThrowTerminatingError(Error(new ArgumentException(problem, parameter), forNewTag ? "InvalidImageTag" : "InvalidImageName",
+            ThrowTerminatingError(Error(new ArgumentException(problem, parameter), forNewTag ? ErrorIds.InvalidImageTag : ErrorIds.InvalidImageName,
                 ErrorCategory.InvalidArgument, reference));
         }
     }
@@ -78,7 +68,7 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         string? problem = ContainerNames.ContainerNameProblem(name, EngineNameHint);
         if (problem is not null)
         {
-            ThrowTerminatingError(Error(new ArgumentException(problem, parameter), "InvalidContainerName", ErrorCategory.InvalidArgument, name));
+            ThrowTerminatingError(Error(new ArgumentException(problem, parameter), ErrorIds.InvalidContainerName, ErrorCategory.InvalidArgument, name));
         }
     }
 
@@ -99,21 +89,14 @@ public abstract class ContainerCmdlet : OnloadCmdlet
         return (literal, patterns);
     }
 
-    /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).</summary>
-    private protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null) => Await(call(Cancellation), tick);
+    /// <summary>Runs a domain call on the pipeline thread; Ctrl+C stops the pipeline (and kills the engine process).
+    /// <paramref name="target"/> becomes the <see cref="OnloadCmdlet.ErrorTarget"/> of a failure that ends the command.</summary>
+    private protected T Run<T>(Func<CancellationToken, Task<T>> call, object? target, Action? tick = null)
+    {
+        ErrorTarget = target;
+        return Await(call(Cancellation), tick);
+    }
 
     private protected void Run(Func<CancellationToken, Task> call, object? target, Action? tick = null) =>
         Run<bool>(async ct => { await call(ct).ConfigureAwait(false); return true; }, target, tick);
-
-    /// <summary>The PowerShell error for a container operation's failure (the domain's funnel, then the container cmdlets' own).</summary>
-    private protected ErrorRecord ContainerError(Exception e, object? target) => e switch
-    {
-        ArgumentException a => Error(a, "InvalidArgument", ErrorCategory.InvalidArgument, target),
-        _ => DomainError(e, target) ?? Error(e, "ContainerOperationFailed", ErrorCategory.InvalidResult, target),
-    };
-
-    /// <summary>True for the failures a container cmdlet reports as errors (rather than bugs to rethrow).</summary>
-    private protected static bool IsReportable(Exception e) => e is ContainerObjectNotFoundException or ContainerEngineUnavailableException
-        or OnloadVersionMismatchException or ToolFailedException or ToolTimeoutException or ToolNotFoundException
-        or UnauthorizedAccessException or IOException;
 }

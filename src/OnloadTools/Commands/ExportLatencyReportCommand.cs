@@ -35,13 +35,13 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
 
     /// <summary>± % inside which the whole CI must lie for Equivalent (default 5), as in Compare-LatencyRun.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double EquivalenceMargin { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinEquivalenceMargin, ComparisonOptions.MaxEquivalenceMargin)]
+    public double EquivalenceMargin { get; set; } = ComparisonOptions.DefaultEquivalenceMargin;
 
     /// <summary>% slowdown the whole CI must exceed for a regression (default 5), as in Compare-LatencyRun.</summary>
     [Parameter]
-    [ValidateRange(0.0, 1000.0)]
-    public double RegressionThreshold { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinRegressionThreshold, ComparisonOptions.MaxRegressionThreshold)]
+    public double RegressionThreshold { get; set; } = ComparisonOptions.DefaultRegressionThreshold;
 
     /// <summary>For a history of one label: the baseline is the median run (by mean latency) of the last N completed
     /// earlier runs of each test (default 7), the rule Select-LatencyBaseline applies.</summary>
@@ -56,7 +56,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
     private readonly List<LatencyRun> _runs = new();
     private readonly List<object?> _jitter = new();
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         // Jitter runs (and Measure-HostJitter's per-CPU results) go to their own sections; everything else is a latency run.
         var latency = new List<object>();
@@ -69,7 +69,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         _runs.AddRange(BindRuns(latency.ToArray()));
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         List<HostJitterRun> jitter = new();
         try
@@ -85,11 +85,9 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
             ThrowTerminatingError(Error(new ArgumentException("No latency runs were given: pipe the output of Measure-NetperfLatency, Measure-SockperfLatency or Import-LatencyRun (or jitter runs of Measure-HostJitter, Import-HostJitterRun)."),
                 "NoLatencyRuns", ErrorCategory.InvalidArgument, null));
         }
-        if (ReferenceLabel is not null && !_runs.Any(r => string.Equals(r.Label, ReferenceLabel, StringComparison.OrdinalIgnoreCase)))
+        if (ReferenceLabel is not null && RunPairing.ReferenceLabelMissing(_runs, ReferenceLabel) is { } missing)
         {
-            var labels = _runs.Select(r => r.Label).Distinct(StringComparer.OrdinalIgnoreCase).Select(l => $"'{l}'");
-            ThrowTerminatingError(Error(new ItemNotFoundException($"No input run has the label '{ReferenceLabel}'. Labels seen: {string.Join(", ", labels)}."),
-                "ReferenceLabelNotFound", ErrorCategory.ObjectNotFound, ReferenceLabel));
+            ThrowTerminatingError(Error(new ItemNotFoundException(missing), ErrorIds.ReferenceLabelNotFound, ErrorCategory.ObjectNotFound, ReferenceLabel));
         }
         foreach (var run in _runs.Where(r => r.Samples.Length == 0))
         {
@@ -121,7 +119,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         if (Directory.Exists(path))
         {
             ThrowTerminatingError(Error(new IOException($"'{path}' is a directory; give the path of the .html file to write."),
-                "ReportPathIsDirectory", ErrorCategory.InvalidArgument, path));
+                ErrorIds.ReportPathIsDirectory, ErrorCategory.InvalidArgument, path));
         }
         int count = _runs.Count + jitter.Count;
         if (!ShouldProcess(path, exists ? $"Overwrite with a latency report of {count} run(s)" : $"Write a latency report of {count} run(s)"))
@@ -136,7 +134,7 @@ public sealed class ExportLatencyReportCommand : OnloadCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
+            ThrowTerminatingError(WriteFailure(e, ErrorIds.ReportWriteFailed, path));
         }
         if (PassThru)
         {

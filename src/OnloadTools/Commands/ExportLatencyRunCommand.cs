@@ -26,7 +26,7 @@ public sealed class ExportLatencyRunCommand : OnloadCmdlet
 
     private string _path = "";
 
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         _path = GetUnresolvedProviderPathFromPSPath(Path);
         // Nothing is created here: -WhatIf must write nothing. Unwritable places are reported per run (LatencyRunWriteFailed).
@@ -47,7 +47,7 @@ public sealed class ExportLatencyRunCommand : OnloadCmdlet
         _ => ("HistoryPathNotWritable", ErrorCategory.PermissionDenied),
     };
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         if (InputObject is null) return;
         foreach (LatencyRun run in BindRuns(InputObject))
@@ -61,7 +61,7 @@ public sealed class ExportLatencyRunCommand : OnloadCmdlet
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                WriteError(Error(e, "LatencyRunWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, _path));
+                WriteError(WriteFailure(e, "LatencyRunWriteFailed", _path));
                 continue;
             }
             if (PassThru) WriteObject(run);

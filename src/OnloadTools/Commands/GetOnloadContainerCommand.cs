@@ -19,41 +19,25 @@ public sealed class GetOnloadContainerCommand : ContainerCmdlet
     [Parameter]
     public SwitchParameter Running { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var (literal, patterns) = SplitNames(Name, n => ValidateContainerName(n, nameof(Name)));
 
         ContainerService service = Service;
         foreach (string n in literal)
         {
-            try
+            TryItem(() =>
             {
                 var c = Run(ct => service.InspectContainerAsync(n, ct), n);
                 if (!Running || c.Running) WriteObject(ContainerResults.Container(c, service.Engine.Name));
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                WriteError(ContainerError(e, n));
-            }
+            }, n);
         }
 
         if (Name is not null && patterns.Count == 0) return;
-        IReadOnlyList<string> ids;
-        try
+        foreach (string id in Run(ct => service.ListOnloadContainerIdsAsync(ct), service.Engine.Name))
         {
-            ids = Run(ct => service.ListOnloadContainerIdsAsync(ct), null);
-        }
-        catch (Exception e) when (IsReportable(e))
-        {
-            ThrowTerminatingError(ContainerError(e, service.Engine.Name));
-            return;
-        }
-        foreach (string id in ids)
-        {
-            ContainerInspect c;
-            try { c = Run(ct => service.InspectContainerAsync(id, ct), id); }
-            catch (ContainerObjectNotFoundException) { continue; } // removed meanwhile
-            catch (Exception e) when (IsReportable(e)) { WriteError(ContainerError(e, id)); continue; }
+            // A container removed since the listing is skipped; any other failure is that container's error.
+            if (!TryItem(() => Run(ct => service.FindContainerAsync(id, ct), id), id, out ContainerInspect? c) || c is null) continue;
             if (Running && !c.Running) continue;
             if (patterns.Count > 0 && !patterns.Any(p => p.IsMatch(c.Name))) continue;
             WriteObject(ContainerResults.Container(c, service.Engine.Name));

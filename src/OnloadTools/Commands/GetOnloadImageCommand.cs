@@ -28,7 +28,7 @@ public sealed class GetOnloadImageCommand : ContainerCmdlet
     [Parameter]
     public SwitchParameter NoPackageQuery { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var (literal, patterns) = SplitNames(Name, n => ValidateImage(n, nameof(Name)));
 
@@ -37,22 +37,10 @@ public sealed class GetOnloadImageCommand : ContainerCmdlet
         targets.AddRange(literal.Select(n => (n, (ImageInspect?)null)));
         if (Name is null || patterns.Count > 0)
         {
-            IReadOnlyList<string> ids;
-            try
+            foreach (string id in Run(ct => service.ListOnloadImageIdsAsync(ct), service.Engine.Name))
             {
-                ids = Run(ct => service.ListOnloadImageIdsAsync(ct), null);
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                ThrowTerminatingError(ContainerError(e, service.Engine.Name));
-                return;
-            }
-            foreach (string id in ids)
-            {
-                ImageInspect inspect;
-                try { inspect = Run(ct => service.InspectImageAsync(id, ct), id); }
-                catch (ContainerObjectNotFoundException) { continue; } // removed meanwhile
-                catch (Exception e) when (IsReportable(e)) { WriteError(ContainerError(e, id)); continue; }
+                // An image removed since the listing is skipped; any other failure is that image's error.
+                if (!TryItem(() => Run(ct => service.FindImageAsync(id, ct), id), id, out ImageInspect? inspect) || inspect is null) continue;
                 if (patterns.Count == 0 || inspect.Tags.Any(t => patterns.Any(p => p.IsMatch(t) || p.IsMatch(ShortName(t)))))
                 {
                     targets.Add((id, inspect));
@@ -63,7 +51,7 @@ public sealed class GetOnloadImageCommand : ContainerCmdlet
         var wanted = ContainerService.DefaultPackagePatterns.Concat(PackageName).ToArray();
         foreach (var (query, known) in targets)
         {
-            try
+            TryItem(() =>
             {
                 ImageInspect inspect = known ?? Run(ct => service.InspectImageAsync(query, ct), query);
                 IReadOnlyList<InstalledPackage> packages = Array.Empty<InstalledPackage>();
@@ -76,11 +64,7 @@ public sealed class GetOnloadImageCommand : ContainerCmdlet
                     WriteVerbose(queryLine is null ? $"{query}: neither rpm nor dpkg-query runs in the image; no package versions." : $"{query}: {queryLine}");
                 }
                 WriteObject(ContainerResults.Image(inspect, service.Engine.Name, HostOnloadVersion, packages, queryLine));
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                WriteError(ContainerError(e, query));
-            }
+            }, query);
         }
     }
 

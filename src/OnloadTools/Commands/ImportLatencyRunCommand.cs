@@ -53,19 +53,12 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
 
     private readonly LatencyRunStore.LoadResult _loaded = new();
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         foreach (string file in Resolve())
         {
             int problemsBefore = _loaded.Problems.Count;
-            try
-            {
-                LatencyRunStore.Load(file, _loaded, Cancellation);
-            }
-            catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
+            LatencyRunStore.Load(file, _loaded, Cancellation);   // Ctrl+C stops the pipeline (the funnel)
             foreach (var problem in _loaded.Problems.Skip(problemsBefore))
             {
                 Report(this, problem);
@@ -95,7 +88,7 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
                 break;
             case LatencyRunStore.ProblemKind.Impossible:
                 cmdlet.WriteError(Error(new InvalidDataException($"Refused the run at {where}: {problem.Message}"),
-                    "LatencyRunImpossibleValue", ErrorCategory.InvalidData, problem.Path));
+                    ErrorIds.LatencyRunImpossibleValue, ErrorCategory.InvalidData, problem.Path));
                 break;
             case LatencyRunStore.ProblemKind.Unreadable:
                 cmdlet.WriteError(Error(new IOException($"Cannot read {where}: {problem.Message}"),
@@ -108,7 +101,7 @@ public sealed class ImportLatencyRunCommand : OnloadCmdlet
         }
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         var labels = Label?.Select(l => new WildcardPattern(l, WildcardOptions.IgnoreCase)).ToArray();
         var tests = TestName?.Select(t => new WildcardPattern(t, WildcardOptions.IgnoreCase)).ToArray();

@@ -1,11 +1,9 @@
 using System.Collections;
-using System.Globalization;
 using System.Management.Automation;
 using OnloadTools.Containers;
 using OnloadTools.Latency;
 using OnloadTools.Onload;
 using OnloadTools.Processes;
-using OnloadTools.Reporting;
 
 namespace OnloadTools.Commands;
 
@@ -18,11 +16,8 @@ namespace OnloadTools.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "LatencyComparison", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(LatencyComparison), typeof(LatencyRun))]
-public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
+public sealed partial class InvokeLatencyComparisonCommand : ContainerCmdlet
 {
-    /// <summary>The image of the default container arm when no -Image is given (built from -BaseImage when absent).</summary>
-    public const string DefaultImage = "localhost/onloadtools-comparison:latest";
-
     /// <summary>netserver host for both arms. Default: this host, against the comparison's own private netserver.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -34,8 +29,9 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 
     /// <summary>netperf's tests; with -Tool Sockperf, the protocols UDP and TCP (TCP_RR and UDP_RR stand for them).</summary>
     [Parameter]
-    [ValidateSet("TCP_RR", "UDP_RR", "TCP_CRR", "UDP", "TCP", IgnoreCase = true)]
-    public string[] TestName { get; set; } = { "TCP_RR", "UDP_RR" };
+    [ValidateTestName(TestNameSet.Comparison)]
+    [ArgumentCompleter(typeof(ComparisonTestNameCompleter))]
+    public string[] TestName { get; set; } = { NetperfRequest.TcpRr, NetperfRequest.UdpRr };
 
     /// <summary>The measuring tool of both arms: netperf (default) or sockperf ping-pong, whose every round trip is read
     /// from its full log so that each iteration has its own p99, p99.9 and p99.99.</summary>
@@ -43,12 +39,12 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     [ValidateSet("Netperf", "Sockperf", IgnoreCase = true)]
     public string Tool { get; set; } = "Netperf";
 
-    private ComparisonTool ToolKind => string.Equals(Tool, "Sockperf", StringComparison.OrdinalIgnoreCase) ? ComparisonTool.Sockperf : ComparisonTool.Netperf;
+    private ComparisonTool ToolKind => Enum.Parse<ComparisonTool>(Tool, ignoreCase: true);
 
     /// <summary>Seconds per iteration (netperf -l).</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
-    public int Duration { get; set; } = 10;
+    public int Duration { get; set; } = LatencyRequest.DefaultDurationSeconds;
 
     /// <summary>CPU netperf is bound to in both arms (netperf -T local,), inside a container arm too.</summary>
     [Parameter]
@@ -68,21 +64,21 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     /// <summary>The adaptive rule's largest number of iterations per arm (its last look).</summary>
     [Parameter]
     [ValidateRange(3, 1000)]
-    public int MaxIterations { get; set; } = 10;
+    public int MaxIterations { get; set; } = ComparisonSettings.DefaultMaxIterations;
 
     /// <summary>The adaptive rule stops when the next step would not fit; undecided tests are then Inconclusive.</summary>
     [Parameter]
-    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(ComparisonSettings.DefaultMaxDurationMinutes);
 
     /// <summary>Overall confidence of the verdicts (the error rates are at most 1 − this).</summary>
     [Parameter]
-    [ValidateRange(0.5, 0.999)]
-    public double ConfidenceLevel { get; set; } = 0.95;
+    [ValidateRange(ComparisonOptions.MinConfidenceLevel, ComparisonOptions.MaxConfidenceLevel)]
+    public double ConfidenceLevel { get; set; } = ComparisonOptions.DefaultConfidenceLevel;
 
     /// <summary>± % inside which the whole interval must lie for Equivalent.</summary>
     [Parameter]
-    [ValidateRange(0.1, 100.0)]
-    public double EquivalenceMargin { get; set; } = 5;
+    [ValidateRange(ComparisonOptions.MinEquivalenceMargin, ComparisonOptions.MaxEquivalenceMargin)]
+    public double EquivalenceMargin { get; set; } = ComparisonOptions.DefaultEquivalenceMargin;
 
     /// <summary>Two arm descriptions (hashtables): Label, and any of Onload, OnloadProfile, Container, Image, Prepare (a scriptblock run before each switch to the arm).</summary>
     [Parameter]
@@ -109,7 +105,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
     [Parameter]
     [ValidateOnloadProfile]
     [ArgumentCompleter(typeof(OnloadProfileCompleter))]
-    public string OnloadProfile { get; set; } = "latency";
+    public string OnloadProfile { get; set; } = OnloadProfileName.Default;
 
     /// <summary>A folder (or .jsonl file) where each run is saved after every completed iteration.</summary>
     [Parameter]
@@ -127,15 +123,13 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 
     private string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
 
-    protected override void BeginProcessing() => RefuseUnusableHistory(ResolvedHistoryPath);
+    protected override void Begin() => RefuseUnusableHistory(ResolvedHistoryPath);
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
-        string[] tests = TestsForTool();
+        var tests = TestsForTool();
         List<(ComparisonArm Arm, ScriptBlock? Prepare)> arms = ResolveArms();
-        string what = $"{arms[0].Arm.Label} vs {arms[1].Arm.Label}";
-        string toolName = ToolKind == ComparisonTool.Sockperf ? "sockperf" : "netperf";
-        string detail = string.Join("; ", arms.Select(a => a.Arm.Describe(toolName)));
+        string what = ComparisonPlan.Title(arms.Select(a => a.Arm).ToArray()), detail = ComparisonPlan.Detail(arms.Select(a => a.Arm).ToArray(), ToolKind);
         if (!ShouldProcess($"Interleaved latency comparison {what}: {detail}", $"Run the latency comparison {what} ({detail})?", "Invoke-LatencyComparison"))
         {
             return;
@@ -165,7 +159,7 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
             WriteVerbose($"Rule: {experiment.Rule.Describe()}.");
             experiment.Run(host, Cancellation);
             WriteProgress(new ProgressRecord(3, "Invoke-LatencyComparison", "Done") { RecordType = ProgressRecordType.Completed });
-            if (ReportPath is not null && experiment.Runs.Any(r => r.Samples.Length > 0)) WriteReport(experiment);
+            if (ReportPath is not null) WriteReport(experiment);
         }
         finally
         {
@@ -179,61 +173,42 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         }
     }
 
-    /// <summary>The experiment's tests: netperf's test names, or sockperf's protocols (TCP_RR → TCP, UDP_RR → UDP).
-    /// A name the tool has no test for is refused.</summary>
-    private string[] TestsForTool()
+    /// <summary>The experiment's tests for the tool (<see cref="ComparisonPlan.TestsFor"/>); what the tool cannot take is refused.</summary>
+    private IReadOnlyList<string> TestsForTool()
     {
-        if (ToolKind == ComparisonTool.Sockperf && (LocalCpu >= 0 || RemoteCpu >= 0))
+        string? cpu = LocalCpu >= 0 ? nameof(LocalCpu) : RemoteCpu >= 0 ? nameof(RemoteCpu) : null;
+        if (cpu is not null && ComparisonPlan.OptionProblem(ToolKind, cpu) is { } notForTool)
         {
-            string name = LocalCpu >= 0 ? nameof(LocalCpu) : nameof(RemoteCpu);
-            ThrowTerminatingError(Error(new ArgumentException($"-{name} binds netperf (netperf -T); sockperf has no such option, so -Tool Sockperf does not take it. Bind the whole pwsh with taskset instead, or measure with netperf.", name),
-                "ParameterNotForTool", ErrorCategory.InvalidArgument, name));
+            ThrowTerminatingError(Error(new ArgumentException(notForTool, cpu), "ParameterNotForTool", ErrorCategory.InvalidArgument, cpu));
         }
-        var tests = new List<string>();
-        foreach (string name in TestName.Select(t => t.ToUpperInvariant()))
+        var selection = ComparisonPlan.TestsFor(ToolKind, TestName);
+        if (selection.Refused is { } refused)
         {
-            string? test = (ToolKind, name) switch
-            {
-                (ComparisonTool.Sockperf, "TCP_RR" or "TCP") => "TCP",
-                (ComparisonTool.Sockperf, "UDP_RR" or "UDP") => "UDP",
-                (ComparisonTool.Netperf, "TCP_RR" or "UDP_RR" or "TCP_CRR") => name,
-                _ => null,
-            };
-            if (test is null)
-            {
-                string message = ToolKind == ComparisonTool.Sockperf
-                    ? $"sockperf has no test '{name}': with -Tool Sockperf give -TestName UDP, TCP (or UDP_RR, TCP_RR, which stand for them)."
-                    : $"netperf has no test '{name}': give -TestName TCP_RR, UDP_RR or TCP_CRR, or -Tool Sockperf to measure the protocol {name} with sockperf.";
-                ThrowTerminatingError(Error(new ArgumentException(message, nameof(TestName)), "TestNameNotForTool", ErrorCategory.InvalidArgument, name));
-            }
-            if (!tests.Contains(test!)) tests.Add(test!);
+            ThrowTerminatingError(Error(new ArgumentException(selection.Problem, nameof(TestName)), "TestNameNotForTool", ErrorCategory.InvalidArgument, refused));
         }
-        return tests.ToArray();
+        return selection.Tests;
     }
 
     // ------------------------------------------------------------------ arms
 
-    private List<(ComparisonArm, ScriptBlock?)> ResolveArms()
+    private List<(ComparisonArm Arm, ScriptBlock? Prepare)> ResolveArms()
     {
         if (Arm is null)
         {
             if (Image is not null) ValidateImage(Image, nameof(Image));
             if (BaseImage is not null) ValidateImage(BaseImage, nameof(BaseImage));
-            return new() { (new ComparisonArm { Label = "bare-metal", OnloadProfile = OnloadProfile }, null),
-                (new ComparisonArm { Label = "container", Image = Image ?? DefaultImage, OnloadProfile = OnloadProfile }, null) };
+            return ComparisonPlan.DefaultArms(Image, OnloadProfile).Select(a => (a, (ScriptBlock?)null)).ToList();
         }
-        var arms = new List<(ComparisonArm, ScriptBlock?)>();
+        var arms = new List<(ComparisonArm Arm, ScriptBlock? Prepare)>();
         foreach (Hashtable h in Arm)
         {
-            try { arms.Add(ComparisonArmBinder.Bind(h, OnloadProfile)); }
-            catch (ArgumentException e) { ThrowInvalidArm(e.Message, h); }
-            if (arms[^1].Item1.Container is { } container) ValidateContainerName(container, nameof(Arm));
-            if (arms[^1].Item1.Image is { } image) ValidateImage(image, nameof(Arm));
+            var (arm, prepare, problem) = ComparisonArmBinder.Bind(h, OnloadProfile);
+            if (problem is not null) ThrowInvalidArm(problem, h);
+            arms.Add((arm!, prepare));
+            if (arms[^1].Arm.Container is { } container) ValidateContainerName(container, nameof(Arm));
+            if (arms[^1].Arm.Image is { } image) ValidateImage(image, nameof(Arm));
         }
-        if (string.Equals(arms[0].Item1.Label, arms[1].Item1.Label, StringComparison.OrdinalIgnoreCase))
-        {
-            ThrowInvalidArm($"The two arms have the same label '{arms[0].Item1.Label}': give each its own.", Arm);
-        }
+        if (ComparisonPlan.ArmsProblem(arms.Select(a => a.Arm).ToArray()) is { } pairProblem) ThrowInvalidArm(pairProblem, Arm);
         return arms;
     }
 
@@ -242,58 +217,36 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
 
     private void PrepareArm(ComparisonExperimentRunner experiment, ComparisonArm arm)
     {
+        // A container failure ends the command through the funnel, with the image or container as its target.
         if (arm.Image is { } image)
         {
             ContainerService service = Service;
-            var removed = Run(ct => ArmContainer.SweepAsync(Runner, service, ct), null);
-            foreach (string name in removed) WriteVerbose($"Removed container {name}, left by a comparison whose pwsh is gone.");
-            ImageInspect inspect = TryInspectImage(service, image) ?? BuildImage(service, image);
-            try
-            {
-                foreach (string w in Run(ct => experiment.StartContainerAsync(arm, service, image, inspect.Labels.ContainsKey(OnloadFacts.VersionLabel), ct), image)) WriteWarning(w);
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                ThrowTerminatingError(ContainerError(e, arm.Container ?? image));
-            }
+            ImageInspect inspect = FindImage(service, image) ?? BuildImage(service, image);
+            var started = Run(ct => experiment.StartContainerAsync(arm, service, image, inspect, ct), image);
+            foreach (string name in started.Removed) WriteVerbose($"Removed container {name}, left by a comparison whose pwsh is gone.");
+            foreach (string w in started.Warnings) WriteWarning(w);
             WriteVerbose($"Arm {arm.Label}: started container {arm.Container} with: {arm.StartedContainer!.RunCommand.CommandLine}");
         }
-        else if (arm.Container is { } name)
-        {
-            try { arm.ContainerId = Run(ct => Service.InspectContainerAsync(name, ct), name).Id; }
-            catch (Exception e) when (IsReportable(e)) { ThrowTerminatingError(ContainerError(e, name)); }
-        }
+        else if (arm.Container is not null) Run(ct => experiment.ResolveContainerAsync(arm, Service, ct), arm.Container);
         LatencySession session = experiment.CreateSession(arm, arm.Container is null ? null : Service.Engine);
         if (PrepareLatencySession(session, "comparison") is { } unresolved) ThrowTerminatingError(unresolved);
         WriteVerbose($"Arm {arm.Label}: {session.BuildCommand(session.Request.Tests[0]).CommandLine}");
     }
 
-    private ImageInspect? TryInspectImage(ContainerService service, string image)
+    private ImageInspect? FindImage(ContainerService service, string image)
     {
-        try
-        {
-            var inspect = Run(ct => service.InspectImageAsync(image, ct), image);
-            WriteVerbose($"Reusing image {image} ({inspect.Id}).");
-            return inspect;
-        }
-        catch (ContainerObjectNotFoundException) { return null; }
-        catch (Exception e) when (IsReportable(e))
-        {
-            ThrowTerminatingError(ContainerError(e, image));
-            return null;
-        }
+        var inspect = Run(ct => service.FindImageAsync(image, ct), image);
+        if (inspect is not null) WriteVerbose($"Reusing image {image} ({inspect.Id}).");
+        return inspect;
     }
 
     /// <summary>New-OnloadImage itself, in a nested pipeline of this runspace (one home for building images), when
     /// the default image is absent and -BaseImage was given.</summary>
     private ImageInspect BuildImage(ContainerService service, string tag)
     {
-        if (Arm is not null || BaseImage is null)
+        if (ComparisonPlan.MissingImageProblem(tag, Arm is not null, BaseImage) is { } missing)
         {
-            var e = new ItemNotFoundException(Arm is null
-                ? $"The container arm needs an Onload image: '{tag}' does not exist. Give -BaseImage (an image with netperf) to build it with New-OnloadImage, or -Image with an existing one."
-                : $"Image '{tag}' does not exist.");
-            ThrowTerminatingError(Error(e, "ImageNotFound", ErrorCategory.ObjectNotFound, tag, "Build it with New-OnloadImage, or give -BaseImage so Invoke-LatencyComparison builds it."));
+            ThrowTerminatingError(Error(new ItemNotFoundException(missing), ErrorIds.ImageNotFound, ErrorCategory.ObjectNotFound, tag, "Build it with New-OnloadImage, or give -BaseImage so Invoke-LatencyComparison builds it."));
         }
         WriteVerbose($"Building {tag} from {BaseImage} with New-OnloadImage.");
         using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
@@ -306,9 +259,9 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         foreach (var w in ps.Streams.Warning) WriteWarning(w.Message);
         if (ps.HadErrors || ps.Streams.Error.Count > 0)
         {
-            ThrowTerminatingError(ps.Streams.Error.FirstOrDefault() ?? Error(new InvalidOperationException($"New-OnloadImage could not build {tag}."), "ImageBuildFailed", ErrorCategory.InvalidResult, tag));
+            ThrowTerminatingError(ps.Streams.Error.FirstOrDefault() ?? Error(new InvalidOperationException($"New-OnloadImage could not build {tag}."), ErrorIds.ImageBuildFailed, ErrorCategory.InvalidResult, tag));
         }
-        return TryInspectImage(service, tag) ?? throw new PipelineStoppedException();
+        return FindImage(service, tag) ?? throw new PipelineStoppedException();
     }
 
     private void WriteReport(ComparisonExperimentRunner experiment)
@@ -316,65 +269,11 @@ public sealed class InvokeLatencyComparisonCommand : ContainerCmdlet
         string path = GetUnresolvedProviderPathFromPSPath(ReportPath!);
         try
         {
-            var model = LatencyReportBuilder.Build(experiment.Runs.Where(r => r.Samples.Length > 0).ToList(), experiment.ReportOptions());
-            if (Path.GetDirectoryName(path) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
-            LatencyRunStore.WriteAtomically(path, HtmlReportWriter.Write(model));
-            WriteVerbose($"Report written to {path}.");
+            if (experiment.WriteReport(path)) WriteVerbose($"Report written to {path}.");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            WriteError(Error(e, "ReportWriteFailed", e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, path));
-        }
-    }
-
-    /// <summary>The experiment's view of this cmdlet: its streams, on the pipeline thread.</summary>
-    private sealed class ExperimentHost : IComparisonHost
-    {
-        private readonly InvokeLatencyComparisonCommand _c;
-        private readonly Dictionary<ComparisonArm, ScriptBlock> _prepare;
-
-        public ExperimentHost(InvokeLatencyComparisonCommand cmdlet, Dictionary<ComparisonArm, ScriptBlock> prepare)
-        {
-            _c = cmdlet;
-            _prepare = prepare;
-        }
-
-        public T Await<T>(Task<T> task, Action? tick) => _c.Await(task, tick);
-        public void Verbose(string message) => _c.WriteVerbose(message);
-        public void Warning(string message) => _c.WriteWarning(message);
-        public void Save(LatencyRun run, bool quiet) => _c.PersistRun(run, _c.ResolvedHistoryPath, quiet);
-
-        public void Progress(ComparisonProgress p) =>
-            _c.WriteProgress(new ProgressRecord(3, "Invoke-LatencyComparison", p.Status) { CurrentOperation = p.CurrentOperation, PercentComplete = -1, SecondsRemaining = p.SecondsRemaining });
-
-        public void IterationFailed(LatencySession session, string test, Exception error) =>
-            _c.WriteError(error is ToolTimeoutException t ? LatencyTimedOut(session.Tool, t) : LatencyError((LatencyToolException)error, test));
-
-        public void Prepare(ComparisonArm arm)
-        {
-            try
-            {
-                foreach (var o in _prepare[arm].Invoke(arm.Label)) _c.WriteVerbose($"Prepare {arm.Label}: {o}");
-            }
-            catch (RuntimeException e)
-            {
-                _c.ThrowTerminatingError(Error(e, "ArmPrepareFailed", ErrorCategory.InvalidOperation, arm.Label));
-            }
-        }
-
-        /// <summary>The verdict table by default: only the comparisons, each with its two runs one property away
-        /// (Runs, a note property: over remoting it arrives as property bags of the runs); -PassThru emits the runs first.
-        /// A test without a comparison (a side measured nothing) emits the runs it has.</summary>
-        public void Decided(ComparisonOutcome outcome)
-        {
-            // A test without a comparison (a side measured nothing) has only its runs to show.
-            if (_c.PassThru || outcome.Comparisons.Count == 0) foreach (var run in outcome.Runs) _c.WriteObject(run);
-            foreach (LatencyComparison c in outcome.Comparisons)
-            {
-                var o = PSObject.AsPSObject(c);
-                if (o.Properties["Runs"] is null) o.Properties.Add(new PSNoteProperty("Runs", outcome.Runs.ToArray()));
-                _c.WriteObject(o);
-            }
+            WriteError(WriteFailure(e, ErrorIds.ReportWriteFailed, path));
         }
     }
 }

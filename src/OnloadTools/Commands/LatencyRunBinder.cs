@@ -9,7 +9,7 @@ namespace OnloadTools.Commands;
 /// <summary>The input is not something a LatencyRun can be made from (NotALatencyRun), or a run holding a value no
 /// measurement can produce (LatencyRunImpossibleValue): <see cref="ErrorId"/> and <see cref="Category"/> say which.</summary>
 internal sealed class LatencyRunBindingException(string message, object? input,
-    string errorId = "NotALatencyRun", ErrorCategory category = ErrorCategory.InvalidArgument) : ArgumentException(message)
+    string errorId = ErrorIds.NotALatencyRun, ErrorCategory category = ErrorCategory.InvalidArgument) : ArgumentException(message)
 {
     public object? Input { get; } = input;
     public string ErrorId { get; } = errorId;
@@ -51,7 +51,7 @@ internal static class LatencyRunBinder
         if (run.FindImpossibleValue() is { } impossible)
         {
             throw new LatencyRunBindingException($"Run {run.RunId} ({run.Label} {run.TestName}) is refused: {impossible}", input,
-                "LatencyRunImpossibleValue", ErrorCategory.InvalidData);
+                ErrorIds.LatencyRunImpossibleValue, ErrorCategory.InvalidData);
         }
         return run;
     }

@@ -25,21 +25,20 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>Seconds per iteration.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
-    public int Duration { get; set; } = 10;
+    public int Duration { get; set; } = LatencyRequest.DefaultDurationSeconds;
 
     [Parameter]
     [ValidateRange(1, 1000)]
-    public int Iterations { get; set; } = 5;
+    public int Iterations { get; set; } = LatencyRequest.DefaultIterations;
 
     /// <summary>Runs the client under onload (and the private server too, when one is started).</summary>
     [Parameter]
     public SwitchParameter Onload { get; set; }
 
     [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ValidatePattern(@"^[A-Za-z0-9_.\-]+$")]
+    [ValidateOnloadProfile]
     [ArgumentCompleter(typeof(OnloadProfileCompleter))]
-    public string OnloadProfile { get; set; } = "latency";
+    public string OnloadProfile { get; set; } = OnloadProfileName.Default;
 
     /// <summary>Names the run (bare-metal, container …); Compare-LatencyRun groups by it.</summary>
     [Parameter]
@@ -57,7 +56,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
     /// <summary>-HistoryPath resolved against the current location, else null.</summary>
     private protected string? ResolvedHistoryPath => ResolveHistoryPath(HistoryPath);
 
-    protected override void BeginProcessing() => RefuseUnusableHistory(ResolvedHistoryPath);
+    protected override void Begin() => RefuseUnusableHistory(ResolvedHistoryPath);
 
     /// <summary>The Write-Progress id of the cmdlet.</summary>
     protected abstract int ProgressId { get; }
@@ -80,7 +79,7 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
         return request;
     }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         using LatencySession session = CreateSession(ComputerName);
         Measure(session);
@@ -203,20 +202,12 @@ public abstract class MeasureLatencyCmdlet : OnloadCmdlet
                     foreach (string w in sample.Warnings) WriteWarning($"{run.TestName} iteration {iteration}: {w}");
                     WriteVerbose($"{run.TestName} iteration {iteration}: {sample}");
                 }
-                catch (OperationCanceledException) when (Cancellation.IsCancellationRequested)
-                {
-                    // Ctrl+C: the tool is already killed; MeasureAll saves what was measured as Stopped, then the pipeline stops.
-                    throw new PipelineStoppedException();
-                }
-                catch (ToolTimeoutException e)
+                // Ctrl+C (the tool is already killed) flows to the funnel, which stops the pipeline after MeasureAll has
+                // saved what was measured as Stopped. A failed iteration is this iteration's error; the next one is tried.
+                catch (Exception e) when (e is LatencyToolException or ToolTimeoutException)
                 {
                     run.IterationsFailed++;
-                    WriteError(LatencyTimedOut(session.Tool, e));
-                }
-                catch (LatencyToolException e)
-                {
-                    run.IterationsFailed++;
-                    WriteError(LatencyError(e, run.TestName));
+                    WriteError(e is ToolTimeoutException t ? LatencyTimedOut(session.Tool, t) : LatencyError((LatencyToolException)e, run.TestName));
                     // The sessions' one rule (Invoke-LatencyComparison's too): with nothing measured yet, a server that
                     // does not answer will not answer the next iteration either.
                     (skipRest, skipAll) = session.AfterFailure(e, run.Samples.Length);

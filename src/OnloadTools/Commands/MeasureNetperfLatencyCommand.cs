@@ -13,8 +13,9 @@ namespace OnloadTools.Commands;
 public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
 {
     [Parameter]
-    [ValidateSet("TCP_RR", "UDP_RR", "TCP_CRR", IgnoreCase = true)]
-    public string[] TestName { get; set; } = { "TCP_RR", "UDP_RR" };
+    [ValidateTestName(TestNameSet.Netperf)]
+    [ArgumentCompleter(typeof(NetperfTestNameCompleter))]
+    public string[] TestName { get; set; } = { NetperfRequest.TcpRr, NetperfRequest.UdpRr };
 
     [Parameter]
     [ValidateRange(1, 65507)]
@@ -79,14 +80,14 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
     }, computerName));
 
     /// <summary>Refuses a container name the engine would read as an option (--privileged) or reject, before anything runs.</summary>
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         if (Container is { } container
             && ContainerNames.ContainerNameProblem(container.Name, container.Engine?.ToLowerInvariant() ?? ContainerEngine.Podman) is { } problem)
         {
-            ThrowTerminatingError(Error(new ArgumentException(problem, nameof(Container)), "InvalidContainerName", ErrorCategory.InvalidArgument, container.Name));
+            ThrowTerminatingError(Error(new ArgumentException(problem, nameof(Container)), ErrorIds.InvalidContainerName, ErrorCategory.InvalidArgument, container.Name));
         }
-        base.BeginProcessing();
+        base.Begin();
     }
 
     private bool _containerInspected;
@@ -104,22 +105,10 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
         if (Container is not { } container) return base.AccelerationScope(session);
         if (_containerInspected) return _containerScope;
         _containerInspected = true;
-        try
-        {
-            var engine = ContainerEngine.Resolve(Runner, container.Engine);
-            var inspect = Await(new ContainerService(Runner, HostFs, engine).InspectContainerAsync(container.Name, Cancellation));
-            bool carriesOnload = inspect.Labels.ContainsKey(OnloadFacts.VersionLabel);
-            if (carriesOnload || Onload)
-            {
-                _containerScope = AccelerationProbe.InContainer(HostFs, inspect.Id);
-                WriteVerbose($"Container {container.Name} {(carriesOnload ? "carries Onload (its image's " + OnloadFacts.VersionLabel + " label)" : "is measured with -Onload")}: each iteration checks that netperf has libonload mapped.");
-            }
-        }
-        catch (Exception e) when (e is not PipelineStoppedException)
-        {
-            WriteWarning($"Could not inspect container {container.Name} ({e.Message.Split('\n')[0]}): whether netperf had Onload there is not checked.");
-        }
-        return _containerScope;
+        var probe = Await(ContainerProbe.ScopeAsync(Runner, HostFs, container, Onload, Cancellation));
+        if (probe.Warning is { } warning) WriteWarning(warning);
+        if (probe.Verbose is { } verbose) WriteVerbose(verbose);
+        return _containerScope = probe.Scope;
     }
 
     private NicCpuAffinity? _nicCpus;
@@ -129,18 +118,63 @@ public sealed class MeasureNetperfLatencyCommand : MeasureLatencyCmdlet
     {
         if (InterfaceName is null || LocalCpu >= 0 || RemoteCpu >= 0) return null;
         if (_nicCpus is not null) return _nicCpus;
-        try
-        {
-            _nicCpus = new OnloadTools.Tuning.NicTopology(HostFs).Describe(InterfaceName);
-        }
-        catch (OnloadTools.Tuning.InterfaceNotFoundException e)
-        {
-            ThrowTerminatingError(Error(e, "InterfaceNotFound", ErrorCategory.ObjectNotFound, InterfaceName));
-        }
+        _nicCpus = new OnloadTools.Tuning.NicTopology(HostFs).Describe(InterfaceName);   // no such interface: InterfaceNotFound, through the funnel
         if (_nicCpus!.NetperfCpuArgument is null)
             WriteWarning($"No CPU pair to bind netperf to for {InterfaceName}: {string.Join(" ", _nicCpus.Notes)} netperf runs unbound.");
         else
             WriteVerbose($"{InterfaceName} (NUMA node {_nicCpus.NumaNode?.ToString() ?? "-"}): binding netperf {_nicCpus.NetperfCpuArgument}.");
         return _nicCpus;
     }
+}
+
+/// <summary>Which -TestName set a cmdlet takes.</summary>
+internal enum TestNameSet
+{
+    /// <summary>netperf's tests (<see cref="NetperfRequest.KnownTests"/>): Measure-NetperfLatency.</summary>
+    Netperf,
+    /// <summary>netperf's tests and sockperf's protocols (<see cref="ComparisonPlan.TestNames"/>): Invoke-LatencyComparison.</summary>
+    Comparison,
+}
+
+/// <summary>
+/// -TestName's set, written once in the domain (<see cref="TestNameSet"/>). Case-insensitive, refused at binding
+/// before anything runs, with ValidateSet's message (a ValidateSet cannot take its values from a list).
+/// </summary>
+internal sealed class ValidateTestNameAttribute(TestNameSet set) : ValidateEnumeratedArgumentsAttribute
+{
+    public static IReadOnlyList<string> ValuesOf(TestNameSet set) => set == TestNameSet.Netperf ? NetperfRequest.KnownTests : ComparisonPlan.TestNames;
+
+    protected override void ValidateElement(object element)
+    {
+        string? name = (element is PSObject p ? p.BaseObject : element)?.ToString();
+        var valid = ValuesOf(set);
+        if (name is null || !valid.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new ValidationMetadataException($"The argument \"{name}\" does not belong to the set \"{string.Join(",", valid)}\". " +
+                "Supply an argument that is in the set and then try the command again.");
+        }
+    }
+
+    internal static IEnumerable<CompletionResult> Complete(TestNameSet set, string? wordToComplete)
+    {
+        string prefix = (wordToComplete ?? "").Trim('\'', '"');
+        return ValuesOf(set).Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+    }
+}
+
+/// <summary>Completes Measure-NetperfLatency -TestName: netperf's tests.</summary>
+internal sealed class NetperfTestNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        ValidateTestNameAttribute.Complete(TestNameSet.Netperf, wordToComplete);
+}
+
+/// <summary>Completes Invoke-LatencyComparison -TestName: netperf's tests and sockperf's protocols.</summary>
+internal sealed class ComparisonTestNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        ValidateTestNameAttribute.Complete(TestNameSet.Comparison, wordToComplete);
 }

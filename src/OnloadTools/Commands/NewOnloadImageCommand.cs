@@ -49,187 +49,100 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
     [ValidateNotNullOrEmpty]
     public string? DockerfilePath { get; set; }
 
+    private const string InvalidPackage = "InvalidPackage";
+
     private readonly List<(string Path, string? Version)> _onloadPackages = new();
 
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         // Refuse what the engine would refuse before anything runs.
         ValidateImage(Tag, nameof(Tag), forNewTag: true);
         ValidateImage(BaseImage, nameof(BaseImage));
     }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
-        foreach (object item in OnloadPackage)
-        {
-            var (path, version) = PackageArgument(item);
-            _onloadPackages.Add((path, version));
-        }
+        foreach (object item in OnloadPackage) _onloadPackages.Add(PackageArgument(item));
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
-        var files = _onloadPackages.Select(p => p.Path).Concat(Package.Select(p => ResolveFile(p))).ToList();
-        foreach (string file in files)
-        {
-            if (!File.Exists(file))
-            {
-                ThrowTerminatingError(Error(new FileNotFoundException($"Package file '{file}' does not exist.", file), "PackageNotFound", ErrorCategory.ObjectNotFound, file));
-            }
-        }
-        IReadOnlyList<ImagePackage> packages = Array.Empty<ImagePackage>();
-        try
-        {
-            packages = OnloadImageSpec.PlanPackages(files);
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminatingError(Error(e, "InvalidPackage", ErrorCategory.InvalidArgument, files));
-        }
-
-        ContainerService service = Service;
-        // The package file's own header is authoritative; a Version property on a piped object is the fallback.
-        string? version = OnloadVersion
-            ?? Run(ct => PackageFileProbe.OnloadVersionAsync(Runner, _onloadPackages.Select(p => p.Path), ct), Tag)
-            ?? _onloadPackages.Select(p => p.Version).FirstOrDefault(v => v is { Length: > 0 });
-        if (version is null)
-        {
-            WriteWarning("The image gets no Onload version label (org.openonload.version): give -OnloadPackage or -OnloadVersion, " +
-                         "or Start-OnloadContainer cannot check the image against the host's Onload.");
-        }
-
-        var devices = service.HostOnloadDevices();
-        var spec = new OnloadImageSpec
+        var request = new OnloadImageRequest
         {
             Tag = Tag,
             BaseImage = BaseImage,
-            Packages = packages,
-            OnloadVersion = version?.TrimStart('v'),
+            OnloadPackages = _onloadPackages,
+            OtherPackages = Package.Select(ResolveFile).ToArray(),
             Command = Command,
-            RunDevices = devices.Count > 0 ? devices : OnloadFacts.RequiredDevices,
+            OnloadVersion = OnloadVersion,
+            KeptDockerfilePath = DockerfilePath is null ? null : GetUnresolvedProviderPathFromPSPath(DockerfilePath),
         };
-        string dockerfile;
-        try
+        if (OnloadImageBuilder.MissingFile(request) is { } missing)
         {
-            dockerfile = spec.ToDockerfile();
+            ThrowTerminatingError(Error(new FileNotFoundException($"Package file '{missing}' does not exist.", missing), ErrorIds.PackageNotFound, ErrorCategory.ObjectNotFound, missing));
         }
-        catch (ArgumentException e)
+        ContainerService service = Service;
+        var design = Run(ct => OnloadImageBuilder.DesignAsync(Runner, service, request, ct), Tag);
+        foreach (string w in design.Warnings) WriteWarning(w);
+        if (design.Builder is null)
         {
-            ThrowTerminatingError(Error(e, "InvalidArgument", ErrorCategory.InvalidArgument, Tag));
-            return;
+            ThrowTerminatingError(design.Problem == ImageDesignProblem.InvalidPackage
+                ? Error(new ArgumentException(design.Message), InvalidPackage, ErrorCategory.InvalidArgument, request.Files)
+                : Error(new ArgumentException(design.Message), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Tag));
         }
-
-        // Before building (and under -WhatIf): an image whose default command cannot run is no use.
-        if (spec.CommandWarning() is { } commandWarning) WriteWarning(commandWarning);
-
-        string context = Path.Combine(Path.GetTempPath(), "onloadtools-build-" + Guid.NewGuid().ToString("N")[..12]);
-        string? keptPath = DockerfilePath is null ? null : GetUnresolvedProviderPathFromPSPath(DockerfilePath);
-        string dockerfilePath = keptPath ?? Path.Combine(context, "Dockerfile");
-        ToolCommand build = service.BuildCommand(Tag, dockerfilePath, context);
-
-        WriteVerbose("Generated Dockerfile:\n" + dockerfile);
-        if (!ShouldProcess($"Build image '{Tag}' from '{BaseImage}' with: {build.CommandLine}", $"Build image '{Tag}' from '{BaseImage}' with '{build.CommandLine}'?",
+        using var builder = design.Builder!;
+        WriteVerbose("Generated Dockerfile:\n" + builder.Dockerfile);
+        string build = builder.BuildCommand.CommandLine;
+        if (!ShouldProcess($"Build image '{Tag}' from '{BaseImage}' with: {build}", $"Build image '{Tag}' from '{BaseImage}' with '{build}'?",
                 "New-OnloadImage", out ShouldProcessReason reason))
         {
-            if (reason == ShouldProcessReason.WhatIf)
-            {
-                WriteObject(new OnloadImageBuildPlan
-                {
-                    Tag = Tag,
-                    BaseImage = BaseImage,
-                    Engine = service.Engine.Name,
-                    OnloadVersion = spec.OnloadVersion,
-                    Packages = files.ToArray(),
-                    Dockerfile = dockerfile,
-                    BuildCommandLine = build.CommandLine,
-                    RunLabel = spec.RunLabel,
-                    DockerfilePath = keptPath,
-                });
-            }
+            if (reason == ShouldProcessReason.WhatIf) WriteObject(builder.Plan());
             return;
         }
-
         try
         {
-            Directory.CreateDirectory(context);
-            foreach (var p in packages) File.Copy(p.SourcePath, Path.Combine(context, p.ContextName));
-            if (keptPath is not null && Path.GetDirectoryName(keptPath) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
-            File.WriteAllText(dockerfilePath, dockerfile);
-            if (keptPath is not null) WriteVerbose($"Dockerfile kept at {keptPath}.");
-
-            Build(service, build);
-
-            ImageInspect inspect;
-            try
-            {
-                inspect = Run(ct => service.InspectImageAsync(Tag, ct), Tag);
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                ThrowTerminatingError(ContainerError(e, Tag));
-                return;
-            }
-            var image = ContainerResults.Image(inspect, service.Engine.Name, HostOnloadVersion);
-            try
-            {
-                var (found, query) = Run(ct => service.QueryPackagesAsync(inspect.Id, ct), Tag);
-                image.Packages = PackageListParser.Select(found, ContainerService.DefaultPackagePatterns).Select(p => p.ToString()).ToArray();
-                image.PackageQueryCommandLine = query;
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                // The image is built: report it even when its package list cannot be read.
-                WriteWarning($"Image '{Tag}' was built, but its package versions could not be listed: {e.Message}");
-            }
-            image.Dockerfile = dockerfile;
-            image.BuildCommandLine = build.CommandLine;
-            WriteObject(image);
+            builder.WriteContext();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(Error(e, e is UnauthorizedAccessException ? "PermissionDenied" : "BuildContextFailed",
-                e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, context));
+            ThrowTerminatingError(WriteFailure(e, e is UnauthorizedAccessException ? ErrorIds.PermissionDenied : ErrorIds.BuildContextFailed, builder.Context));
         }
-        finally
-        {
-            try { if (Directory.Exists(context)) Directory.Delete(context, recursive: true); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { WriteDebug($"Could not remove {context}: {e.Message}"); }
-        }
+        if (request.KeptDockerfilePath is { } kept) WriteVerbose($"Dockerfile kept at {kept}.");
+        Build(builder);
+        string? hostOnload = HostOnloadVersion;
+        var (image, warning) = Run(ct => builder.DescribeBuiltAsync(hostOnload, ct), Tag);
+        if (warning is not null) WriteWarning(warning);
+        WriteObject(image);
+        if (builder.RemoveContext() is { } notRemoved) WriteDebug(notRemoved);
     }
 
     /// <summary>Runs the build, showing its steps as progress and its output as verbose lines as they come.</summary>
-    private void Build(ContainerService service, ToolCommand command)
+    private void Build(OnloadImageBuilder builder)
     {
-        var progress = new ProgressRecord(2, "New-OnloadImage", $"Building {Tag}") { CurrentOperation = command.CommandLine, PercentComplete = 0 };
+        var progress = new ProgressRecord(2, "New-OnloadImage", $"Building {Tag}") { CurrentOperation = builder.BuildCommand.CommandLine, PercentComplete = 0 };
         WriteProgress(progress);
-        try
+        ErrorTarget = Tag;
+        using var build = builder.StartBuild();
+        void Show(bool final = false)
         {
-            using var build = service.StartBuild(command, Tag);
-            void Show(bool final = false)
+            foreach (string line in build.NewLines(final)) WriteVerbose(line);
+            if (build.LastStep is { } step)
             {
-                foreach (string line in build.NewLines(final)) WriteVerbose(line);
-                if (build.LastStep is { } step)
-                {
-                    progress.StatusDescription = $"Building {Tag}: step {step.Step} of {step.Total}";
-                    progress.CurrentOperation = step.Line;
-                    progress.PercentComplete = Math.Min(99, 100 * (step.Step - 1) / step.Total);
-                }
-                else
-                {
-                    progress.StatusDescription = $"Building {Tag} ({(int)build.Elapsed.TotalSeconds} s)";
-                }
-                if (!final) WriteProgress(progress);
+                progress.StatusDescription = $"Building {Tag}: step {step.Step} of {step.Total}";
+                progress.CurrentOperation = step.Line;
+                progress.PercentComplete = Math.Min(99, 100 * (step.Step - 1) / step.Total);
             }
-            Await(build.WaitAsync(Cancellation), () => Show()); // Ctrl+C leaves through the using block, which stops the build
-            Show(final: true);
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
-            build.ThrowIfFailed();
+            else
+            {
+                progress.StatusDescription = $"Building {Tag} ({(int)build.Elapsed.TotalSeconds} s)";
+            }
+            if (!final) WriteProgress(progress);
         }
-        catch (Exception e)
-        {
-            ThrowDomain(e, Tag);
-        }
+        Await(build.WaitAsync(Cancellation), () => Show()); // Ctrl+C leaves through the using block, which stops the build
+        Show(final: true);
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        build.ThrowIfFailed();
     }
 
     /// <summary>A path string, FileInfo, or an object (live or deserialized) with Path/FullName; plus its Onload version when it carries one.</summary>
@@ -243,7 +156,7 @@ public sealed class NewOnloadImageCommand : ContainerCmdlet
         if (path is not { Length: > 0 })
         {
             ThrowTerminatingError(Error(new ArgumentException($"'{item}' is neither a package file path nor an object with a Path or FullName property.", nameof(OnloadPackage)),
-                "InvalidPackage", ErrorCategory.InvalidArgument, item));
+                InvalidPackage, ErrorCategory.InvalidArgument, item));
         }
         string? version = (pso.Properties["OnloadVersion"]?.Value ?? pso.Properties["Version"]?.Value)?.ToString();
         return (ResolveFile(path!), version is { Length: > 0 } ? version : null);

@@ -24,12 +24,12 @@ public sealed class SelectLatencyBaselineCommand : OnloadCmdlet
 
     private readonly List<LatencyRun> _runs = new();
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         _runs.AddRange(BindRuns(InputObject));
     }
 
-    protected override void EndProcessing()
+    protected override void End()
     {
         var baselines = LatencyBaseline.SelectPerTest(_runs, Count);
         foreach (string test in _runs.Select(r => r.TestName).Distinct(StringComparer.OrdinalIgnoreCase)

@@ -59,40 +59,31 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void BeginProcessing()
+    protected override void Begin()
     {
         if (Name is not null) ValidateContainerName(Name, nameof(Name));
         if (InterfaceName is not null && !HostFs.DirectoryExists("/sys/class/net/" + InterfaceName))
         {
             ThrowTerminatingError(Error(new ItemNotFoundException($"This host has no network interface '{InterfaceName}' (/sys/class/net/{InterfaceName})."),
-                "InterfaceNotFound", ErrorCategory.ObjectNotFound, InterfaceName));
+                ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound, InterfaceName));
         }
     }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         ValidateImage(Image, nameof(Image));
         ContainerService service = Service;
-
-        ImageInspect image;
-        try
-        {
-            image = Run(ct => service.InspectImageAsync(Image, ct), Image);
-        }
-        catch (Exception e) when (IsReportable(e))
-        {
-            WriteError(ContainerError(e, Image));
-            return;
-        }
+        if (!TryItem(() => Run(ct => service.InspectImageAsync(Image, ct), Image), Image, out ImageInspect? image)) return;
+        var launch = new ContainerLaunch(service, Image, image);
 
         // Onload in the image must match the host's kernel module.
-        var onload = OnloadVersionCheck.Of(Image, image.Labels, HostOnloadVersion);
+        var onload = launch.OnloadCheck(HostOnloadVersion);
         if (onload.Agreement == OnloadVersionAgreement.Mismatch)
         {
             var mismatch = onload.Mismatch();
             if (!Force)
             {
-                WriteError(ContainerError(mismatch, Image));
+                WriteError(DomainError(mismatch, Image)!);
                 return;
             }
             WriteWarning(mismatch.Summary + " Starting anyway (-Force).");
@@ -101,77 +92,27 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
         {
             WriteWarning(warning);
         }
+        foreach (string w in launch.Warnings(Privileged)) WriteWarning(w);
 
-        var devices = service.HostOnloadDevices();
-        if (devices.Count == 0)
+        int? port = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
+        var command = Run(ct => launch.CommandAsync(Command, InterfaceName, port, ct), InterfaceName ?? Image);
+        if (command.Problem is { } problem)
         {
-            WriteWarning($"This host has none of the Onload device nodes ({string.Join(", ", OnloadFacts.DeviceNodes)}): " +
-                         "the container starts without Onload acceleration. Load the Onload driver (onload_tool reload) first.");
-        }
-        if (Privileged)
-        {
-            WriteWarning("-Privileged disables SELinux separation and the capability checks of the container: it gets full access to the host's devices. " +
-                         "Onload needs only its device nodes, which are passed with --device.");
+            ThrowTerminatingError(problem == LaunchProblem.InterfaceHasNoAddress
+                ? Error(new ItemNotFoundException(command.Message), "InterfaceHasNoAddress", ErrorCategory.ObjectNotFound, InterfaceName)
+                : Error(new ArgumentException(command.Message), "ImageCommandNotNetserver", ErrorCategory.InvalidArgument, Image));
         }
 
-        IReadOnlyList<string>? command = Command;
-        if (InterfaceName is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Port)))
-        {
-            string? address = null;
-            if (InterfaceName is not null)
-            {
-                try
-                {
-                    address = Run(ct => service.InterfaceAddressAsync(InterfaceName, ct), InterfaceName);
-                }
-                catch (Exception e) when (IsReportable(e))
-                {
-                    ThrowTerminatingError(ContainerError(e, InterfaceName));
-                }
-                if (address is null)
-                {
-                    ThrowTerminatingError(Error(new ItemNotFoundException($"Interface '{InterfaceName}' has no IPv4 address for netserver to listen on."),
-                        "InterfaceHasNoAddress", ErrorCategory.ObjectNotFound, InterfaceName));
-                }
-            }
-            int? port = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
-            IReadOnlyList<string> baseCommand = Command ?? image.Cmd;
-            command = ContainerRunSpec.NetserverCommand(baseCommand, address, port);
-            if (command is null)
-            {
-                ThrowTerminatingError(Error(new ArgumentException(
-                    $"-InterfaceName and -Port set netserver's options, but the command ({ShellQuoting.Join(baseCommand)}) does not run netserver."),
-                    "ImageCommandNotNetserver", ErrorCategory.InvalidArgument, Image));
-            }
-        }
-
-        var spec = new ContainerRunSpec
-        {
-            Image = Image,
-            Name = Name,
-            DeviceArguments = devices.Select(service.DeviceArgument).ToArray(),
-            Network = Network,
-            Privileged = Privileged,
-            ReadOnly = ReadOnly,
-            Command = command,
-        };
-        ToolCommand run = spec.ToCommand(service.Engine);
+        ToolCommand run = launch.RunCommand(Name, Network, Privileged, ReadOnly, command.Command);
         string target = Name ?? Image;
         if (!ShouldProcess($"Start container '{target}' with: {run.CommandLine}", $"Start container '{target}' with '{run.CommandLine}'?", "Start-OnloadContainer"))
         {
             return;
         }
-
-        try
+        if (TryItem(() => Run(ct => launch.StartAsync(run, ct), target), target, out OnloadContainer? started))
         {
-            string id = Run(ct => service.RunContainerAsync(run, ct), target);
-            WriteVerbose($"Started container {id} with: {run.CommandLine}");
-            ContainerInspect started = Run(ct => service.InspectContainerAsync(id, ct), id);
-            WriteObject(ContainerResults.Container(started, service.Engine.Name, run.CommandLine));
-        }
-        catch (Exception e) when (IsReportable(e))
-        {
-            WriteError(ContainerError(e, target));
+            WriteVerbose($"Started container {started.Id} with: {run.CommandLine}");
+            WriteObject(started);
         }
     }
 }

@@ -29,7 +29,7 @@ public sealed class StopOnloadContainerCommand : ContainerCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         foreach (string n in Name) ValidateContainerName(n, nameof(Name));
         ContainerService service = Service;
@@ -38,7 +38,7 @@ public sealed class StopOnloadContainerCommand : ContainerCmdlet
             string stop = service.Engine.Command("stop", "-t", Timeout.ToString(CultureInfo.InvariantCulture), n).CommandLine;
             string action = Remove ? $"{stop}; {service.Engine.Command("rm", n).CommandLine}" : stop;
             if (!ShouldProcess($"Stop container '{n}' with: {action}", $"Stop container '{n}' with '{action}'?", "Stop-OnloadContainer")) continue;
-            try
+            TryItem(() =>
             {
                 Run(ct => service.StopAsync(n, Timeout, ct), n);
                 if (Remove)
@@ -49,17 +49,9 @@ public sealed class StopOnloadContainerCommand : ContainerCmdlet
                 else
                 {
                     WriteVerbose($"Stopped container {n}.");
-                    if (PassThru)
-                    {
-                        var c = Run(ct => service.InspectContainerAsync(n, ct), n);
-                        WriteObject(ContainerResults.Container(c, service.Engine.Name));
-                    }
+                    if (PassThru) WriteObject(ContainerResults.Container(Run(ct => service.InspectContainerAsync(n, ct), n), service.Engine.Name));
                 }
-            }
-            catch (Exception e) when (IsReportable(e))
-            {
-                WriteError(ContainerError(e, n));
-            }
+            }, n);
         }
     }
 }

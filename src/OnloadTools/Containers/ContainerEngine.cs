@@ -43,6 +43,26 @@ internal sealed class ContainerEngine
     }
 
     /// <summary>
+    /// Names the engine lists with <paramref name="listArguments"/> (images --format …, ps --all --format …), sorted,
+    /// without "&lt;none&gt;" entries, for tab completion: within 5 s, and empty when there is no engine or it fails.
+    /// </summary>
+    public static IReadOnlyList<string> ListNames(IToolRunner runner, string? requested, params string[] listArguments)
+    {
+        try
+        {
+            var engine = Resolve(runner, requested);
+            var r = runner.RunAsync(engine.Command(listArguments), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+            if (!r.Succeeded) return Array.Empty<string>();
+            return r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(n => !n.Contains("<none>", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Exception e) when (e is ToolNotFoundException or ContainerEngineNotFoundException or ToolTimeoutException or ArgumentException or InvalidOperationException)
+        {
+            return Array.Empty<string>();
+        }
+    }
+
+    /// <summary>
     /// The one rule for which engine a command uses, without running anything: the engine asked for (any case:
     /// "Podman" is podman), else the first of podman and docker on PATH; null when none is asked for and none is
     /// installed. Every engine choice of the module (container cmdlets, Test-OnloadHost) asks here.

@@ -11,7 +11,7 @@ internal static class ContainerResults
     {
         var onload = OnloadVersionCheck.Of(i.Id, i.Labels, hostOnloadVersion);
         string? run = i.Label("RUN");
-        i.Labels.TryGetValue("org.opencontainers.image.base.name", out string? baseName);
+        i.Labels.TryGetValue(OnloadImageSpec.BaseNameLabel, out string? baseName);
         string[] command = i.Entrypoint.Concat(i.Cmd).ToArray();
         return new OnloadImage
         {

@@ -57,16 +57,27 @@ internal sealed partial class ContainerService
 
     // ------------------------------------------------------------------ images
 
+    /// <exception cref="ContainerObjectNotFoundException">No such image.</exception>
     public async Task<ImageInspect> InspectImageAsync(string name, CancellationToken ct)
+    {
+        var (image, r) = await InspectImageOrMissingAsync(name, ct).ConfigureAwait(false);
+        return image ?? throw new ContainerObjectNotFoundException("image", name, r);
+    }
+
+    /// <summary>The image, or null when the engine has none of that name (never built, or removed meanwhile).</summary>
+    public async Task<ImageInspect?> FindImageAsync(string name, CancellationToken ct) =>
+        (await InspectImageOrMissingAsync(name, ct).ConfigureAwait(false)).Image;
+
+    private async Task<(ImageInspect? Image, ToolResult Result)> InspectImageOrMissingAsync(string name, CancellationToken ct)
     {
         var r = await RunAsync(ct, QuickTimeout, "image", "inspect", name).ConfigureAwait(false);
         if (!r.Succeeded)
         {
-            if (IsNotFound(r)) throw new ContainerObjectNotFoundException("image", name, r);
+            if (IsNotFound(r)) return (null, r);
             throw Failure(r);
         }
-        return InspectParser.ParseImages(r.StandardOutput).FirstOrDefault()
-            ?? throw new ToolFailedException(r, $"The engine printed no image for '{name}'.");
+        return (InspectParser.ParseImages(r.StandardOutput).FirstOrDefault()
+            ?? throw new ToolFailedException(r, $"The engine printed no image for '{name}'."), r);
     }
 
     /// <summary>Ids of the images that carry the Onload version label.</summary>
@@ -106,16 +117,27 @@ internal sealed partial class ContainerService
 
     // ------------------------------------------------------------------ containers
 
+    /// <exception cref="ContainerObjectNotFoundException">No such container.</exception>
     public async Task<ContainerInspect> InspectContainerAsync(string name, CancellationToken ct)
+    {
+        var (container, r) = await InspectContainerOrMissingAsync(name, ct).ConfigureAwait(false);
+        return container ?? throw new ContainerObjectNotFoundException("container", name, r);
+    }
+
+    /// <summary>The container, or null when the engine has none of that name (never created, or removed meanwhile).</summary>
+    public async Task<ContainerInspect?> FindContainerAsync(string name, CancellationToken ct) =>
+        (await InspectContainerOrMissingAsync(name, ct).ConfigureAwait(false)).Container;
+
+    private async Task<(ContainerInspect? Container, ToolResult Result)> InspectContainerOrMissingAsync(string name, CancellationToken ct)
     {
         var r = await RunAsync(ct, QuickTimeout, "container", "inspect", name).ConfigureAwait(false);
         if (!r.Succeeded)
         {
-            if (IsNotFound(r)) throw new ContainerObjectNotFoundException("container", name, r);
+            if (IsNotFound(r)) return (null, r);
             throw Failure(r);
         }
-        return InspectParser.ParseContainers(r.StandardOutput).FirstOrDefault()
-            ?? throw new ToolFailedException(r, $"The engine printed no container for '{name}'.");
+        return (InspectParser.ParseContainers(r.StandardOutput).FirstOrDefault()
+            ?? throw new ToolFailedException(r, $"The engine printed no container for '{name}'."), r);
     }
 
     /// <summary>Ids of the containers (running or not) whose image carries the Onload version label.</summary>

@@ -16,7 +16,7 @@ public sealed class OnloadImage
     public long? Size { get; set; }
     /// <summary>podman or docker.</summary>
     public string Engine { get; set; } = "";
-    /// <summary>org.opencontainers.image.base.name, when the image records it.</summary>
+    /// <summary>The base image, when the image records it (the label <see cref="Containers.OnloadImageSpec.BaseNameLabel"/>).</summary>
     public string? BaseImage { get; set; }
     /// <summary>The image's org.openonload.version label.</summary>
     public string? OnloadVersion { get; set; }

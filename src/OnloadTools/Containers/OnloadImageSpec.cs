@@ -31,7 +31,11 @@ internal sealed class ImagePackage
 internal sealed partial class OnloadImageSpec
 {
     public const string PackageDirectory = "/tmp/onloadtools-packages";
-    public static readonly string[] DefaultCommand = { "onload", "--profile=latency", "netserver", "-D" };
+    /// <summary>The image's command when none is given: netserver in the foreground under Onload's default profile
+    /// (constants only, so Get-Help reads it as New-OnloadImage -Command's default).</summary>
+    public static readonly string[] DefaultCommand = { OnloadFacts.Tool, Latency.OnloadProfileName.OptionPrefix + Latency.OnloadProfileName.Default, "netserver", "-D" };
+    /// <summary>The OCI label that records the image the build started FROM (Get-OnloadImage's BaseImage).</summary>
+    public const string BaseNameLabel = "org.opencontainers.image.base.name";
 
     public required string Tag { get; init; }
     public required string BaseImage { get; init; }
@@ -118,7 +122,7 @@ internal sealed partial class OnloadImageSpec
             labels.Add(new("org.opencontainers.image.title", Tag));
             labels.Add(new("org.opencontainers.image.description", $"{onload} and netperf for low-latency containers (run with the Onload devices and --net=host)"));
             labels.Add(new("org.opencontainers.image.created", created));
-            labels.Add(new("org.opencontainers.image.base.name", BaseImage));
+            labels.Add(new(BaseNameLabel, BaseImage));
             if (OnloadVersion is { Length: > 0 } v2) labels.Add(new("org.opencontainers.image.version", v2));
             labels.Add(new("io.onloadtools.generator", "OnloadTools " + GeneratorVersion + " New-OnloadImage"));
             return labels;

@@ -8,7 +8,7 @@ internal sealed class ComparisonArm
 {
     public required string Label { get; init; }
     public bool Onload { get; set; }
-    public string OnloadProfile { get; init; } = "latency";
+    public string OnloadProfile { get; init; } = OnloadProfileName.Default;
     /// <summary>An existing container netperf runs in (or, once started, the arm's own container).</summary>
     public string? Container { get; set; }
     /// <summary>The image of a container the experiment starts for the arm.</summary>
@@ -42,13 +42,18 @@ internal sealed class ComparisonSettings
     public required IReadOnlyList<string> TestNames { get; init; }
     /// <summary>The tool both arms measure with.</summary>
     public ComparisonTool Tool { get; init; } = ComparisonTool.Netperf;
-    public int DurationSeconds { get; init; } = 10;
+    /// <summary>Default of <see cref="MaxIterations"/>: the adaptive rule's last look.</summary>
+    public const int DefaultMaxIterations = 10;
+    /// <summary>Default of <see cref="MaxDuration"/>, in minutes.</summary>
+    public const int DefaultMaxDurationMinutes = 15;
+
+    public int DurationSeconds { get; init; } = LatencyRequest.DefaultDurationSeconds;
     /// <summary>A fixed protocol of this many iterations per arm; null for the adaptive rule.</summary>
     public int? FixedIterations { get; init; }
-    public int MaxIterations { get; init; } = 10;
-    public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(15);
-    public double ConfidenceLevel { get; init; } = 0.95;
-    public double EquivalenceMargin { get; init; } = 5;
+    public int MaxIterations { get; init; } = DefaultMaxIterations;
+    public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(DefaultMaxDurationMinutes);
+    public double ConfidenceLevel { get; init; } = ComparisonOptions.DefaultConfidenceLevel;
+    public double EquivalenceMargin { get; init; } = ComparisonOptions.DefaultEquivalenceMargin;
     public int? LocalCpu { get; init; }
     public int? RemoteCpu { get; init; }
     public string? HistoryPath { get; init; }

@@ -56,10 +56,15 @@ internal sealed class ComparisonExperimentRunner : IDisposable
 
     // ------------------------------------------------------------------ arms
 
-    /// <summary>Starts the arm's container of <paramref name="image"/> and finds out whether netperf runs under onload in it.</summary>
-    /// <returns>Warnings for the admin.</returns>
-    public async Task<IReadOnlyList<string>> StartContainerAsync(ComparisonArm arm, ContainerService service, string image, bool imageHasOnload, CancellationToken ct)
+    /// <summary>
+    /// Starts the arm's container of <paramref name="image"/> and finds out whether netperf runs under onload in it.
+    /// First removes the containers of comparisons whose pwsh is gone (<see cref="ArmContainer.SweepAsync"/>).
+    /// </summary>
+    /// <returns>The containers removed, and warnings for the admin.</returns>
+    public async Task<ContainerArmStart> StartContainerAsync(ComparisonArm arm, ContainerService service, string image, ImageInspect inspect, CancellationToken ct)
     {
+        var removed = await ArmContainer.SweepAsync(_runner, service, ct).ConfigureAwait(false);
+        bool imageHasOnload = inspect.Labels.ContainsKey(OnloadFacts.VersionLabel);
         var warnings = new List<string>();
         var devices = service.HostOnloadDevices();
         var container = await ArmContainer.StartAsync(_runner, service, image, devices.Select(service.DeviceArgument).ToArray(), ct).ConfigureAwait(false);
@@ -78,7 +83,14 @@ internal sealed class ComparisonExperimentRunner : IDisposable
         {
             warnings.Add($"Image {image} carries an Onload version label but has no working onload in it ({probe.Describe()}): netperf runs in it without Onload.");
         }
-        return warnings;
+        return new ContainerArmStart(removed, warnings);
+    }
+
+    /// <summary>An arm that measures in an existing container: its full id, for finding its netperf in /proc.</summary>
+    /// <exception cref="ContainerObjectNotFoundException">No such container.</exception>
+    public async Task ResolveContainerAsync(ComparisonArm arm, ContainerService service, CancellationToken ct)
+    {
+        if (arm.Container is { } name) arm.ContainerId = (await service.InspectContainerAsync(name, ct).ConfigureAwait(false)).Id;
     }
 
     /// <summary>The arm's session of the experiment's tool (netperf, or sockperf with every round trip read from its
@@ -307,6 +319,20 @@ internal sealed class ComparisonExperimentRunner : IDisposable
         Comparison = new ComparisonOptions { EquivalenceMargin = Options.EquivalenceMargin, ConfidenceLevel = Rule.AdjustedConfidenceLevel },
     };
 
+    /// <summary>Writes the HTML report of the runs that measured something to <paramref name="path"/> (its folder created,
+    /// the file replaced atomically). False when no run measured anything: there is nothing to report.</summary>
+    /// <exception cref="IOException">The report could not be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder or file may not be written.</exception>
+    public bool WriteReport(string path)
+    {
+        var measured = _allRuns.Where(r => r.Samples.Length > 0).ToList();
+        if (measured.Count == 0) return false;
+        var model = LatencyReportBuilder.Build(measured, ReportOptions());
+        if (Path.GetDirectoryName(path) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
+        LatencyRunStore.WriteAtomically(path, HtmlReportWriter.Write(model));
+        return true;
+    }
+
     /// <summary>Stops the private netservers and removes the containers the experiment started. Returns what could not
     /// be removed ("name: why"), for the admin.</summary>
     public IReadOnlyList<string> CleanUp()
@@ -326,3 +352,6 @@ internal sealed class ComparisonExperimentRunner : IDisposable
 
     public void Dispose() => CleanUp();
 }
+
+/// <summary>A container arm started: the containers of gone comparisons removed first, and warnings for the admin.</summary>
+internal sealed record ContainerArmStart(IReadOnlyList<string> Removed, IReadOnlyList<string> Warnings);

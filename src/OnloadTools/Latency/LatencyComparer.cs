@@ -3,15 +3,39 @@ using System.Globalization;
 
 namespace OnloadTools.Latency;
 
-/// <summary>How Compare-LatencyRun decides.</summary>
+/// <summary>
+/// How a comparison decides (Compare-LatencyRun, Export-LatencyReport, Invoke-LatencyComparison). The defaults and valid
+/// ranges below are the only place they are written: the cmdlets' ValidateRange attributes and parameter defaults are
+/// these constants.
+/// </summary>
 internal sealed class ComparisonOptions
 {
+    /// <summary>Default ± % of <see cref="EquivalenceMargin"/>.</summary>
+    public const double DefaultEquivalenceMargin = 5;
+    /// <summary>The smallest margin: below 0.1 % no interval of a measured latency lies inside (netperf resolves 1 µs on
+    /// latencies of tens of µs), so Equivalent could never be said and a sequential experiment could never stop for it.</summary>
+    public const double MinEquivalenceMargin = 0.1;
+    /// <summary>The largest margin: beyond ±100 % a doubling of the latency would count as equivalent.</summary>
+    public const double MaxEquivalenceMargin = 100;
+    /// <summary>Default % of <see cref="RegressionThreshold"/>.</summary>
+    public const double DefaultRegressionThreshold = 5;
+    /// <summary>0: any significant slowdown is a regression.</summary>
+    public const double MinRegressionThreshold = 0;
+    public const double MaxRegressionThreshold = 1000;
+    /// <summary>Default <see cref="ConfidenceLevel"/>.</summary>
+    public const double DefaultConfidenceLevel = 0.95;
+    public const double MinConfidenceLevel = 0.5;
+    public const double MaxConfidenceLevel = 0.999;
+    /// <summary>Valid range of <see cref="EquivalenceAlpha"/> as a parameter.</summary>
+    public const double MinEquivalenceAlpha = 0.001;
+    public const double MaxEquivalenceAlpha = 0.25;
+
     /// <summary>± % inside which the whole CI must lie for the verdict Equivalent (default 5).</summary>
-    public double EquivalenceMargin { get; set; } = 5;
+    public double EquivalenceMargin { get; set; } = DefaultEquivalenceMargin;
     /// <summary>% slowdown the whole CI must exceed for IsRegression (default 5).</summary>
-    public double RegressionThreshold { get; set; } = 5;
+    public double RegressionThreshold { get; set; } = DefaultRegressionThreshold;
     /// <summary>Confidence level of the intervals; the significance level of the tests is 1 − this (default 0.95).</summary>
-    public double ConfidenceLevel { get; set; } = 0.95;
+    public double ConfidenceLevel { get; set; } = DefaultConfidenceLevel;
     /// <summary>
     /// Significance level of each of the two one-sided tests (TOST) of equivalence: Equivalent when the
     /// (1 − 2·EquivalenceAlpha) interval lies strictly inside ±EquivalenceMargin. Null (the default): half of

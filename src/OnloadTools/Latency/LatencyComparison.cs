@@ -39,7 +39,7 @@ public sealed class LatencyComparison
     public double? ConfidenceIntervalLow { get; set; }
     /// <summary>Upper bound of the confidence interval of the relative difference, %; null when unbounded.</summary>
     public double? ConfidenceIntervalHigh { get; set; }
-    public double ConfidenceLevel { get; set; } = 0.95;
+    public double ConfidenceLevel { get; set; } = Latency.ComparisonOptions.DefaultConfidenceLevel;
 
     /// <summary>Half the width of the confidence interval, in percentage points (the ± of the comparison); null when the
     /// interval is unbounded.</summary>

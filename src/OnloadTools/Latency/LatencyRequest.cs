@@ -3,13 +3,18 @@ namespace OnloadTools.Latency;
 /// <summary>What every latency measurement is asked to do, whatever the tool.</summary>
 internal abstract class LatencyRequest
 {
+    /// <summary>Seconds per iteration when not asked otherwise (-Duration).</summary>
+    public const int DefaultDurationSeconds = 10;
+    /// <summary>Iterations per run when not asked otherwise (-Iterations).</summary>
+    public const int DefaultIterations = 5;
+
     /// <summary>Server host; null means this host (loopback), with a private server when none listens.</summary>
     public string? ComputerName { get; set; }
     public int? Port { get; set; }
-    public int DurationSeconds { get; set; } = 10;
-    public int Iterations { get; set; } = 5;
+    public int DurationSeconds { get; set; } = DefaultDurationSeconds;
+    public int Iterations { get; set; } = DefaultIterations;
     public bool Onload { get; set; }
-    public string OnloadProfile { get; set; } = "latency";
+    public string OnloadProfile { get; set; } = OnloadProfileName.Default;
     public string? Label { get; set; }
     /// <summary>Folder (or .jsonl file) where each run is persisted after every completed iteration.</summary>
     public string? HistoryPath { get; set; }

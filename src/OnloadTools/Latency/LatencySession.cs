@@ -86,7 +86,7 @@ internal abstract class LatencySession : IDisposable
         if (!RunsInContainer)
         {
             if (Runner.Which(Tool) is null) throw new ToolNotFoundException(Tool);
-            if (Request.Onload && Runner.Which("onload") is null) throw new ToolNotFoundException("onload");
+            if (Request.Onload && Runner.Which(OnloadFacts.Tool) is null) throw new ToolNotFoundException(OnloadFacts.Tool);
         }
 
         try
@@ -229,7 +229,7 @@ internal abstract class LatencySession : IDisposable
     /// <summary>The command run under onload when asked (with the profile), then through the client prefix (a container).</summary>
     private protected ToolCommand OnClient(ToolCommand cmd, bool underOnload = false)
     {
-        if (underOnload && Request.Onload) cmd = cmd.WrappedBy("onload", "--profile=" + Request.OnloadProfile);
+        if (underOnload && Request.Onload) cmd = cmd.WrappedBy(OnloadFacts.Tool, OnloadProfileName.Option(Request.OnloadProfile));
         return Request.ClientPrefix is { Count: > 0 } prefix ? cmd.PrefixedBy(prefix) : cmd;
     }
 

@@ -157,9 +157,9 @@ internal static partial class NetperfParser
         string n = Regex.Replace(name.ToUpperInvariant(), @"\s+", " ");
         return n switch
         {
-            "TCP REQUEST/RESPONSE" => "TCP_RR",
-            "UDP REQUEST/RESPONSE" => "UDP_RR",
-            "TCP CONNECT/REQUEST/RESPONSE" => "TCP_CRR",
+            "TCP REQUEST/RESPONSE" => NetperfRequest.TcpRr,
+            "UDP REQUEST/RESPONSE" => NetperfRequest.UdpRr,
+            "TCP CONNECT/REQUEST/RESPONSE" => NetperfRequest.TcpCrr,
             "TCP TRANSACTION/RESPONSE" => "TCP_TRR",
             "TCP STREAM" => "TCP_STREAM",
             "TCP MAERTS" => "TCP_MAERTS",

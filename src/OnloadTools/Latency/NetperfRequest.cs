@@ -5,7 +5,14 @@ internal sealed class NetperfRequest : LatencyRequest
 {
     public const int DefaultPort = 12865;
 
-    public string[] TestNames { get; set; } = { "TCP_RR", "UDP_RR" };
+    /// <summary>netperf's request/response tests, the ones whose transactions time a latency.</summary>
+    public const string TcpRr = "TCP_RR", UdpRr = "UDP_RR", TcpCrr = "TCP_CRR";
+
+    /// <summary>Every test Measure-NetperfLatency and Invoke-LatencyComparison take (-TestName's set is this list).</summary>
+    public static IReadOnlyList<string> KnownTests { get; } = new[] { TcpRr, UdpRr, TcpCrr };
+
+    /// <summary>The tests measured when none are named (written as constants so Get-Help reads the default).</summary>
+    public string[] TestNames { get; set; } = { TcpRr, UdpRr };
     public int RequestSize { get; set; } = 1;
     public int ResponseSize { get; set; } = 1;
     public int? LocalCpu { get; set; }

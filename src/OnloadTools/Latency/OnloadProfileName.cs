@@ -9,6 +9,16 @@ namespace OnloadTools.Latency;
 /// </summary>
 internal static partial class OnloadProfileName
 {
+    /// <summary>The profile used when none is asked for (-OnloadProfile, an -Arm, an image's command): OpenOnload's
+    /// latency profile.</summary>
+    public const string Default = "latency";
+
+    /// <summary>How onload is told the profile: <c>onload --profile=NAME</c>.</summary>
+    public const string OptionPrefix = "--profile=";
+
+    /// <summary>The option that selects a profile: <c>--profile=NAME</c>.</summary>
+    public static string Option(string name) => OptionPrefix + name;
+
     /// <summary>Why <paramref name="name"/> cannot be a profile name, or null when it can.</summary>
     public static string? Problem(string? name)
     {

@@ -6,6 +6,9 @@ internal sealed class SockperfRequest : LatencyRequest
     /// <summary>sockperf's own default port.</summary>
     public const int DefaultPort = 11111;
 
+    /// <summary>The protocols sockperf's ping-pong measures, as Invoke-LatencyComparison -TestName names them.</summary>
+    public static IReadOnlyList<string> KnownProtocols { get; } = new[] { "UDP", "TCP" };
+
     /// <summary>"UDP" and/or "TCP": one run each.</summary>
     public string[] Protocols { get; set; } = { "UDP" };
     /// <summary>sockperf -m: bytes per message (sockperf's minimum is 14).</summary>
