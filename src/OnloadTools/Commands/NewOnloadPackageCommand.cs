@@ -55,7 +55,7 @@ public sealed class NewOnloadPackageCommand : OnloadCmdlet
             WriteProgress(progress);
         }
         Tick();
-        List<OnloadPackage> packages;
+        List<OnloadPackage>? packages;
         try
         {
             // One tarball's failure (rpmbuild's words, a folder it may not write) is its error; the next tarball still builds.
@@ -67,7 +67,7 @@ public sealed class NewOnloadPackageCommand : OnloadCmdlet
             progress.RecordType = ProgressRecordType.Completed;
             if (!Stopping) WriteProgress(progress);
         }
-        if (packages.Count == 0)
+        if (packages!.Count == 0)
         {
             WriteWarning($"rpmbuild succeeded but built no binary package from {source}.");
         }

@@ -74,18 +74,6 @@ public abstract partial class OnloadCmdlet
         _ => null,
     };
 
-    /// <summary>The table, under the name Get-TunedProfile still uses until it moves to the funnel.</summary>
-    private protected static ErrorRecord? CommonError(Exception e, object? target) => DomainError(e, target);
-
-    /// <summary>Throws the PowerShell form of a domain failure; Ctrl+C stops the pipeline; anything else is rethrown.
-    /// Only for code that cannot yet let the exception flow to the funnel.</summary>
-    private protected void ThrowDomain(Exception e, object? target)
-    {
-        if (IsCancellation(e)) throw new PipelineStoppedException();
-        if (DomainError(e, target) is { } record) ThrowTerminatingError(record);
-        ExceptionDispatchInfo.Throw(e);
-    }
-
     /// <summary>
     /// A file the command writes (a report, a history, a build folder) could not be written: the ErrorId the cmdlet
     /// names, PermissionDenied or WriteError by cause, the path as target.

@@ -32,10 +32,6 @@ public abstract partial class OnloadCmdlet
             // A latency tool's hang has its own id (NetperfTimedOut); everything else is the table's.
             ThrowTerminatingError(LatencyTimedOut(session.Tool, e));
         }
-        catch (Exception e) when (e is not RuntimeException)
-        {
-            ThrowDomain(e, null);
-        }
         foreach (var (test, server) in session.PrivateServers)
         {
             WriteVerbose($"No {session.DescribeServer(test)} was listening on this host; started '{server}' for this {purpose}.");

@@ -62,11 +62,11 @@ public abstract partial class OnloadCmdlet : PSCmdlet, IDisposable
     protected virtual void End() { }
 
     // To be sealed once every cmdlet overrides Begin/Process/End (the latency and container cmdlets move next).
-    protected override void BeginProcessing() => Funnel(Begin);
+    protected sealed override void BeginProcessing() => Funnel(Begin);
 
-    protected override void ProcessRecord() => Funnel(Process);
+    protected sealed override void ProcessRecord() => Funnel(Process);
 
-    protected override void EndProcessing() => Funnel(End);
+    protected sealed override void EndProcessing() => Funnel(End);
 
     private void Funnel(Action step)
     {

@@ -74,7 +74,7 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
         ValidateImage(Image, nameof(Image));
         ContainerService service = Service;
         if (!TryItem(() => Run(ct => service.InspectImageAsync(Image, ct), Image), Image, out ImageInspect? image)) return;
-        var launch = new ContainerLaunch(service, Image, image);
+        var launch = new ContainerLaunch(service, Image, image!);
 
         // Onload in the image must match the host's kernel module.
         var onload = launch.OnloadCheck(HostOnloadVersion);
@@ -111,7 +111,7 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
         }
         if (TryItem(() => Run(ct => launch.StartAsync(run, ct), target), target, out OnloadContainer? started))
         {
-            WriteVerbose($"Started container {started.Id} with: {run.CommandLine}");
+            WriteVerbose($"Started container {started!.Id} with: {run.CommandLine}");
             WriteObject(started);
         }
     }
