@@ -1,6 +1,8 @@
 # Pester 5: Compare-LatencyRun as an admin drives it (the statistics themselves are tested in xunit: ComparerTests, StatisticsTests).
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
 
     function New-SyntheticRun {
         param([string] $Label, [string] $Test = 'TCP_RR', [double[]] $Means, [datetime] $Start = [datetime]::new(2026, 11, 20, 2, 0, 0, [DateTimeKind]::Utc))
@@ -297,8 +299,8 @@ Describe 'Compare-LatencyRun: what it says about its input and options' {
 Describe 'Compare-LatencyRun as the first comparison in a fresh pwsh' {
     BeforeAll {
         # A fresh process: nothing compared before in it (the crash of issue 10 depended on the process's history).
-        $script:modulePath = (Resolve-Path "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1").Path
         . "$PSScriptRoot/TestHelpers.ps1"
+        $script:modulePath = Get-OnloadToolsManifest
         $script:pwshExe = (Get-FreshPwsh).FilePath
         $script:pwshPrefix = (Get-FreshPwsh).ArgumentList
         $script:child = Join-Path $TestDrive 'fresh.ps1'

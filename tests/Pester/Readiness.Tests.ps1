@@ -5,7 +5,9 @@
 # rules against broken fake trees are tested in xunit: tests/OnloadTools.Tests/Readiness.)
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
     $script:OldRoot = $env:ONLOADTOOLS_HOST_ROOT
     $script:HostChecks = 'CpuIsolation', 'IsolatedCpusNicLocal', 'CStates', 'NicIrqAffinity', 'ClockSource', 'NmiWatchdog', 'TimerMigration', 'OnloadInstalled', 'OnloadKernelModules'

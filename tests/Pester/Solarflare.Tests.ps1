@@ -4,7 +4,9 @@
 # the real rpmbuild (RHEL: dnf install rpm-build; Debian: apt-get install rpm).
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:Doubles = (Resolve-Path "$PSScriptRoot/../fixtures/bin").Path
     $script:FakeRoot = (Resolve-Path "$PSScriptRoot/../fixtures/hosts/sfc-dual-port").Path
     $script:SavedPath = $env:PATH
@@ -247,7 +249,7 @@ Describe 'Solarflare adapters and Onload' {
             Get-DoubleCall | Where-Object { $_ -like '*--write*' } | Should -BeNullOrEmpty
             $ps = [powershell]::Create()   # a runspace of its own, to read the progress records
             try {
-                $r = $ps.AddScript("Import-Module '$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1'; Update-SfcFirmware -Confirm:`$false").Invoke()
+                $r = $ps.AddScript("Import-Module '$script:Manifest'; Update-SfcFirmware -Confirm:`$false").Invoke()
                 $ps.Streams.Error | Should -BeNullOrEmpty
                 @($ps.Streams.Progress).Count | Should -BeGreaterThan 0
                 @($ps.Streams.Progress | Where-Object RecordType -eq 'Completed').Count | Should -BeGreaterThan 0
@@ -353,7 +355,7 @@ install -m 644 onload.ko %{buildroot}/lib/modules/extra/onload.ko
             $out = Join-Path $TestDrive 'rpms'
             $ps = [powershell]::Create()   # a runspace of its own, to read the progress records
             try {
-                $pkgs = $ps.AddScript("Import-Module '$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1'; New-OnloadPackage -Source '$script:Tarball' -OutputDirectory '$out'").Invoke()
+                $pkgs = $ps.AddScript("Import-Module '$script:Manifest'; New-OnloadPackage -Source '$script:Tarball' -OutputDirectory '$out'").Invoke()
                 $ps.Streams.Error | Should -BeNullOrEmpty
                 @($ps.Streams.Progress).Count | Should -BeGreaterThan 0
             }

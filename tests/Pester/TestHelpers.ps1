@@ -1,5 +1,7 @@
-# How a Pester file starts a fresh pwsh like the one running the tests: the one home of that fact (dot-source this
-# file in a BeforeAll). Under the PowerShell .NET tool run as `dotnet pwsh` the process is dotnet running pwsh.dll;
+# What several Pester files share (dot-source this file in a BeforeAll): how to start a fresh pwsh like the one running
+# the tests, and where the built module is. Each is the one home of its fact.
+
+# A fresh pwsh: under the PowerShell .NET tool run as `dotnet pwsh` the process is dotnet running pwsh.dll;
 # under a regular pwsh (dnf's, the tarball's, a .NET tool's apphost) the process is pwsh itself.
 
 # The executable and the arguments that come before pwsh's own: FilePath, ArgumentList (a string[], empty for a
@@ -17,4 +19,17 @@ function New-FreshPwshStartInfo([string[]] $ArgumentList) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
     foreach ($a in @($pwsh.ArgumentList) + @($ArgumentList)) { $psi.ArgumentList.Add($a) }
     $psi
+}
+
+# The manifest of the module folder build.ps1 assembled, out/OnloadTools/<version>/OnloadTools.psd1, with the version
+# read from the repository's OnloadTools.psd1: ModuleVersion there is the one place the version is written, so a test
+# file never names it (bumping it once broke every file that did).
+function Get-OnloadToolsManifest {
+    $repo = (Resolve-Path (Join-Path $PSScriptRoot '..' '..')).Path
+    $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $repo 'OnloadTools.psd1')).ModuleVersion
+    $manifest = Join-Path $repo 'out' 'OnloadTools' $version 'OnloadTools.psd1'
+    if (-not (Test-Path -LiteralPath $manifest -PathType Leaf)) {
+        throw "The module OnloadTools $version is not built ($manifest is missing): run ./build.ps1 first."
+    }
+    $manifest
 }

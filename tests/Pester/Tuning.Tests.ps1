@@ -5,7 +5,9 @@
 # functions and the NIC topology are tested in xunit: tests/OnloadTools.Tests/Tuning.)
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:Fixtures = Join-Path $PSScriptRoot '../fixtures'
     $script:FakeHost = Join-Path $script:Fixtures 'hosts/two-socket-sfc-node1'
     $script:OldPath = $env:PATH
