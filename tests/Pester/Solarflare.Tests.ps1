@@ -284,20 +284,15 @@ Describe 'Solarflare adapters and Onload' {
     }
 
     Describe 'Get-OnloadInfo' {
-        It 'reports a ready host from the fake tree' {
+        # What the ready host holds (version, modules, devices, profiles, interfaces) is asserted once, in xunit
+        # (Onload/OnloadHostInspectorTests, the same fake tree); here, what the cmdlet gives the admin.
+        It 'reports a ready host from the fake tree as one OnloadInfo, without errors' {
             $env:ONLOADTOOLS_HOST_ROOT = $script:FakeRoot
             $i = @(Get-OnloadInfo -ErrorVariable errs)
             $errs | Should -BeNullOrEmpty
             $i.Count | Should -Be 1
-            $i = $i[0]
-            $i.PSObject.TypeNames[0] | Should -Be 'OnloadTools.OnloadInfo'
-            $i.Installed | Should -BeTrue
-            $i.Version | Should -Be '8.1.2.26'
-            # Onload's own modules; the sfc network driver shows as the interfaces it drives.
-            $i.LoadedModules | Should -Be @('onload', 'sfc_char', 'sfc_resource')
-            $i.SfcInterfaceCount | Should -BeGreaterThan 0
-            $i.Profiles | Should -Contain 'latency'
-            $i.Ready | Should -BeTrue
+            $i[0].PSObject.TypeNames[0] | Should -Be 'OnloadTools.OnloadInfo'
+            $i[0].Ready | Should -BeTrue
         }
 
         It 'says Installed = $false, without an error, when onload is absent' {
