@@ -33,3 +33,32 @@ function Get-OnloadToolsManifest {
     }
     $manifest
 }
+
+# The tuned daemon, which Tuning.Tests.ps1 and Readiness.Tests.ps1 use for real: the active profile (null when none is
+# active or the daemon does not answer), and starting dbus and tuned when they are not running (true once it answers).
+function Get-ActiveTuned {
+    $line = & tuned-adm active 2>$null
+    if ($line -match '^Current active profile: (.+)$') { $Matches[1].Trim() } else { $null }
+}
+
+# Whether the daemon answers. (Its output is several lines: -notmatch on them would filter the lines, and the
+# 'preset profile' line of a stopped daemon would read as an answer.)
+function Test-TunedAnswers { -not ((& tuned-adm active 2>&1) -join "`n" -match 'Cannot talk') }
+function Start-TunedIfAbsent {
+    if (-not (Get-Command tuned-adm -ErrorAction Ignore)) { return $false }
+    if (Test-TunedAnswers) { return $true }
+    $comms = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' |
+        ForEach-Object { try { (Get-Content -Raw "$($_.FullName)/comm" -ErrorAction Stop).Trim() } catch { } }
+    if ($comms -notcontains 'dbus-daemon') {
+        New-Item -ItemType Directory -Force /run/dbus | Out-Null
+        Remove-Item /run/dbus/pid -ErrorAction Ignore
+        & sh -c 'dbus-daemon --system --fork </dev/null >/dev/null 2>&1'
+    }
+    # Detached from this process's pipes: a daemon left writing to a pipe that pwsh has closed dies of SIGPIPE.
+    if ($comms -notcontains 'tuned') { & sh -c 'tuned -d </dev/null >/dev/null 2>&1' }
+    foreach ($i in 1..100) {
+        if (Test-TunedAnswers) { return $true }
+        Start-Sleep -Milliseconds 300
+    }
+    $false
+}
