@@ -375,7 +375,7 @@ Describe 'Latency (netperf)' {
             $file = Join-Path $dir 'history.jsonl'
             $ps = [PowerShell]::Create()
             try {
-                $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-NetperfLatency -TestName TCP_RR -Iterations 5 -Duration 1 -HistoryPath '$dir'; Measure-NetperfLatency -TestName UDP_RR -Iterations 5 -Duration 1 -HistoryPath '$file'")
+                $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1 -HistoryPath '$dir'; Measure-NetperfLatency -TestName UDP_RR -Iterations 5 -Duration 1 -HistoryPath '$file'")
                 $null = $ps.BeginInvoke()
                 $deadline = (Get-Date).AddSeconds(30)
                 while ((Get-Date) -lt $deadline -and -not (Test-Path $file)) { Start-Sleep -Milliseconds 50 }

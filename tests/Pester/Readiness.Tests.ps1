@@ -95,6 +95,13 @@ Describe 'Test-OnloadHost on this host' {
         $c.Reason | Should -Match 'container|module support'
     }
 
+    It 'survives serialization as for Invoke-Command' {
+        $checks = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($Here))
+        $checks[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.OnloadHostCheck'
+        @($checks | Where-Object Status -eq 'Fail').Name | Should -Be @($Here | Where-Object Status -eq 'Fail').Name
+        ($checks | Out-String -Width 80) | Should -Be ($Here | Out-String -Width 80)   # the view holds for both
+    }
+
     It 'prints a table that fits 80 columns' {
         $text = $Here | Out-String -Width 80
         @($text -split "`n" | Where-Object { $_.Length -gt 80 }) | Should -BeNullOrEmpty
