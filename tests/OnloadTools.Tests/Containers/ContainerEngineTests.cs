@@ -117,7 +117,7 @@ public class ContainerEngineTests
     [Fact]
     public async Task Stop_uses_the_t_spelling_both_engines_accept_and_names_a_missing_container()
     {
-        var (service, runner) = Service("podman", c => c.Arguments[^1] == "gone"
+        var (service, runner) = Service("podman", c => c.Arguments[c.Arguments.Count - 1] == "gone"
             ? (125, "", "Error: no container with name or id \"gone\" found: no such container")
             : (0, "", ""));
         await service.StopAsync("netperf-1", 3, default);

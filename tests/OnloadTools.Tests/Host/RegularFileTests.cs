@@ -27,14 +27,7 @@ public sealed class RegularFileTests : IDisposable
         return path;
     }
 
-    /// <summary>Runs an open on another thread: one that blocks (on a FIFO) fails the test instead of hanging it.</summary>
-    private static T Within<T>(Func<T> open, int seconds = 10)
-    {
-        var task = Task.Run(open);
-        Assert.True(task.Wait(TimeSpan.FromSeconds(seconds)), $"the open did not return within {seconds} s");
-        return task.Result;
-    }
-
+    /// <summary>Runs an open that must be refused on another thread: one that blocks (on a FIFO) fails the test instead of hanging it.</summary>
     private static RegularFileException Refused(Action open)
     {
         var task = Task.Run(open);
