@@ -22,8 +22,6 @@ AfterAll {
     $env:PATH = $script:OldPath
 }
 
-AfterEach { $env:PATH = $script:OldPath }
-
 Describe 'Test-OnloadHost on a host isolated by tuned cpu-partitioning (fake tree)' {
     BeforeAll { $env:ONLOADTOOLS_HOST_ROOT = Join-Path $Fixtures 'hosts/cpu-partitioning-sfc' }
     AfterAll { $env:ONLOADTOOLS_HOST_ROOT = $script:OldRoot }
@@ -48,6 +46,7 @@ Describe 'Test-OnloadHost on a host isolated by tuned cpu-partitioning (fake tre
 
 Describe 'Test-OnloadHost on the two-socket fake host' {
     BeforeEach { $env:ONLOADTOOLS_HOST_ROOT = $script:TwoSocket }
+    AfterEach { $env:PATH = $script:OldPath }
     AfterAll { $env:ONLOADTOOLS_HOST_ROOT = $script:OldRoot }
 
     # Each check's verdict on broken copies of this host is tested in xunit (Readiness/HostReadinessTests); here, the
@@ -69,6 +68,7 @@ Describe 'Test-OnloadHost on this host' {
         $script:Here = @(Test-OnloadHost -ErrorVariable hereErrors)
         $script:HereErrors = @($hereErrors)
     }
+    AfterEach { $env:PATH = $script:OldPath }
 
     It 'runs every host check, each with found and expected, and a remedy or a reason where it does not pass' {
         $checks = $Here
