@@ -12,6 +12,7 @@
     FormatsToProcess     = @(
         'OnloadTools.Latency.Format.ps1xml'
         'OnloadTools.Tuning.Format.ps1xml'
+        'OnloadTools.Readiness.Format.ps1xml'
         'OnloadTools.Solarflare.Format.ps1xml'
         'OnloadTools.Containers.Format.ps1xml'
         'OnloadTools.Jitter.Format.ps1xml'

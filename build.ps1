@@ -57,7 +57,8 @@
 
 .EXAMPLE
     ./build.ps1 -Package
-    Builds the module and writes out/OnloadTools.0.1.0.nupkg for Install-PSResource.
+    Builds the module and writes out/OnloadTools.<version>.nupkg for Install-PSResource (the version is ModuleVersion
+    in OnloadTools.psd1).
 #>
 [CmdletBinding()]
 param(

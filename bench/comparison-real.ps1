@@ -12,7 +12,7 @@ param(
     [ValidateSet('container', 'onload')] [string] $Pair = 'container',
     [int] $LocalCpu = -1,   # bind netperf / netserver (Invoke-LatencyComparison -LocalCpu / -RemoteCpu)
     [int] $RemoteCpu = -1,
-    [string] $Module = "$PSScriptRoot/../out/OnloadTools/0.1.0/OnloadTools.psd1"
+    [string] $Module = "$PSScriptRoot/../out/OnloadTools"   # the module folder: Import-Module finds the version folder in it
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $Module -Force

@@ -11,7 +11,7 @@ param(
     [int] $Iterations = 25,
     [string[]] $TestName = @('TCP_RR', 'UDP_RR'),
     [Parameter(Mandatory)] [string] $Path,
-    [string] $Module = "$PSScriptRoot/../out/OnloadTools/0.1.0/OnloadTools.psd1"
+    [string] $Module = "$PSScriptRoot/../out/OnloadTools"   # the module folder: Import-Module finds the version folder in it
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $Module -Force

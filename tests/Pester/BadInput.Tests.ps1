@@ -4,7 +4,8 @@
 # never an unmapped .NET exception surfacing as a stack trace.
 
 BeforeAll {
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:Unmapped = @(
         [NullReferenceException], [InvalidCastException], [IndexOutOfRangeException], [System.Collections.Generic.KeyNotFoundException],

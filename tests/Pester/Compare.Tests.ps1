@@ -1,6 +1,8 @@
 # Pester 5: Compare-LatencyRun as an admin drives it (the statistics themselves are tested in xunit: ComparerTests, StatisticsTests).
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
 
     function New-SyntheticRun {
         param([string] $Label, [string] $Test = 'TCP_RR', [double[]] $Means, [datetime] $Start = [datetime]::new(2026, 11, 20, 2, 0, 0, [DateTimeKind]::Utc))
@@ -64,25 +66,6 @@ Describe 'Compare-LatencyRun' {
         $c = @($runs) + $onload | Compare-LatencyRun -ReferenceLabel BARE-METAL -Metric Mean
         $c.Count | Should -Be 3
         ($c | Where-Object DifferenceLabel -eq onload).Verdict | Should -Be 'Faster'
-    }
-
-    It 'calls identical samples Equivalent on every metric' {
-        $a = New-SyntheticRun -Label a -Means $base
-        $b = New-SyntheticRun -Label b -Means $base
-        Compare-LatencyRun $a $b | ForEach-Object { $_.Verdict | Should -Be 'Equivalent' }
-    }
-
-    It 'calls a 20 % shift with low noise Slower with p < 0.05' {
-        $c = Compare-LatencyRun $runs[0] $runs[2] -Metric Mean
-        $c.Verdict | Should -Be 'Slower'
-        $c.PValue | Should -BeLessThan 0.05
-        $c.DeltaPercent | Should -BeGreaterThan 15
-    }
-
-    It 'calls two samples of three noisy values Inconclusive, not Equivalent' {
-        $a = New-SyntheticRun -Label a -Means 18, 25, 21
-        $b = New-SyntheticRun -Label b -Means 23, 17, 22
-        Compare-LatencyRun $a $b -WarningAction SilentlyContinue | ForEach-Object { $_.Verdict | Should -Be 'Inconclusive' }
     }
 
     It 'compares deserialized runs exactly like live ones' {
@@ -274,22 +257,16 @@ Describe 'Compare-LatencyRun: what it says about its input and options' {
         ($w -join "`n") | Should -Match ([regex]::Escape('TCP_RR: the runs use different request/response sizes (reference 1/1 bytes, difference 1024/1024 bytes)'))
     }
 
-    It 'reports the Hodges-Lehmann estimate for rank metrics and decides equivalence at -EquivalenceAlpha' {
+    # The Hodges-Lehmann estimate and the equivalence interval at a chosen level are statistics, checked in xunit
+    # (ComparerTests); here, that -EquivalenceAlpha reaches them and is validated.
+    It 'passes -EquivalenceAlpha to the decision and refuses a level above 0.5' {
         $a = New-SyntheticRun -Label a -Means 20.0, 21.6, 18.5, 20.9, 19.2, 21.1, 18.9, 20.4
         $b = New-SyntheticRun -Label b -Means 20.3, 18.6, 21.7, 19.4, 21.2, 19.0, 20.8, 20.1
         $c95 = Compare-LatencyRun $a $b -Metric Mean, P50
         $c90 = Compare-LatencyRun $a $b -Metric Mean, P50 -EquivalenceAlpha 0.05
-        ($c95 | Where-Object Metric -eq P50).HodgesLehmannPercent | Should -BeOfType [double]
-        ($c95 | Where-Object Metric -eq Mean).HodgesLehmannPercent | Should -BeNullOrEmpty
-        foreach ($m in 'Mean', 'P50') {
-            $x95 = $c95 | Where-Object Metric -eq $m
-            $x90 = $c90 | Where-Object Metric -eq $m
-            $x95.EquivalenceAlpha | Should -Be 0.025
-            $x90.EquivalenceAlpha | Should -Be 0.05
-            $x90.ConfidenceIntervalLow | Should -Be $x95.ConfidenceIntervalLow
-            $x90.EquivalenceIntervalLow | Should -BeGreaterThan $x95.EquivalenceIntervalLow
-            $x90.EquivalenceIntervalHigh | Should -BeLessThan $x95.EquivalenceIntervalHigh
-        }
+        $c95.EquivalenceAlpha | Should -Be 0.025, 0.025
+        $c90.EquivalenceAlpha | Should -Be 0.05, 0.05
+        ($c90 | Where-Object Metric -eq P50).EquivalenceIntervalLow | Should -BeGreaterThan ($c95 | Where-Object Metric -eq P50).EquivalenceIntervalLow
         { Compare-LatencyRun $a $b -EquivalenceAlpha 0.6 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.CompareLatencyRunCommand'
     }
 }
@@ -297,8 +274,8 @@ Describe 'Compare-LatencyRun: what it says about its input and options' {
 Describe 'Compare-LatencyRun as the first comparison in a fresh pwsh' {
     BeforeAll {
         # A fresh process: nothing compared before in it (the crash of issue 10 depended on the process's history).
-        $script:modulePath = (Resolve-Path "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1").Path
         . "$PSScriptRoot/TestHelpers.ps1"
+        $script:modulePath = Get-OnloadToolsManifest
         $script:pwshExe = (Get-FreshPwsh).FilePath
         $script:pwshPrefix = (Get-FreshPwsh).ArgumentList
         $script:child = Join-Path $TestDrive 'fresh.ps1'
@@ -359,14 +336,14 @@ try {
 Describe 'Compare-LatencyRun: a one-bucket step of netperf''s whole-µs P50 is no regression (issue 16)' {
     BeforeAll {
         # netperf runs as they come back from history or a hashtable: P50 in whole µs, the command line naming netperf.
-        function script:New-NetperfNight([string] $Label, [double] $P50, [double[]] $Means, [int] $Night = 1, [switch] $NoCommandLine) {
+        function script:New-NetperfNight([string] $Label, [double] $P50, [double[]] $Means, [int] $Night = 1) {
             $start = [datetime]::new(2026, 11, $Night, 2, 0, 0, [DateTimeKind]::Utc)
             $i = 0
             $samples = foreach ($m in $Means) {
                 $i++
                 $s = @{ TestName = 'TCP_RR'; Iteration = $i; Label = $Label; MeanLatency = $m; MinLatency = 16; P50Latency = $P50; P99Latency = 30
                         StdDevLatency = 3.5; TransactionRate = [math]::Round(1e6 / $m, 3); StartTime = $start.AddSeconds(10 * $i); EndTime = $start.AddSeconds(10 * $i + 10) }
-                if (-not $NoCommandLine) { $s.CommandLine = 'netperf -H 127.0.0.1 -p 12865 -t TCP_RR -l 10 -- -k MIN_LATENCY,MEAN_LATENCY,P50_LATENCY,P99_LATENCY' }
+                $s.CommandLine = 'netperf -H 127.0.0.1 -p 12865 -t TCP_RR -l 10 -- -k MIN_LATENCY,MEAN_LATENCY,P50_LATENCY,P99_LATENCY'
                 $s
             }
             @{ RunId = [guid]::NewGuid().ToString('N'); Label = $Label; TestName = 'TCP_RR'; StartTime = $start; EndTime = $start.AddMinutes(1)
@@ -387,20 +364,16 @@ Describe 'Compare-LatencyRun: a one-bucket step of netperf''s whole-µs P50 is n
             $ref, $diff = foreach ($r in $ref, $diff) { [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($r, 3)) }
             $ref.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.LatencyRun'
         }
+        # The intervals, p-value and notes of this case are checked in xunit (ResolutionTests); here, that the command
+        # line naming netperf survives each form a run reaches the cmdlet in, so the verdict is the same.
         $c = Compare-LatencyRun $ref $diff -ErrorVariable e
         $e | Should -BeNullOrEmpty
         @($c).Count | Should -Be 6
         $c | Where-Object IsRegression | Should -BeNullOrEmpty
         $p50 = $c | Where-Object Metric -eq P50
-        $p50.StatisticalIntervalLow | Should -BeGreaterThan 5 -Because 'on the reported values alone the step is +5.3 %, p 0.029'
-        $p50.PValue | Should -BeLessThan 0.05
         $p50.Verdict | Should -Be 'Inconclusive'
         $p50.BelowResolution | Should -BeTrue
-        $p50.ConfidenceIntervalLow | Should -BeLessOrEqual 0
         $p50.ResolutionBasis | Should -Match 'netperf'
-        $p50.Notes | Should -Match 'below the tools'' resolution'
-        $p50.PrecisionPercent | Should -Be (($p50.ConfidenceIntervalHigh - $p50.ConfidenceIntervalLow) / 2)
-        ($c | Where-Object Metric -eq Mean).Verdict | Should -Be 'Equivalent'
     }
 
     It 'knows real netperf runs by their command line and widens their whole-µs percentiles' -Skip:(-not (Get-Command netperf -ErrorAction SilentlyContinue)) {
@@ -417,13 +390,6 @@ Describe 'Compare-LatencyRun: a one-bucket step of netperf''s whole-µs P50 is n
         $p50.Method | Should -Match 'widened'
         $mean = $c | Where-Object Metric -eq Mean
         $mean.ReferenceResolution | Should -BeLessThan 0.0101   # ± 0.005 µs: the mean of whole-µs times, printed to 2 decimals
-    }
-
-    It 'takes a run without a command line (an older history file) as exact and says so' {
-        $c = Compare-LatencyRun (New-NetperfNight a 19 $refMeans -NoCommandLine) (New-NetperfNight b 20 $diffMeans -NoCommandLine) -Metric P50
-        $c.ResolutionBasis | Should -Match 'unknown tool.*no widening'
-        $c.ReferenceResolution | Should -Be 0
-        $c.ConfidenceIntervalLow | Should -Be $c.StatisticalIntervalLow
     }
 
     It 'lets the nightly example pass (exit 0) when tonight''s P50 is one bucket above the baseline' {

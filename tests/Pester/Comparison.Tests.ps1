@@ -6,7 +6,8 @@
 # tests/OnloadTools.Tests/Latency/SequentialTests.cs.
 
 BeforeAll {
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
     $script:OldPath = $env:PATH

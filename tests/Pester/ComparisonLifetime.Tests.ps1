@@ -5,7 +5,8 @@
 # the one rule for Onload profile names. The experiment's domain is in tests/OnloadTools.Tests/Latency/ComparisonExperimentTests.cs.
 
 BeforeAll {
-    $script:Manifest = (Resolve-Path (Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1')).Path
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
     $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-lifetime-$([guid]::NewGuid().ToString('N'))")).FullName

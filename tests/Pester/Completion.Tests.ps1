@@ -6,7 +6,9 @@
 # containers with the real podman (two containers of a tiny image holding only sleep and its libraries).
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:SavedRoot = $env:ONLOADTOOLS_HOST_ROOT
     function script:Complete([string] $Line) {
         @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object CompletionText)

@@ -5,7 +5,7 @@
 
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
-    $script:Manifest = (Resolve-Path "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1").Path
+    $script:Manifest = Get-OnloadToolsManifest
     # Runs a command in a fresh pwsh with the module, feeds $Answer to its prompts, returns stdout with whitespace collapsed.
     function script:Invoke-ChildPwsh([string] $Command, [string] $Answer) {
         $psi = New-FreshPwshStartInfo '-NoProfile', '-Command', "Import-Module '$Manifest'; $Command; 'CHILD-DONE'"

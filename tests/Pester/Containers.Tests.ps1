@@ -5,7 +5,9 @@
 # the engines' output are tested in xunit: tests/OnloadTools.Tests/Containers/ContainerDomainTests.cs.)
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
     $script:Tag = 'localhost/onload-netperf:8.1.2.26'
 
@@ -49,7 +51,7 @@ BeforeAll {
         $ps = [powershell]::Create()
         try {
             $names = @($Parameters.Keys | ForEach-Object { "`$$_" }) -join ', '
-            $null = $ps.AddScript("param($names) Import-Module '$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1'; $Script").AddParameters($Parameters)
+            $null = $ps.AddScript("param($names) Import-Module '$script:Manifest'; $Script").AddParameters($Parameters)
             $out = $ps.Invoke()
             [pscustomobject]@{ Output = @($out); Errors = @($ps.Streams.Error); Warnings = @($ps.Streams.Warning); Progress = @($ps.Streams.Progress) }
         }

@@ -8,9 +8,10 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
-    $fleet = (Resolve-Path "$PSScriptRoot/../../docs/examples/Invoke-FleetLatencyCheck.ps1").Path
     . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
+    $fleet = (Resolve-Path "$PSScriptRoot/../../docs/examples/Invoke-FleetLatencyCheck.ps1").Path
     $exe = (Get-FreshPwsh).FilePath
     $pwshArgs = (Get-FreshPwsh).ArgumentList
 

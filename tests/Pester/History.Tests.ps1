@@ -5,7 +5,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $nightly = "$PSScriptRoot/../../docs/examples/Invoke-NightlyLatencyCheck.ps1"
 
     function New-SyntheticRun {
@@ -180,7 +182,7 @@ Describe 'Export-LatencyRun and Import-LatencyRun' {
 
         # In a PowerShell of its own, so that a read blocking on the FIFO fails this test instead of hanging it.
         $ps = [PowerShell]::Create()
-        $null = $ps.AddScript("Import-Module '$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1'; Import-LatencyRun '$dir'")
+        $null = $ps.AddScript("Import-Module '$script:Manifest'; Import-LatencyRun '$dir'")
         $async = $ps.BeginInvoke()
         $done = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30))
         if (-not $done) {

@@ -5,7 +5,9 @@
 # fake trees, the .opf profiles and the difference text are tested in xunit: Latency/HostFactsTests.cs.)
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1') -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:kernel = (& uname -r).Trim()
     $script:run = Measure-NetperfLatency -TestName TCP_RR -Iterations 3 -Duration 1 -Label facts-a
 }

@@ -5,7 +5,8 @@
 # outputs, percentiles and argument lists are tested in xunit: tests/OnloadTools.Tests/Jitter.)
 
 BeforeAll {
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:OldPath = $env:PATH
     $script:OldRoot = $env:ONLOADTOOLS_HOST_ROOT

@@ -4,7 +4,7 @@
 
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:Fixtures = Join-Path $PSScriptRoot '../fixtures'
     $script:OldPath = $env:PATH
@@ -375,7 +375,7 @@ Describe 'Latency (netperf)' {
             $file = Join-Path $dir 'history.jsonl'
             $ps = [PowerShell]::Create()
             try {
-                $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-NetperfLatency -TestName TCP_RR -Iterations 5 -Duration 1 -HistoryPath '$dir'; Measure-NetperfLatency -TestName UDP_RR -Iterations 5 -Duration 1 -HistoryPath '$file'")
+                $null = $ps.AddScript("Import-Module '$script:Manifest'; Measure-NetperfLatency -TestName TCP_RR -Iterations 2 -Duration 1 -HistoryPath '$dir'; Measure-NetperfLatency -TestName UDP_RR -Iterations 5 -Duration 1 -HistoryPath '$file'")
                 $null = $ps.BeginInvoke()
                 $deadline = (Get-Date).AddSeconds(30)
                 while ((Get-Date) -lt $deadline -and -not (Test-Path $file)) { Start-Sleep -Milliseconds 50 }

@@ -33,7 +33,8 @@ Describe 'The OnloadTools module folder' {
         $files = @(Get-ChildItem -LiteralPath $ModuleDir -Recurse -File |
                 ForEach-Object { [IO.Path]::GetRelativePath($ModuleDir, $_.FullName).Replace('\', '/') } | Sort-Object { $_ } -Culture '' -CaseSensitive)
         [string[]] $expected = 'CliWrap.dll', 'HdrHistogram.dll',
-            'OnloadTools.Containers.Format.ps1xml', 'OnloadTools.Jitter.Format.ps1xml', 'OnloadTools.Latency.Format.ps1xml', 'OnloadTools.Solarflare.Format.ps1xml',
+            'OnloadTools.Containers.Format.ps1xml', 'OnloadTools.Jitter.Format.ps1xml', 'OnloadTools.Latency.Format.ps1xml', 'OnloadTools.Readiness.Format.ps1xml',
+            'OnloadTools.Solarflare.Format.ps1xml',
             'OnloadTools.Tuning.Format.ps1xml', 'OnloadTools.Types.ps1xml', 'OnloadTools.dll', 'OnloadTools.psd1',
             'en-US/OnloadTools.dll-Help.xml', 'en-US/about_OnloadTools.help.txt'
         [Array]::Sort($expected, [StringComparer]::Ordinal)

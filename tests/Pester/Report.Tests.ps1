@@ -4,7 +4,9 @@
 # Reporting/ReportTests.cs.)
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1') -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
 
     # A run as a hashtable (Export-LatencyReport binds hashtables with TestName and Samples, like deserialized runs).
     function script:New-Run([string] $Label, [string] $Test, [double] $Mean, [int] $Iterations, [datetime] $Start, [int] $Seed) {

@@ -4,7 +4,8 @@
 # Latency/SockperfParserTests.cs, SockperfFullLogTests.cs, SockperfSessionTests.cs.)
 
 BeforeAll {
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:Fixtures = Join-Path $PSScriptRoot '../fixtures'
     $script:OldPath = $env:PATH

@@ -5,7 +5,8 @@
 # scripted sockperf (and the container arm's full log): tests/OnloadTools.Tests/Latency/SockperfComparisonTests.cs.
 
 BeforeAll {
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
 
     # sockperf processes descended from this pwsh (the process gate may start them under a launcher).

@@ -1,51 +1,23 @@
 #Requires -Version 7.4
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 # Host tuning cmdlets as admins use them: the real tuned daemon (started when absent, previous profile restored), the
-# grubby double, the two-socket fake host, Test-OnloadHost on this machine. (Parsers of tuned/grubby output, tuned's
-# functions and the NIC topology are tested in xunit: tests/OnloadTools.Tests/Tuning.)
+# grubby double, NIC-local CPUs on the two-socket fake host and on this machine. (Parsers of tuned/grubby output, tuned's
+# functions and the NIC topology are tested in xunit: tests/OnloadTools.Tests/Tuning; Test-OnloadHost's readiness
+# checklist is in Readiness.Tests.ps1.)
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"   # also the tuned daemon's helpers: Start-TunedIfAbsent, Get-ActiveTuned
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:Fixtures = Join-Path $PSScriptRoot '../fixtures'
     $script:FakeHost = Join-Path $script:Fixtures 'hosts/two-socket-sfc-node1'
     $script:OldPath = $env:PATH
 
-    function script:Get-ActiveTuned {
-        $line = & tuned-adm active 2>$null
-        if ($line -match '^Current active profile: (.+)$') { $Matches[1].Trim() } else { $null }
-    }
     function script:Set-Tuned([string] $Name) {
         if ($Name) { & tuned-adm profile $Name | Out-Null } else { & tuned-adm off | Out-Null }
     }
-    # Whether the daemon answers. (Its output is several lines: -notmatch on them would filter the lines, and the
-    # 'preset profile' line of a stopped daemon would read as an answer.)
-    function script:Test-TunedAnswers { -not ((& tuned-adm active 2>&1) -join "`n" -match 'Cannot talk') }
-    function script:Start-TunedIfAbsent {
-        if (-not (Get-Command tuned-adm -ErrorAction Ignore)) { return $false }
-        if (Test-TunedAnswers) { return $true }
-        $comms = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' |
-            ForEach-Object { try { (Get-Content -Raw "$($_.FullName)/comm" -ErrorAction Stop).Trim() } catch { } }
-        if ($comms -notcontains 'dbus-daemon') {
-            New-Item -ItemType Directory -Force /run/dbus | Out-Null
-            Remove-Item /run/dbus/pid -ErrorAction Ignore
-            & sh -c 'dbus-daemon --system --fork </dev/null >/dev/null 2>&1'
-        }
-        # Detached from this process's pipes: a daemon left writing to a pipe that pwsh has closed dies of SIGPIPE.
-        if ($comms -notcontains 'tuned') { & sh -c 'tuned -d </dev/null >/dev/null 2>&1' }
-        foreach ($i in 1..100) {
-            if (Test-TunedAnswers) { return $true }
-            Start-Sleep -Milliseconds 300
-        }
-        $false
-    }
     function script:Read-Sysctl([string] $Key) { (Get-Content -Raw "/proc/sys/$($Key -replace '\.', '/')").Trim() }
     function script:Test-RunningKernelArgument([string] $Argument) { (Get-Content -Raw /proc/cmdline) -split '\s+' -contains $Argument }
-    # A writable copy of a fake host root (symlinks kept as links).
-    function script:Copy-FakeHost {
-        $root = Join-Path ([IO.Path]::GetTempPath()) "onloadtools-host-$([guid]::NewGuid().ToString('N'))"
-        & cp -a $script:FakeHost $root
-        $root
-    }
     # The args= line of the grubby double's boot entry.
     function script:Get-DoubleBootArgs { ((Get-Content "$env:ONLOADTOOLS_DOUBLE_STATE/grubby/entries/0" | Where-Object { $_ -like 'args=*' }) -replace '^args=', '') -split ' ' }
 
@@ -137,7 +109,7 @@ cmdline_x=nohz_full=${isolated_cores}
             }
         }
 
-        It 'switches, reports live values, and switching back restores them' {
+        It 'switches, reports live values that survive serialization, and switching back restores them' {
             Set-Tuned 'balanced'
             $before = Read-Sysctl 'net.core.busy_read'
             $fastopenBefore = Read-Sysctl 'net.ipv4.tcp_fastopen'
@@ -161,6 +133,10 @@ cmdline_x=nohz_full=${isolated_cores}
                 $change.MissingBootArguments | Should -Contain 'skew_tick=1'
                 ($w -join "`n") | Should -Match 'reboot'
             }
+            # The change survives serialization as for Invoke-Command.
+            $d = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($change))
+            $d.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.TunedProfileChange'
+            ($d.Settings | Where-Object Name -eq 'net.core.busy_read').After | Should -Be '50'
 
             # Switching back to the previous profile, the way admins write it.
             Invoke-TunedProfile -Name $change.PreviousProfile -Confirm:$false | Out-Null
@@ -249,17 +225,6 @@ cmdline_x=nohz_full=${isolated_cores}
                 if ((Get-ActiveTuned) -ne $before) { Set-Tuned $before }
             }
             Get-ActiveTuned | Should -Be $before
-        }
-
-        It 'results survive serialization as for Invoke-Command' {
-            Set-Tuned 'balanced'
-            $c = Invoke-TunedProfile -Name network-latency -Confirm:$false -WarningAction SilentlyContinue
-            $d = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($c))
-            $d.PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.TunedProfileChange'
-            ($d.Settings | Where-Object Name -eq 'net.core.busy_read').After | Should -Be '50'
-            $checks = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Test-OnloadHost)))
-            $checks[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.OnloadTools.OnloadHostCheck'
-            @($checks | Where-Object Status -eq 'Fail').Count | Should -Be @(Test-OnloadHost | Where-Object Status -eq 'Fail').Count
         }
     }
 
@@ -418,7 +383,7 @@ cmdline_x=nohz_full=${isolated_cores}
         }
     }
 
-    Describe 'NIC-local CPUs and Test-OnloadHost on the two-socket fake host' {
+    Describe 'NIC-local CPUs on the two-socket fake host' {
         BeforeEach { $env:ONLOADTOOLS_HOST_ROOT = $script:FakeHost }
 
         It 'recommends a NIC-local isolated pair on node 1' {
@@ -458,66 +423,9 @@ cmdline_x=nohz_full=${isolated_cores}
             $given[0].LocalCpu | Should -Be 1
             $given[0].RemoteCpu | Should -BeNullOrEmpty
         }
-
-        It 'passes the host checks of the ready host' {
-            $env:PATH = "$script:Fixtures/bin:$script:OldPath"   # a ready host has Onload installed (the onload double)
-            $checks = Test-OnloadHost -InterfaceName p1p1 | Where-Object Category -in 'Kernel', 'Cpu', 'Memory', 'Onload'
-            $checks | Should -Not -BeNullOrEmpty
-            $checks | Where-Object Status -ne 'Pass' | Should -BeNullOrEmpty
-            $checks[0].HostName | Should -Be 'rhel7-two-socket'
-        }
-
-        It 'fails the checks of a broken copy of the host, saying what to do' {
-            $root = Copy-FakeHost
-            try {
-                $env:ONLOADTOOLS_HOST_ROOT = $root
-                Set-Content "$root/proc/cmdline" 'ro quiet isolcpus=2-5 mce=ignore_ce'
-                Set-Content "$root/sys/devices/system/cpu/isolated" '2-5'
-                Remove-Item "$root/dev/onload_epoll"
-                Set-Content "$root/sys/kernel/mm/transparent_hugepage/enabled" '[always] madvise never'
-                $failed = @{}
-                Test-OnloadHost -InterfaceName p1p1 | Where-Object Status -eq 'Fail' | ForEach-Object { $failed[$_.Name] = $_ }
-                $failed.Keys | Should -Contain 'KernelArgument:nosoftlockup'
-                $failed['IsolatedCpusNicLocal'].Remediation | Should -Match 'isolcpus=8-15,24-31'
-                $failed['IsolatedCpusNicLocal'].Found | Should -Match '2-5'
-                $failed.Keys | Should -Contain 'Device:/dev/onload_epoll'
-                $failed['TransparentHugePages'].Found | Should -Be 'always'
-                $failed.Keys | Should -Not -Contain 'Device:/dev/onload'
-                $failed.Keys | Should -Not -Contain 'KernelArgument:mce'
-            }
-            finally { Remove-Item -Recurse -Force $root -ErrorAction Ignore }
-        }
     }
 
-    Describe 'Test-OnloadHost on this machine' {
-        It 'returns Pass/Warn/Fail checks and the Fail filter works' {
-            $script:TunedAvailable | Should -BeTrue
-            $all = Test-OnloadHost -ErrorVariable errs
-            $errs | Should -BeNullOrEmpty
-            $all.Status | ForEach-Object { $_ | Should -BeIn 'Pass', 'Warn', 'Fail' }
-            $failed = Test-OnloadHost | Where-Object Status -eq 'Fail'
-            @($failed.Name) | Should -Be @($all | Where-Object Status -eq 'Fail' | ForEach-Object Name)
-            $failed | ForEach-Object { $_.Remediation | Should -Not -BeNullOrEmpty }
-            $all | Where-Object Status -eq 'Warn' | ForEach-Object { $_.Reason | Should -Not -BeNullOrEmpty }
-            (Test-OnloadHost -Quiet) | Should -Be (-not ($all | Where-Object Status -eq 'Fail'))
-
-            # Each status follows from the machine, read here independently.
-            function Status([string] $Name) { ($all | Where-Object Name -eq $Name).Status }
-            Status 'Device:/dev/onload' | Should -Be $(if (Test-Path /dev/onload) { 'Pass' } else { 'Fail' })
-            Status 'Device:/dev/onload_epoll' | Should -Be $(if (Test-Path /dev/onload_epoll) { 'Pass' } else { 'Fail' })
-            # Without /proc/modules (a container, a kernel without modules) nothing can be loaded or checked: Warn, with the reason.
-            if (-not (Test-Path /proc/modules)) { Status 'OnloadKernelModules' | Should -Be 'Warn' }
-            elseif (-not ((Get-Content /proc/modules -ErrorAction Ignore) -match '^onload ')) { Status 'OnloadKernelModules' | Should -Be 'Fail' }
-            Status 'netperf' | Should -Be $(if (Test-Path /usr/bin/netperf) { 'Pass' } else { 'Fail' })
-            $sfc = @(Get-ChildItem /sys/class/net | Where-Object { (Test-Path "$($_.FullName)/device/driver") -and
-                    (Split-Path -Leaf (Get-Item "$($_.FullName)/device/driver").ResolveLinkTarget($true).FullName) -eq 'sfc' }).Count -gt 0
-            Status 'SolarflareAdapter' | Should -Be $(if ($sfc) { 'Pass' } else { 'Warn' })
-            if (-not (Test-Path /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor)) { Status 'CpuGovernor' | Should -Be 'Warn' }
-            Status 'TunedProfileActive' | Should -Be $(if ((Get-ActiveTuned) -eq 'network-latency') { 'Pass' } else { 'Fail' })
-            Status 'KernelArgument:nosoftlockup' | Should -Be $(if (Test-RunningKernelArgument 'nosoftlockup') { 'Pass' } else { 'Fail' })
-            Status 'TransparentHugePages' | Should -Be $(if ((Get-Content -Raw /sys/kernel/mm/transparent_hugepage/enabled) -match '\[never\]') { 'Pass' } else { 'Fail' })
-        }
-
+    Describe 'NIC-local CPUs on this machine' {
         It 'binds Measure-NetperfLatency -InterfaceName to what this host recommends' {
             $nic = Get-ChildItem /sys/class/net | Where-Object Name -ne 'lo' | Sort-Object Name | Select-Object -First 1 -ExpandProperty Name
             $expected = Get-NicCpuAffinity -InterfaceName $nic
@@ -527,47 +435,6 @@ cmdline_x=nohz_full=${isolated_cores}
             if ($null -eq $expected.RecommendedLocalCpu) { ($w -join "`n") | Should -Match 'netperf runs unbound' }
             $err = { Measure-NetperfLatency -InterfaceName nope0 -Duration 1 -Iterations 1 -ErrorAction Stop } | Should -Throw -PassThru
             ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'InterfaceNotFound'
-        }
-
-        It 'compares the host''s Onload with the version label of an image (real podman)' {
-            $env:CONTAINERS_CONF = if ($env:CONTAINERS_CONF) { $env:CONTAINERS_CONF } else { '/etc/containers/onloadtools-ci.conf' }
-            $bin = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-onload-$(New-Guid)")).FullName
-            $empty = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "onloadtools-img-$(New-Guid)")).FullName
-            $image = "localhost/onloadtools-tuning-test:$((New-Guid).ToString('N').Substring(0, 8))"
-            try {
-                # A host 'onload' that only answers --version, as the real one prints it.
-                Set-Content "$bin/onload" "#!/bin/sh`necho `"Onload `${ONLOADTOOLS_TEST_ONLOAD_VERSION:-8.1.2.26}`""
-                & chmod 755 "$bin/onload"
-                & tar -C $empty -cf "$empty.tar" .
-                & podman import --change 'LABEL org.openonload.version=8.1.2.26' "$empty.tar" $image | Out-Null
-                $LASTEXITCODE | Should -Be 0
-                $env:PATH = "${bin}:$script:OldPath"
-                $same = Test-OnloadHost -Image $image | Where-Object Name -eq 'OnloadVersion'
-                $same.Status | Should -Be 'Pass'
-                $same.Found | Should -Be 'host 8.1.2.26, image 8.1.2.26'
-                $env:ONLOADTOOLS_TEST_ONLOAD_VERSION = '9.0.1.44'
-                $differs = Test-OnloadHost -Image $image | Where-Object Name -eq 'OnloadVersion'
-                $differs.Status | Should -Be 'Fail'
-                $differs.Remediation | Should -Match '9\.0\.1\.44'
-                $missing = Test-OnloadHost -Image localhost/onloadtools-no-such-image:1 | Where-Object Name -eq 'OnloadVersion'
-                $missing.Status | Should -Be 'Fail'
-                $missing.Found | Should -Match 'image not known'
-            }
-            finally {
-                Remove-Item Env:ONLOADTOOLS_TEST_ONLOAD_VERSION -ErrorAction Ignore
-                & podman rmi -f $image *> $null
-                Remove-Item -Recurse -Force $bin, $empty, "$empty.tar" -ErrorAction Ignore
-            }
-        }
-
-        It 'chooses the container engine the same way whatever the case of -Engine (<_>)' -ForEach 'podman', 'Podman', 'PODMAN' {
-            # One rule for the engine choice: 'Podman' once failed here as "Podman is not installed".
-            # podman needs runc and this VM's limits (DESIGN.md): the fixture's containers.conf unless CI set one.
-            $saved = $env:CONTAINERS_CONF
-            if (-not $env:CONTAINERS_CONF) { $env:CONTAINERS_CONF = Join-Path $PSScriptRoot '..' 'fixtures' 'containers' 'containers.conf' }
-            try { $check = Test-OnloadHost -Engine $_ | Where-Object Name -eq 'ContainerEngine' } finally { $env:CONTAINERS_CONF = $saved }
-            $check.Status | Should -Be 'Pass' -Because $check.Found
-            $check.Found | Should -Match '^podman '
         }
     }
 }

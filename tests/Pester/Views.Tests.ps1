@@ -28,7 +28,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/../../out/OnloadTools/0.1.0/OnloadTools.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
+    Import-Module $script:Manifest -Force
     $script:Fixtures = (Resolve-Path "$PSScriptRoot/../fixtures").Path
     $saved = @{}
     foreach ($n in 'PATH', 'ONLOADTOOLS_HOST_ROOT', 'ONLOADTOOLS_DOUBLE_STATE', 'ONLOADTOOLS_DOUBLE_SFUTILS_VERSION') {

@@ -259,6 +259,40 @@ public class AccelerationProbeTests
         Assert.Equal(AccelerationProbe.True, AccelerationProbe.Combine(new[] { "True", "True" }));
     }
 
+    [Fact]
+    public void An_unknown_iteration_makes_a_run_Unknown_unless_another_was_False_and_nothing_checked_is_null()
+    {
+        Assert.Equal(AccelerationProbe.Unknown, AccelerationProbe.Combine(new[] { "True", "Unknown", "True" }));
+        Assert.Equal(AccelerationProbe.False, AccelerationProbe.Combine(new[] { "Unknown", "False" }));
+        Assert.Equal(AccelerationProbe.True, AccelerationProbe.Combine(new[] { "True", null, "" }));   // unchecked iterations do not count
+        Assert.Null(AccelerationProbe.Combine(new string?[] { null, "" }));
+        Assert.Null(AccelerationProbe.Combine(Array.Empty<LatencySample>()));
+        Assert.Equal(AccelerationProbe.False, AccelerationProbe.Combine(new[]
+        {
+            new LatencySample { TestName = "TCP_RR", Iteration = 1, Accelerated = "True" },
+            new LatencySample { TestName = "TCP_RR", Iteration = 2, Accelerated = "False" },
+        }));
+    }
+
+    [Theory]
+    [InlineData(new[] { "netperf", "-H", "127.0.0.1", "-t", "TCP_RR" }, "-H 127.0.0.1 -t TCP_RR")]
+    [InlineData(new[] { "onload", "--profile=latency", "netperf", "-t", "UDP_RR" }, "-t UDP_RR")]
+    [InlineData(new[] { "podman", "exec", "bench", "/usr/bin/netperf", "-l", "1" }, "-l 1")]
+    [InlineData(new[] { "sockperf", "ping-pong", "-i", "127.0.0.1" }, null)]
+    public void Netperfs_own_arguments_are_found_after_any_wrapper(string[] words, string? arguments)
+    {
+        var found = AccelerationProbe.NetperfArguments(new ToolCommand(words[0], words.Skip(1)));
+        Assert.Equal(arguments, found is null ? null : string.Join(' ', found));
+    }
+
+    [Theory]
+    [InlineData(1, 100)]
+    [InlineData(4, 400)]
+    [InlineData(10, 1000)]
+    [InlineData(120, 1000)]
+    public void The_first_look_is_a_tenth_into_the_run_between_100_ms_and_1_s(int seconds, int milliseconds) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), AccelerationProbe.DelayFor(seconds));
+
     private static Func<CancellationToken, Task<LatencySample>> Iteration(TimeSpan length) => async ct =>
     {
         await Task.Delay(length, ct);
