@@ -7,7 +7,8 @@
 # rules are tested in xunit: tests/OnloadTools.Tests/Jitter (JitterHistoryTests, JitterComparerTests).
 
 BeforeAll {
-    $script:Manifest = Join-Path $PSScriptRoot '../../out/OnloadTools/0.1.0/OnloadTools.psd1'
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:Manifest = Get-OnloadToolsManifest
     Import-Module $script:Manifest -Force
     $script:OldRoot = $env:ONLOADTOOLS_HOST_ROOT
     $env:ONLOADTOOLS_HOST_ROOT = $null
