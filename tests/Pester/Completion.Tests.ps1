@@ -31,7 +31,7 @@ Describe 'Completion of interface names and container engines' {
     AfterAll { $env:ONLOADTOOLS_HOST_ROOT = $SavedRoot }
 
     It 'offers every interface where any will do, and only the sfc ones to the Solarflare cmdlets (one completer)' {
-        foreach ($line in 'Get-NicCpuAffinity -InterfaceName ', 'Test-OnloadHost -InterfaceName ') {
+        foreach ($line in 'Get-NicCpuAffinity -InterfaceName ', 'Test-OnloadHost -InterfaceName ', 'Start-OnloadContainer -InterfaceName ') {
             Complete $line | Should -Be @('eth0', 'lo', 'p1p1', 'p1p2', 'p1p3', 'p1p4')
         }
         foreach ($line in 'Get-SfcAdapter -InterfaceName ', 'Update-SfcFirmware -InterfaceName ', 'Get-SfcInterface -Name ') {

@@ -69,19 +69,6 @@ public sealed class OnloadContainerNameCompleter : IArgumentCompleter
         EngineCompletion.Complete(wordToComplete, fakeBoundParameters, "ps", "--all", "--format", "{{.Names}}");
 }
 
-/// <summary>Completes the host's network interface names (/sys/class/net).</summary>
-public sealed class HostInterfaceNameCompleter : IArgumentCompleter
-{
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        string prefix = (wordToComplete ?? "").Trim('\'', '"');
-        return HostFileSystem.Current.List("/sys/class/net")
-            .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
-    }
-}
-
 /// <summary>
 /// Turns an image name, an OnloadImage (its Name), an OnloadContainer (its Image), or their deserialized property
 /// bags into image names; arrays element by element.

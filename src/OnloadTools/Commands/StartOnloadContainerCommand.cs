@@ -34,7 +34,7 @@ public sealed class StartOnloadContainerCommand : ContainerCmdlet
     /// <summary>netserver in the container listens only on this host interface's IPv4 address (netserver -L).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(HostInterfaceNameCompleter))]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     public string? InterfaceName { get; set; }
 
     /// <summary>netserver's control port in the container (netserver -p). Default: the image's (12865).</summary>

@@ -30,7 +30,7 @@ internal sealed class NetperfSession : LatencySession
     /// <summary>With -Onload on this host, each iteration looks for libonload in netperf's maps.</summary>
     public override bool ProbesAcceleration => Request.Onload && !RunsInContainer;
 
-    private protected override ToolCommand VersionCommand => new("netperf", "-V");
+    private protected override ToolCommand VersionCommand => NetperfVersion.Command;
 
     private protected override string? ParseVersion(ToolResult r)
     {
