@@ -29,6 +29,7 @@ Describe 'Bad input' {
         @{ Call = "Set-KernelBootArgument -Add '' -Confirm:`$false" }
         @{ Call = 'Get-KernelBootArgument -Pending' }
         @{ Call = 'Test-OnloadHost -Engine bogus' }
+        @{ Call = 'Get-OnloadImage -Engine bogus' }
         @{ Call = "Export-LatencyReport -InputObject 'not a run' -Path /tmp/onloadtools-bad-input.html -Confirm:`$false" }
         @{ Call = 'Export-LatencyRun -InputObject 42 -Path /tmp/onloadtools-bad-input-history -Confirm:$false' }
         @{ Call = 'Import-LatencyRun -Path /nonexistent/history' }

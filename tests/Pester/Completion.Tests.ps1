@@ -42,9 +42,11 @@ Describe 'Completion of interface names and container engines' {
         $tip | Should -Be 'p1p1 (sfc)'
     }
 
-    It 'offers the engines the module drives to Test-OnloadHost -Engine, and refuses another' {
+    It 'offers the engines the module drives to every -Engine (one list), and refuses another' {
         Complete 'Test-OnloadHost -Engine ' | Should -Be @('podman', 'docker')
         Complete 'Test-OnloadHost -Engine d' | Should -Be @('docker')
+        Complete 'Get-OnloadImage -Engine ' | Should -Be @('podman', 'docker')
+        Complete 'Start-OnloadContainer -Engine p' | Should -Be @('podman')
         { Test-OnloadHost -Engine bogus } | Should -Throw -ErrorId 'ParameterArgumentValidationError,OnloadTools.Commands.TestOnloadHostCommand'
     }
 }

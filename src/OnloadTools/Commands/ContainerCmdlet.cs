@@ -18,7 +18,8 @@ public abstract class ContainerCmdlet : OnloadCmdlet
 
     /// <summary>podman or docker. Default: podman when installed, else docker.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet(ContainerEngine.Podman, ContainerEngine.Docker, IgnoreCase = true)]
+    [ValidateContainerEngine]
+    [ArgumentCompleter(typeof(ContainerEngineCompleter))]
     public string? Engine { get; set; }
 
     /// <summary>The service for the engine asked for (or detected). No engine installed: NotInstalled, through the funnel.</summary>
