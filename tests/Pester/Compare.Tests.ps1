@@ -383,7 +383,7 @@ Describe 'Compare-LatencyRun: a one-bucket step of netperf''s whole-µs P50 is n
         $c = Compare-LatencyRun $a $b -ErrorVariable e
         $e | Should -BeNullOrEmpty
         $p50 = $c | Where-Object Metric -eq P50
-        $p50.ResolutionBasis | Should -Match 'netperf: \d+ stands for .*histogram bucket'
+        $p50.ResolutionBasis | Should -Match 'netperf: \d+(\.\d+)? stands for .*histogram bucket'
         $p50.ReferenceResolution | Should -BeGreaterOrEqual 2   # 1 µs bucket and the whole-µs clock, or wider above 100 µs
         $p50.ConfidenceIntervalLow | Should -BeLessThan $p50.StatisticalIntervalLow
         $p50.ConfidenceIntervalHigh | Should -BeGreaterThan $p50.StatisticalIntervalHigh
