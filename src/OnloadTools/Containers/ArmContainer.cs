@@ -148,7 +148,7 @@ internal sealed class ArmContainer
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!_client.HasExited && DateTime.UtcNow < until && !Locked(_lockPath)) Thread.Sleep(10);
         if (_client.HasExited || !Locked(_lockPath)) return;
-        _reaper = _runner.Start(new ToolCommand(flock, "--exclusive", _lockPath, engine.Path, "rm", "--force", Name));
+        _reaper = _runner.Start(new ToolCommand(flock, new[] { "--exclusive", _lockPath, engine.Path }.Concat(engine.RemoveNowArguments(Name))));
     }
 
     /// <summary>Someone holds an exclusive flock on the file (.NET takes one for FileShare.None and fails when it cannot).</summary>
@@ -171,7 +171,7 @@ internal sealed class ArmContainer
         string? problem = null;
         try
         {
-            var r = await _runner.RunAsync(_engine.Command("rm", "--force", Name), ContainerService.QuickTimeout, CancellationToken.None).ConfigureAwait(false);
+            var r = await _runner.RunAsync(_engine.Command(_engine.RemoveNowArguments(Name)), ContainerService.QuickTimeout, CancellationToken.None).ConfigureAwait(false);
             if (!r.Succeeded && !ContainerService.IsNotFound(r)) problem = r.Describe();
         }
         catch (Exception e) when (e is ToolTimeoutException or ToolNotFoundException or IOException)
@@ -218,7 +218,7 @@ internal sealed class ArmContainer
             if (!name.StartsWith(NamePrefix, StringComparison.Ordinal)) continue;
             inspect.Labels.TryGetValue(OwnerLabel, out string? owner);
             if (OwnerAlive(owner)) continue;
-            var r = await runner.RunAsync(service.Engine.Command("rm", "--force", name), ContainerService.QuickTimeout, ct).ConfigureAwait(false);
+            var r = await runner.RunAsync(service.Engine.Command(service.Engine.RemoveNowArguments(name)), ContainerService.QuickTimeout, ct).ConfigureAwait(false);
             if (r.Succeeded) removed.Add(name);
         }
         return removed;

@@ -73,6 +73,10 @@ internal sealed class ContainerEngine
         return Names.FirstOrDefault(n => runner.Which(n) is not null);
     }
 
+    /// <summary>The arguments that remove a container at once: podman's rm would otherwise give a container it stops up to
+    /// 10 s to end (--time 0 kills it now); docker's rm --force kills at once already.</summary>
+    public string[] RemoveNowArguments(string name) => IsDocker ? new[] { "rm", "--force", name } : new[] { "rm", "--force", "--time", "0", name };
+
     public ToolCommand Command(params string[] arguments) => new(Name, arguments);
     public ToolCommand Command(IEnumerable<string> arguments) => new(Name, arguments);
 

@@ -30,6 +30,15 @@ public class ContainerEngineTests
     }
 
     [Fact]
+    public void A_container_the_module_removes_is_killed_at_once_not_given_podmans_ten_seconds()
+    {
+        var podman = ContainerEngine.Resolve(Installed("podman"), "podman");
+        Assert.Equal(new[] { "rm", "--force", "--time", "0", "c1" }, podman.RemoveNowArguments("c1"));
+        var docker = ContainerEngine.Resolve(Installed("docker"), "docker");
+        Assert.Equal(new[] { "rm", "--force", "c1" }, docker.RemoveNowArguments("c1"));   // docker has no --time on rm; --force kills at once
+    }
+
+    [Fact]
     public void Without_either_engine_the_error_says_what_to_install()
     {
         var e = Assert.Throws<ContainerEngineNotFoundException>(() => ContainerEngine.Resolve(Installed("netperf"), null));
