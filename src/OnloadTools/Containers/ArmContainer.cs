@@ -168,19 +168,6 @@ internal sealed class ArmContainer
     /// when it is gone. Never throws and is not cancellable: it is the cleanup.</summary>
     public async Task<string?> RemoveAsync()
     {
-        // The engine's client first: while it is still creating or starting the container it holds the container's
-        // lock, and an rm would wait for it (clean-clone CI saw a SIGHUP during the start keep the container > 10 s).
-        // With the client gone the reaper gets the lock and removes the container itself; the rm below then finds
-        // nothing, or removes what a run without flock (no reaper) left.
-        _client?.Dispose();
-        _client = null;
-        if (_reaper is { } reaper)
-        {
-            // It is never killed: it runs in this process's group.
-            reaper.Exited.Wait(TimeSpan.FromSeconds(30));
-            if (reaper.HasExited) reaper.Dispose();
-            _reaper = null;
-        }
         string? problem = null;
         try
         {
@@ -190,6 +177,16 @@ internal sealed class ArmContainer
         catch (Exception e) when (e is ToolTimeoutException or ToolNotFoundException or IOException)
         {
             problem = e.Message;
+        }
+        _client?.Dispose();
+        _client = null;
+        if (_reaper is { } reaper)
+        {
+            // The client is gone, so the reaper gets the lock, finds nothing to remove and ends. It is never killed:
+            // it runs in this process's group.
+            reaper.Exited.Wait(TimeSpan.FromSeconds(30));
+            if (reaper.HasExited) reaper.Dispose();
+            _reaper = null;
         }
         if (_lockPath is not null)
         {
