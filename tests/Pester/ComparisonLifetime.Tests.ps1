@@ -15,7 +15,11 @@ BeforeAll {
     function script:Start-Pwsh([string] $Script) {
         $file = Join-Path $Work "$([guid]::NewGuid().ToString('N')).ps1"
         Set-Content -Path $file -Value "Import-Module '$Manifest'`n$Script *> '$file.log'"
-        $psi = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+        # Through env --default-signal=HUP (env execs, so the pid is pwsh's): a suite run under nohup would hand the child
+        # SIGHUP ignored, and the SIGHUP test would then test nohup (clean-clone CI started with nohup failed it so).
+        $psi = [Diagnostics.ProcessStartInfo]::new((Get-Command env -CommandType Application | Select-Object -First 1).Source)
+        $psi.ArgumentList.Add('--default-signal=HUP')
+        $psi.ArgumentList.Add([Environment]::ProcessPath)
         # Run through dotnet (dotnet pwsh): the first argument is pwsh.dll.
         if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $psi.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) }
         foreach ($a in '-NoProfile', '-NonInteractive', '-File', $file) { $psi.ArgumentList.Add($a) }
