@@ -61,16 +61,7 @@ internal static class HtmlReportWriter
             if (s.Verdicts.Count > 0)
             {
                 sb.Append("<ul class=\"verdicts\">\n");
-                foreach (var v in s.Verdicts)
-                {
-                    string cls = (v.IsHeadline ? "headline " : "") + (v.IsRegression ? "regression" : v.Verdict.ToLowerInvariant());
-                    sb.Append("<li class=\"").Append(cls).Append("\">").Append(H(v.Text));
-                    if (v.HostDifferences is { Length: > 0 } host)
-                    {
-                        sb.Append("<br><span class=\"host-differences\">Host differs: ").Append(H(host)).Append("</span>");
-                    }
-                    sb.Append("</li>\n");
-                }
+                foreach (var v in s.Verdicts) VerdictItemHtml(sb, v);
                 sb.Append("</ul>\n");
             }
             SideTable(sb, s);
@@ -125,20 +116,23 @@ internal static class HtmlReportWriter
     }
 
     /// <summary>A jitter section: the verdicts in words (readable without scripts), the notes, the per-CPU chart and the trend.</summary>
+    /// <summary>One verdict line of a latency or jitter section, with the host facts that differ.</summary>
+    private static void VerdictItemHtml(StringBuilder sb, VerdictLine v)
+    {
+        string cls = (v.IsHeadline ? "headline " : "") + (v.IsRegression ? "regression" : v.Verdict.ToLowerInvariant());
+        sb.Append("<li class=\"").Append(cls).Append("\">").Append(H(v.Text));
+        if (v.HostDifferences is { Length: > 0 } host)
+        {
+            sb.Append("<br><span class=\"host-differences\">Host differs: ").Append(H(host)).Append("</span>");
+        }
+        sb.Append("</li>\n");
+    }
+
     private static void JitterSectionHtml(StringBuilder sb, JitterSection j)
     {
         sb.Append("<section id=\"").Append(j.Id).Append("\" class=\"jitter\">\n<h2>").Append(H(j.Title))
           .Append(" <small>").Append(H(j.Subtitle)).Append("</small></h2>\n<ul class=\"verdicts\">\n");
-        foreach (var v in j.Verdicts)
-        {
-            string cls = (v.IsHeadline ? "headline " : "") + (v.IsRegression ? "regression" : v.Verdict.ToLowerInvariant());
-            sb.Append("<li class=\"").Append(cls).Append("\">").Append(H(v.Text));
-            if (v.HostDifferences is { Length: > 0 } host)
-            {
-                sb.Append("<br><span class=\"host-differences\">Host differs: ").Append(H(host)).Append("</span>");
-            }
-            sb.Append("</li>\n");
-        }
+        foreach (var v in j.Verdicts) VerdictItemHtml(sb, v);
         sb.Append("</ul>\n");
         foreach (string note in j.Notes)
         {
